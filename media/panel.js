@@ -1,0 +1,183 @@
+// @ts-check
+// Kindred side panel (webview). Talks to the extension only through the messages declared in
+// src/shared/webviewProtocol.ts. No network, no eval, no inline handlers (CSP with a nonce).
+(function () {
+  // @ts-ignore acquireVsCodeApi is injected by VS Code
+  const vscode = acquireVsCodeApi();
+  const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+  const query = /** @type {HTMLInputElement} */ ($('query'));
+  let requestId = 0;
+  let timer;
+
+  /** @param {any} msg */
+  const send = (msg) => vscode.postMessage(msg);
+
+  function showView(view) {
+    for (const tab of document.querySelectorAll('.tabs button')) {
+      const on = tab.getAttribute('data-view') === view;
+      tab.setAttribute('aria-selected', String(on));
+      $(`view-${tab.getAttribute('data-view')}`).hidden = !on;
+    }
+    vscode.setState({ ...(vscode.getState() || {}), view });
+    if (view === 'search') query.focus();
+  }
+
+  function escapeHtml(s) {
+    return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  }
+
+  /** Highlights the query's words (and identifier parts) in a snippet. */
+  function highlight(text, q) {
+    const words = (q.match(/[\p{L}\p{N}_]+/gu) || [])
+      .flatMap((w) => [w, ...w.split(/_|(?<=[a-z])(?=[A-Z])/)])
+      .filter((w) => w.length > 2)
+      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const safe = escapeHtml(text);
+    if (!words.length) return safe;
+    return safe.replace(new RegExp(`(${[...new Set(words)].join('|')})`, 'giu'), '<mark>$1</mark>');
+  }
+
+  /** Renders hits grouped by file, in rank order of each file's best hit. */
+  function render(container, hits, q, emptyText) {
+    container.textContent = '';
+    if (!hits.length) {
+      const p = document.createElement('div');
+      p.className = 'empty';
+      p.textContent = emptyText;
+      container.appendChild(p);
+      return;
+    }
+    const groups = new Map();
+    for (const h of hits) {
+      const key = `${h.folder}:${h.path}`;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(h);
+    }
+    for (const list of groups.values()) {
+      const first = list[0];
+      const header = document.createElement('div');
+      header.className = 'file';
+      const name = first.path.split('/').pop();
+      const dir = first.path.slice(0, first.path.length - name.length);
+      header.innerHTML = `<span>${escapeHtml(name)}</span><span class="dir">${escapeHtml((first.folderName ? first.folderName + ' · ' : '') + dir)}</span>`;
+      container.appendChild(header);
+      for (const h of list) {
+        const el = document.createElement('div');
+        el.className = 'hit';
+        el.tabIndex = 0;
+        el.setAttribute('role', 'option');
+        el.setAttribute('aria-selected', 'false');
+        el.dataset.location = JSON.stringify({ folder: h.folder, path: h.path, startLine: h.startLine, endLine: h.endLine });
+        el.innerHTML =
+          `<div class="meta"><span class="symbol">${escapeHtml(h.symbol || h.preview)}</span>` +
+          `<span class="score" title="score">L${h.startLine}-${h.endLine} · ${h.score.toFixed(3)}</span></div>` +
+          `<pre>${highlight(h.snippet || h.preview, q)}</pre>`;
+        container.appendChild(el);
+      }
+    }
+  }
+
+  function open(el) {
+    if (el && el.dataset.location) send({ type: 'open', location: JSON.parse(el.dataset.location) });
+  }
+
+  function runSearch(q) {
+    const id = ++requestId;
+    if (!q.trim()) {
+      render($('search-results'), [], q, '');
+      return;
+    }
+    send({ type: 'search', requestId: id, query: q });
+  }
+
+  query.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => runSearch(query.value), 200);
+    vscode.setState({ ...(vscode.getState() || {}), query: query.value });
+  });
+  query.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      clearTimeout(timer);
+      runSearch(query.value);
+    } else if (e.key === 'ArrowDown') {
+      const first = /** @type {HTMLElement|null} */ (document.querySelector('#search-results .hit'));
+      first?.focus();
+      e.preventDefault();
+    }
+  });
+
+  // Keyboard: arrows move through results, Enter or Space opens.
+  document.addEventListener('keydown', (e) => {
+    const el = /** @type {HTMLElement} */ (e.target);
+    if (!el.classList || !el.classList.contains('hit')) return;
+    const all = [...el.closest('.results').querySelectorAll('.hit')];
+    const i = all.indexOf(el);
+    if (e.key === 'ArrowDown' && i < all.length - 1) /** @type {HTMLElement} */ (all[i + 1]).focus();
+    else if (e.key === 'ArrowUp') (i > 0 ? /** @type {HTMLElement} */ (all[i - 1]) : query).focus();
+    else if (e.key === 'Enter' || e.key === ' ') open(el);
+    else return;
+    e.preventDefault();
+  });
+  document.addEventListener('focusin', (e) => {
+    for (const s of document.querySelectorAll('.hit[aria-selected="true"]')) s.setAttribute('aria-selected', 'false');
+    const el = /** @type {HTMLElement} */ (e.target);
+    if (el.classList && el.classList.contains('hit')) el.setAttribute('aria-selected', 'true');
+  });
+  document.addEventListener('click', (e) => {
+    const el = /** @type {HTMLElement} */ (e.target).closest('.hit');
+    if (el) open(el);
+  });
+  for (const tab of document.querySelectorAll('.tabs button')) {
+    tab.addEventListener('click', () => {
+      const view = tab.getAttribute('data-view');
+      showView(view);
+      send({ type: 'showView', view });
+    });
+  }
+  $('similar-run').addEventListener('click', () => send({ type: 'findSimilar' }));
+
+  window.addEventListener('message', (event) => {
+    const msg = event.data;
+    switch (msg.type) {
+      case 'results':
+        if (msg.requestId === requestId) render($('search-results'), msg.hits, msg.query, `No results for “${msg.query}”.`);
+        break;
+      case 'similar': {
+        const s = msg.source;
+        $('similar-source').textContent = `Similar to ${s.label} (${s.path}:${s.startLine}-${s.endLine})`;
+        render($('similar-results'), msg.hits, '', 'Nothing similar found.');
+        showView('similar');
+        break;
+      }
+      case 'status':
+        $('status').textContent = msg.status.text;
+        $('status').classList.toggle('error', msg.status.state === 'error');
+        break;
+      case 'showView':
+        showView(msg.view);
+        break;
+      case 'runSearch':
+        showView('search');
+        query.value = msg.query;
+        clearTimeout(timer);
+        runSearch(msg.query);
+        break;
+      case 'error':
+        if (msg.requestId === undefined || msg.requestId === requestId) {
+          const c = $('search-results');
+          c.textContent = '';
+          const p = document.createElement('div');
+          p.className = 'empty error';
+          p.textContent = msg.message;
+          c.appendChild(p);
+        }
+        break;
+    }
+  });
+
+  const state = vscode.getState() || {};
+  if (state.query) query.value = state.query;
+  showView(state.view || 'search');
+  send({ type: 'ready' });
+  if (state.query) runSearch(state.query);
+})();

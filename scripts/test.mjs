@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// `npm test` (after setup): unit tests on the core with node's test runner, then the end-to-end suites.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const stages = [['unit', process.execPath, ['--test', '--test-concurrency=2', 'out/test/unit/']]];
+
+let failed = 0;
+for (const [name, cmd, args] of stages) {
+  process.stderr.write(`\n[test] ${name}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed++;
+    process.stderr.write(`[test] ${name} FAILED (exit ${r.status ?? r.signal})\n`);
+  }
+}
+process.exit(failed ? 1 : 0);

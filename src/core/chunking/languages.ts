@@ -1,0 +1,57 @@
+/** Maps file extensions to the chunking strategy: a tree-sitter grammar, Markdown, or plain line windows. */
+export type Grammar =
+  | 'typescript'
+  | 'tsx'
+  | 'javascript'
+  | 'python'
+  | 'go'
+  | 'rust'
+  | 'java'
+  | 'cpp'
+  | 'c-sharp'
+  | 'ruby'
+  | 'php'
+  | 'bash'
+  | 'css';
+
+export type Strategy = { kind: 'tree-sitter'; grammar: Grammar } | { kind: 'markdown' } | { kind: 'lines' };
+
+const BY_EXTENSION: Record<string, Grammar> = {
+  ts: 'typescript',
+  mts: 'typescript',
+  cts: 'typescript',
+  tsx: 'tsx',
+  js: 'javascript',
+  mjs: 'javascript',
+  cjs: 'javascript',
+  jsx: 'javascript',
+  py: 'python',
+  pyi: 'python',
+  go: 'go',
+  rs: 'rust',
+  java: 'java',
+  // C is parsed with the C++ grammar: it accepts C's syntax for the definitions we cut on.
+  c: 'cpp',
+  h: 'cpp',
+  cc: 'cpp',
+  cpp: 'cpp',
+  cxx: 'cpp',
+  hpp: 'cpp',
+  hh: 'cpp',
+  hxx: 'cpp',
+  cs: 'c-sharp',
+  rb: 'ruby',
+  php: 'php',
+  sh: 'bash',
+  bash: 'bash',
+  css: 'css',
+};
+
+export function strategyFor(relPath: string): Strategy {
+  const base = relPath.slice(relPath.lastIndexOf('/') + 1).toLowerCase();
+  const dot = base.lastIndexOf('.');
+  const ext = dot >= 0 ? base.slice(dot + 1) : '';
+  if (ext === 'md' || ext === 'markdown' || ext === 'mdx') return { kind: 'markdown' };
+  const grammar = BY_EXTENSION[ext];
+  return grammar ? { kind: 'tree-sitter', grammar } : { kind: 'lines' };
+}

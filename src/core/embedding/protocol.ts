@@ -1,0 +1,19 @@
+/**
+ * The messages between the engine and its embedding workers. Vectors travel as one transferable
+ * Float32Array per batch (n × dims), so no copy is made and no JSON is built.
+ */
+import type { ModelSource } from './transformers';
+import type { ModelInfo } from './models';
+
+export interface WorkerInit {
+  source: ModelSource;
+  /** onnxruntime intra-op threads inside this worker. */
+  threads: number;
+}
+
+export type ToWorker = { type: 'embed'; id: number; texts: string[] } | { type: 'shutdown' };
+
+export type FromWorker =
+  | { type: 'ready'; info: ModelInfo }
+  | { type: 'vectors'; id: number; data: Float32Array; dims: number }
+  | { type: 'error'; id?: number; code?: string; message: string; fix?: string };

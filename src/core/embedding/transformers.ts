@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { KindredError } from '../errors';
+import { cacheRoot } from '../paths';
+import { modelInfo, type Dtype, type ModelInfo } from './models';
+
+/** How to find a model: a local folder first; the Hugging Face Hub only when the user allowed it. */
+export interface ModelSource {
+  modelId: string;
+  /** Folder holding `<model-id>/config.json` etc. */
+  modelsDir: string;
+  allowDownload: boolean;
+  dtype: Dtype;
+}
+
+type Transformers = typeof import('@huggingface/transformers');
+let lib: Transformers | undefined;
+
+/** transformers.js is loaded lazily: it is large and only needed once a model is used. */
+function transformers(): Transformers {
+  lib ??= require('@huggingface/transformers') as Transformers;
+  return lib;
+}
+
+const MODEL_FILE: Record<Dtype, string> = { fp32: 'onnx/model.onnx', q8: 'onnx/model_quantized.onnx' };
+
+/**
+ * Points transformers.js at the model and checks it is there. Without `allowDownload`
+ * no request ever leaves the machine: remote models are switched off.
+ */
+function configure(source: ModelSource): { id: string; local: boolean } {
+  const { env } = transformers();
+  const localDir = path.join(source.modelsDir, source.modelId);
+  const local = existsSync(path.join(localDir, 'config.json')) && existsSync(path.join(localDir, MODEL_FILE[source.dtype]));
+  env.allowLocalModels = true;
+  env.localModelPath = source.modelsDir.endsWith(path.sep) ? source.modelsDir : source.modelsDir + path.sep;
+  env.allowRemoteModels = !local && source.allowDownload;
+  env.cacheDir = path.join(cacheRoot(), 'hub');
+  if (!local && !source.allowDownload) {
+    const partial = existsSync(localDir);
+    throw new KindredError(
+      'model-missing',
+      partial
+        ? `Model "${source.modelId}" in ${localDir} is incomplete (no config.json or ${MODEL_FILE[source.dtype]}).`
+        : `Model "${source.modelId}" is not in ${source.modelsDir}.`,
+      'Run `npm run setup` to provision it, point --models-dir (or KINDRED_MODELS_DIR, or the kindred.modelsDir setting) at a folder that has it, or allow downloading with --allow-download.',
+    );
+  }
+  return { id: source.modelId, local };
+}
+
+function loadError(source: ModelSource, e: unknown): KindredError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/not found locally|Could not locate file|file was not found/i.test(msg)) {
+    return new KindredError('model-missing', `Model "${source.modelId}" could not be found: ${msg.split('\n')[0]}`, 'Run `npm run setup`, or allow downloading with --allow-download.');
+  }
+  return new KindredError('model-broken', `Model "${source.modelId}" failed to load: ${msg.split('\n')[0]}`, 'Delete its folder and provision it again (`npm run setup`).');
+}
+
+export interface LoadedModel {
+  info: ModelInfo;
+  /** Embeds texts as-is (prefixes already applied); returns one normalized vector per text. */
+  embed(texts: string[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/** Loads the model in this thread. The engine does this inside its embedding workers. */
+export async function loadModel(source: ModelSource, threads = 1): Promise<LoadedModel> {
+  const { pipeline } = transformers();
+  const { id } = configure(source);
+  let extractor: Awaited<ReturnType<typeof pipeline<'feature-extraction'>>>;
+  try {
+    extractor = await pipeline('feature-extraction', id, {
+      dtype: source.dtype,
+      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    });
+  } catch (e) {
+    throw loadError(source, e);
+  }
+  const base = modelInfo(source.modelId);
+  const config = extractor.model.config as unknown as { hidden_size?: number };
+  const info: ModelInfo = { ...base, dims: config.hidden_size ?? base.dims };
+  return {
+    info,
+    async embed(texts) {
+      if (texts.length === 0) return [];
+      const out = await extractor(texts, { pooling: info.pooling, normalize: true });
+      const data = out.data as Float32Array;
+      const dims = out.dims[out.dims.length - 1];
+      const vectors: Float32Array[] = [];
+      for (let i = 0; i < texts.length; i++) vectors.push(data.slice(i * dims, (i + 1) * dims));
+      out.dispose?.();
+      return vectors;
+    },
+    async dispose() {
+      await extractor.dispose();
+    },
+  };
+}
+
+export interface Tokenizer {
+  /** Tokens in `text` without special tokens. */
+  count(text: string): number;
+}
+
+/** Loads only the tokenizer (fast, small): the chunker counts tokens with it in the caller's thread. */
+export async function loadTokenizer(source: ModelSource): Promise<Tokenizer> {
+  const { AutoTokenizer } = transformers();
+  const { id } = configure(source);
+  let tok: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
+  try {
+    tok = await AutoTokenizer.from_pretrained(id);
+  } catch (e) {
+    throw loadError(source, e);
+  }
+  return { count: (text) => tok.encode(text, { add_special_tokens: false }).length };
+}

@@ -1,0 +1,205 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_EXCLUDES } from './discovery';
+import { defaultThreads } from './embedding/pool';
+import { ModelRuntime } from './embedding/runtime';
+import { DEFAULT_MODEL_ID, type Dtype, type ModelInfo } from './embedding/models';
+import type { ModelSource } from './embedding/transformers';
+import { KindredError, isKindredError } from './errors';
+import { updateIndex, type Progress, type UpdateSummary } from './indexer';
+import { clearIndexDir, IndexLock, IndexStore, type ModelKey } from './index/store';
+import { silentLogger, type Logger } from './log';
+import { defaultIndexDir, defaultModelsDir } from './paths';
+import { rank, toHits, type SearchHit, type SearchMode } from './search';
+import { readTextFile } from './text';
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+export interface EngineOptions {
+  folder: string;
+  /** Defaults to a per-folder directory under the user's cache. */
+  indexDir?: string;
+  modelId?: string;
+  /** Folder of local models (`<dir>/<model-id>/...`). */
+  modelsDir?: string;
+  /** Allow downloading the model from the Hugging Face Hub when it is not local. Off by default. */
+  allowDownload?: boolean;
+  dtype?: Dtype;
+  /** Embedding worker threads; default: all cores but one. */
+  threads?: number;
+  /** gitignore-style patterns; default DEFAULT_EXCLUDES. */
+  exclude?: readonly string[];
+  maxFileBytes?: number;
+  logger?: Logger;
+}
+
+export interface EngineStats {
+  folder: string;
+  indexDir: string;
+  files: number;
+  chunks: number;
+  vectors: number;
+  model: string;
+  dtype: Dtype;
+  dimension: number;
+  bytesOnDisk: number;
+  bytesPerChunk: number;
+}
+
+/**
+ * One folder's search engine: the index, the embedding workers and the tokenizer.
+ * The CLI, the extension's worker and the tests all drive this class.
+ */
+export class Engine {
+  private constructor(
+    readonly folder: string,
+    readonly indexDir: string,
+    private store: IndexStore,
+    readonly runtime: ModelRuntime,
+    private readonly ownsRuntime: boolean,
+    private readonly options: Required<Pick<EngineOptions, 'maxFileBytes' | 'exclude'>> & { logger: Logger },
+  ) {}
+
+  /** Opens (or creates) the folder's index. Pass `runtime` to share a loaded model between engines. */
+  static async open(options: EngineOptions, runtime?: ModelRuntime): Promise<Engine> {
+    const logger = options.logger ?? silentLogger;
+    const folder = path.resolve(options.folder);
+    const st = await fs.stat(folder).catch(() => undefined);
+    if (!st?.isDirectory()) throw new KindredError('not-found', `Folder ${folder} does not exist or is not a directory.`);
+    const indexDir = path.resolve(options.indexDir ?? defaultIndexDir(folder));
+    const source: ModelSource = {
+      modelId: options.modelId ?? DEFAULT_MODEL_ID,
+      modelsDir: path.resolve(options.modelsDir ?? defaultModelsDir()),
+      allowDownload: options.allowDownload ?? false,
+      dtype: options.dtype ?? 'q8',
+    };
+    const owned = !runtime;
+    runtime ??= await ModelRuntime.start(source, options.threads ?? defaultThreads());
+    try {
+      const key: ModelKey = { id: runtime.source.modelId, dtype: runtime.source.dtype, dims: runtime.info.dims };
+      const store = await openOrCreate(indexDir, folder, key, logger);
+      return new Engine(folder, indexDir, store, runtime, owned, {
+        maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+        exclude: options.exclude ?? DEFAULT_EXCLUDES,
+        logger,
+      });
+    } catch (e) {
+      if (owned) await runtime.close();
+      throw e;
+    }
+  }
+
+  get model(): ModelInfo {
+    return this.runtime.info;
+  }
+
+  /** The in-memory index (read-only use: tests, clustering, stats). */
+  get index(): IndexStore {
+    return this.store;
+  }
+
+  /**
+   * Brings the index up to date with the folder (incrementally). Takes the index's write lock;
+   * if another process saved a newer generation meanwhile, that one is loaded first.
+   */
+  async update(opts: { onProgress?: (p: Progress) => void; signal?: AbortSignal; priority?: ReadonlySet<string>; only?: readonly string[] } = {}): Promise<UpdateSummary> {
+    const lock = await IndexLock.acquire(this.indexDir);
+    try {
+      const onDisk = await IndexStore.peek(this.indexDir);
+      if (onDisk && onDisk.generation !== this.store.generationNumber) {
+        this.store = await openOrCreate(this.indexDir, this.folder, this.store.model, this.options.logger);
+      }
+      const runtime = this.runtime;
+      return await updateIndex(
+        this.store,
+        this.folder,
+        {
+          embedPassages: (texts) => runtime.embedPassages(texts),
+          countTokens: (t) => runtime.countTokens(t),
+          chunkTokens: runtime.chunkTokens,
+          concurrency: runtime.workers * 2,
+        },
+        { exclude: this.options.exclude, maxFileBytes: this.options.maxFileBytes, logger: this.options.logger, ...opts },
+      );
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async search(query: string, opts: { k?: number; mode?: SearchMode } = {}): Promise<SearchHit[]> {
+    const q = query.trim();
+    if (!q) return [];
+    const mode = opts.mode ?? 'hybrid';
+    const vector = mode === 'bm25' ? undefined : await this.runtime.embedQuery(q);
+    return toHits(this.store, this.folder, rank(this.store, q, vector, { k: opts.k ?? 10, mode }));
+  }
+
+  /** Chunks most similar to lines [startLine, endLine] of a file; chunks overlapping that range are excluded. */
+  async similar(relPath: string, startLine: number, endLine: number, opts: { k?: number; text?: string } = {}): Promise<SearchHit[]> {
+    const rel = relPath.split(path.sep).join('/');
+    let text = opts.text;
+    if (text === undefined) {
+      const read = await readTextFile(path.join(this.folder, rel), Number.MAX_SAFE_INTEGER);
+      if (!read.ok) throw new KindredError('not-found', `Cannot read ${rel} (${read.reason}).`);
+      const lines = read.text.split(/\r?\n/);
+      if (startLine < 1 || endLine < startLine || startLine > lines.length) {
+        throw new KindredError('bad-argument', `Lines ${startLine}-${endLine} are outside ${rel} (${lines.length} lines).`);
+      }
+      text = lines.slice(startLine - 1, endLine).join('\n');
+    }
+    if (!text.trim()) return [];
+    const [vector] = await this.runtime.embedPassages([text]);
+    const filter = (id: number): boolean => {
+      const c = this.store.chunks.get(id);
+      return !!c && !(c.path === rel && c.startLine <= endLine && startLine <= c.endLine);
+    };
+    return toHits(this.store, this.folder, rank(this.store, text, vector, { k: opts.k ?? 10, mode: 'vector', filter }));
+  }
+
+  async stats(): Promise<EngineStats> {
+    const bytes = await this.store.diskBytes();
+    return {
+      folder: this.folder,
+      indexDir: this.indexDir,
+      files: this.store.files.size,
+      chunks: this.store.chunks.size,
+      vectors: this.store.vectorIds.size,
+      model: this.store.model.id,
+      dtype: this.store.model.dtype,
+      dimension: this.store.model.dims,
+      bytesOnDisk: bytes,
+      bytesPerChunk: this.store.chunks.size ? Math.round(bytes / this.store.chunks.size) : 0,
+    };
+  }
+
+  /** Releases the model if this engine loaded it (a shared runtime is closed by its owner). */
+  async close(): Promise<void> {
+    if (this.ownsRuntime) await this.runtime.close();
+  }
+}
+
+/**
+ * Opens the index in `dir` for `model`. A missing index starts empty; a corrupt one, one of
+ * another format, or one built with another model or dimension is cleared and rebuilt (said once in the log).
+ */
+async function openOrCreate(dir: string, folder: string, model: ModelKey, logger: Logger): Promise<IndexStore> {
+  const peek = await IndexStore.peek(dir);
+  if (peek && (peek.model.id !== model.id || peek.model.dtype !== model.dtype || peek.model.dims !== model.dims)) {
+    logger.warn(
+      `The index was built with ${peek.model.id} (${peek.model.dtype}, ${peek.model.dims} dims); now using ${model.id} (${model.dtype}, ${model.dims} dims): rebuilding it.`,
+    );
+    await clearIndexDir(dir);
+    return IndexStore.create(dir, folder, model);
+  }
+  try {
+    return await IndexStore.open(dir);
+  } catch (e) {
+    if (isKindredError(e) && e.code === 'index-missing') return IndexStore.create(dir, folder, model);
+    if (isKindredError(e) && e.code === 'index-corrupt') {
+      logger.warn(`${e.message} Rebuilding the index (nothing outside ${dir} is touched).`);
+      await clearIndexDir(dir);
+      return IndexStore.create(dir, folder, model);
+    }
+    throw e;
+  }
+}

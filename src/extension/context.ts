@@ -1,0 +1,115 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EngineStatus, WorkspaceHit } from '../shared/engineProtocol';
+import type { PanelHit, PanelLocation } from '../shared/webviewProtocol';
+import { readEngineConfig } from './config';
+import { EngineClient, EngineRequestError } from './engineClient';
+import { StatusBar } from './statusBar';
+
+/**
+ * The one object the extension's parts share: the engine client, the output channel, the
+ * status bar, the current status. Everything it creates is disposed with it.
+ */
+export class Ctx implements vscode.Disposable {
+  readonly output: vscode.LogOutputChannel;
+  readonly client: EngineClient;
+  readonly statusBar: StatusBar;
+  status: EngineStatus = { state: 'starting', model: '', dims: 0, folders: [] };
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly statusEmitter = new vscode.EventEmitter<EngineStatus>();
+  readonly onStatus = this.statusEmitter.event;
+  private reportedError: string | undefined;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('Kindred', { log: true });
+    this.client = new EngineClient(extension.extensionPath);
+    this.statusBar = new StatusBar();
+    this.disposables.push(this.output, this.client, this.statusBar, this.statusEmitter);
+    this.disposables.push(
+      this.client.onLog(({ level, message }) => (level === 'warn' ? this.output.warn(message) : this.output.info(message))),
+      this.client.onStatus((s) => this.setStatus(s)),
+    );
+  }
+
+  push(...d: vscode.Disposable[]): void {
+    this.disposables.push(...d);
+  }
+
+  private setStatus(s: EngineStatus): void {
+    this.status = s;
+    this.statusBar.update(s);
+    this.statusEmitter.fire(s);
+    // An error is announced once (with its fix), not on every status event.
+    const key = s.error ? `${s.state}:${s.error.message}` : undefined;
+    if (s.state === 'error' && s.error && key !== this.reportedError) {
+      const actions = s.error.code === 'model-missing' ? ['Open Settings', 'Show Log'] : ['Show Log'];
+      void vscode.window.showErrorMessage(`Kindred: ${s.error.message}${s.error.fix ? ` ${s.error.fix}` : ''}`, ...actions).then((a) => {
+        if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'kindred.');
+        if (a === 'Show Log') this.output.show();
+      });
+    }
+    this.reportedError = key;
+  }
+
+  /** (Re)sends the settings to the engine; the engine reloads the model only if model settings changed. */
+  async configure(): Promise<void> {
+    try {
+      this.setStatus(await this.client.request('configure', readEngineConfig()));
+    } catch (e) {
+      this.output.error(`configure failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** The absolute path of a hit, confined to its workspace folder. */
+  locate(loc: { folder: number; path: string }): vscode.Uri | undefined {
+    const folder = this.status.folders[loc.folder];
+    if (!folder) return undefined;
+    const abs = path.resolve(folder.path, loc.path);
+    const rel = path.relative(folder.path, abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+    return vscode.Uri.file(abs);
+  }
+
+  async open(loc: PanelLocation, preview = false): Promise<void> {
+    const uri = this.locate(loc);
+    if (!uri) {
+      this.output.warn(`refused to open a location outside the workspace: ${JSON.stringify(loc)}`);
+      return;
+    }
+    const range = new vscode.Range(loc.startLine - 1, 0, loc.endLine - 1, Number.MAX_SAFE_INTEGER);
+    const editor = await vscode.window.showTextDocument(uri, { selection: new vscode.Range(range.start, range.start), preview, preserveFocus: preview });
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    editor.setDecorations(highlight, [range]);
+    setTimeout(() => editor.setDecorations(highlight, []), 1500);
+  }
+
+  toPanelHit(h: WorkspaceHit): PanelHit {
+    return {
+      folder: h.folder,
+      folderName: this.status.folders[h.folder]?.name ?? '',
+      path: h.path,
+      startLine: h.startLine,
+      endLine: h.endLine,
+      score: h.score,
+      ...(h.symbol ? { symbol: h.symbol } : {}),
+      preview: h.preview,
+      snippet: h.snippet,
+    };
+  }
+
+  /** Shows a failed request to the user once, in plain words. */
+  reportError(what: string, e: unknown): void {
+    const msg = e instanceof EngineRequestError ? `${e.message}${e.fix ? ` ${e.fix}` : ''}` : (e as Error)?.message ?? String(e);
+    this.output.warn(`${what}: ${msg}`);
+    void vscode.window.showWarningMessage(`Kindred: ${what}: ${msg}`);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.reverse()) d.dispose();
+  }
+}
+
+const highlight = vscode.window.createTextEditorDecorationType({
+  backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),
+  isWholeLine: true,
+});

@@ -1,0 +1,50 @@
+import * as vscode from 'vscode';
+import { registerCommands, findSimilar } from './commands';
+import { Ctx } from './context';
+import { KindredPanel } from './panel';
+
+/** What activate() returns: used by the end-to-end tests to reach the running extension. */
+export interface KindredApi {
+  ctx: Ctx;
+  panel: KindredPanel;
+}
+
+let ctx: Ctx | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<KindredApi> {
+  ctx = new Ctx(context);
+  const panel: KindredPanel = new KindredPanel(ctx, (loc): Promise<void> => findSimilar({ ctx: ctx!, panel }, loc));
+  const c = ctx;
+  c.push(
+    panel,
+    vscode.window.registerWebviewViewProvider(KindredPanel.viewId, panel, { webviewOptions: { retainContextWhenHidden: true } }),
+    ...registerCommands({ ctx: c, panel }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('kindred.model') || e.affectsConfiguration('kindred.modelPrecision')) {
+        void vscode.window.showInformationMessage(`Kindred: switching to ${vscode.workspace.getConfiguration('kindred').get('model')}; the index will be rebuilt with it.`);
+      }
+      if (e.affectsConfiguration('kindred') || e.affectsConfiguration('files.exclude')) void c.configure();
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void c.configure()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void c.configure()),
+    // Open and just-saved files are embedded first.
+    vscode.window.onDidChangeActiveTextEditor((e) => {
+      if (e?.document.uri.scheme === 'file') void c.client.request('prioritize', { paths: [e.document.uri.fsPath] });
+    }),
+    vscode.workspace.onDidSaveTextDocument((d) => {
+      if (d.uri.scheme === 'file') void c.client.request('prioritize', { paths: [d.uri.fsPath] });
+    }),
+  );
+  // Starting the engine is asynchronous: activation returns at once and VS Code's start is not delayed.
+  void c.configure();
+  return { ctx: c, panel };
+}
+
+export async function deactivate(): Promise<void> {
+  const c = ctx;
+  ctx = undefined;
+  if (c) {
+    await c.client.shutdown();
+    c.dispose();
+  }
+}

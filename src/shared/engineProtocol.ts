@@ -1,0 +1,87 @@
+/**
+ * The one protocol between the extension host and the engine worker (a worker thread that owns
+ * the index, the file watcher and the embedding workers). Requests get exactly one response;
+ * events flow from the worker unasked. Everything here is plain data (structured-clone safe).
+ */
+import type { Dtype } from '../core/embedding/models';
+import type { SearchHit, SearchMode } from '../core/search';
+
+export interface EngineConfig {
+  folders: { path: string; name: string }[];
+  modelId: string;
+  /** Local models folder; undefined: the extension's bundled models, then the user cache. */
+  modelsDir?: string;
+  allowDownload: boolean;
+  dtype: Dtype;
+  /** 0: all cores but one. */
+  threads: number;
+  exclude: string[];
+  maxFileBytes: number;
+  indexOnStartup: boolean;
+  /** Index directories go here (one per folder); undefined: the per-folder cache default. */
+  indexRoot?: string;
+}
+
+/** A search hit with the workspace folder it belongs to. */
+export interface WorkspaceHit extends SearchHit {
+  /** Index of the folder in EngineConfig.folders. */
+  folder: number;
+  /** Up to a few lines of the chunk, for the panel. */
+  snippet: string;
+}
+
+export type EngineState = 'starting' | 'indexing' | 'idle' | 'paused' | 'error' | 'readonly';
+
+export interface FolderStatus {
+  path: string;
+  name: string;
+  files: number;
+  chunks: number;
+  /** Chunks with a vector; the rest are searchable by keywords only until embedded. */
+  embedded: number;
+  bytesOnDisk: number;
+}
+
+export interface EngineStatus {
+  state: EngineState;
+  model: string;
+  dims: number;
+  folders: FolderStatus[];
+  progress?: { phase: string; done: number; total: number; folder: string };
+  /** Set when state is 'error' (or a degraded mode): a sentence and the fix. */
+  error?: { code?: string; message: string; fix?: string };
+  lastUpdate?: { seconds: number; embedded: number; reused: number; deleted: number; skipped: number };
+}
+
+export interface EngineMethods {
+  configure: { params: EngineConfig; result: EngineStatus };
+  search: { params: { query: string; k: number; mode?: SearchMode }; result: WorkspaceHit[] };
+  similar: { params: { path: string; startLine: number; endLine: number; text?: string; k: number }; result: WorkspaceHit[] };
+  reindex: { params: { full: boolean }; result: void };
+  setPaused: { params: { paused: boolean }; result: EngineStatus };
+  status: { params: Record<string, never>; result: EngineStatus };
+  /** Files the user has open or just edited: embedded first. Absolute paths. */
+  prioritize: { params: { paths: string[] }; result: void };
+  /** Run pending updates now and resolve when the index matches the disk (tests, "Reindex"). */
+  flush: { params: Record<string, never>; result: EngineStatus };
+}
+
+export type EngineMethod = keyof EngineMethods;
+
+export type RequestMessage = {
+  [M in EngineMethod]: { kind: 'request'; id: number; method: M; params: EngineMethods[M]['params'] };
+}[EngineMethod];
+
+export interface ResponseMessage {
+  kind: 'response';
+  id: number;
+  result?: unknown;
+  error?: { code?: string; message: string; fix?: string };
+}
+
+export type EventMessage =
+  | { kind: 'event'; event: 'status'; status: EngineStatus }
+  | { kind: 'event'; event: 'log'; level: 'info' | 'warn'; message: string }
+  | { kind: 'event'; event: 'indexChanged'; folder: string };
+
+export type FromEngine = ResponseMessage | EventMessage;

@@ -1,0 +1,82 @@
+/**
+ * Messages between the side panel's webview and the extension, in one place for both sides.
+ * Everything the webview sends is untrusted: `parseFromWebview` validates it before use.
+ */
+
+export type PanelView = 'search' | 'similar' | 'clusters';
+
+/** A location as the webview knows it: a folder index and a path relative to that folder. */
+export interface PanelLocation {
+  folder: number;
+  path: string;
+  startLine: number;
+  endLine: number;
+}
+
+export interface PanelHit extends PanelLocation {
+  folderName: string;
+  score: number;
+  symbol?: string;
+  preview: string;
+  snippet: string;
+}
+
+export interface PanelStatus {
+  state: string;
+  text: string;
+}
+
+export type ToWebview =
+  | { type: 'results'; requestId: number; query: string; hits: PanelHit[] }
+  | { type: 'similar'; source: PanelLocation & { label: string }; hits: PanelHit[] }
+  | { type: 'status'; status: PanelStatus }
+  | { type: 'showView'; view: PanelView }
+  | { type: 'runSearch'; query: string }
+  | { type: 'error'; requestId?: number; message: string };
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'search'; requestId: number; query: string }
+  | { type: 'open'; location: PanelLocation }
+  | { type: 'findSimilar'; location?: PanelLocation }
+  | { type: 'showView'; view: PanelView };
+
+const VIEWS: readonly PanelView[] = ['search', 'similar', 'clusters'];
+
+function isInt(v: unknown, min = 0): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 1e9;
+}
+
+function parseLocation(v: unknown): PanelLocation | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (!isInt(o.folder) || typeof o.path !== 'string' || o.path.length === 0 || o.path.length > 4096) return undefined;
+  if (!isInt(o.startLine, 1) || !isInt(o.endLine, 1) || o.endLine < o.startLine) return undefined;
+  return { folder: o.folder, path: o.path, startLine: o.startLine, endLine: o.endLine };
+}
+
+/** Returns the message if it is well-formed, otherwise undefined (and the message is dropped). */
+export function parseFromWebview(raw: unknown): FromWebview | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'search':
+      if (!isInt(m.requestId) || typeof m.query !== 'string' || m.query.length > 2000) return undefined;
+      return { type: 'search', requestId: m.requestId, query: m.query };
+    case 'open': {
+      const location = parseLocation(m.location);
+      return location ? { type: 'open', location } : undefined;
+    }
+    case 'findSimilar': {
+      if (m.location === undefined) return { type: 'findSimilar' };
+      const location = parseLocation(m.location);
+      return location ? { type: 'findSimilar', location } : undefined;
+    }
+    case 'showView':
+      return VIEWS.includes(m.view as PanelView) ? { type: 'showView', view: m.view as PanelView } : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * End-to-end tests inside a real VS Code extension host, on a copy of test/fixtures/workspace,
+ * with the real embedding model. They drive the extension through its commands and check what
+ * a user would see (editors that open, results, the panel's answers).
+ */
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { KindredApi } from '../../../src/extension/extension';
+import type { WorkspaceHit } from '../../../src/shared/engineProtocol';
+
+let api: KindredApi;
+const root = (): string => vscode.workspace.workspaceFolders![0].uri.fsPath;
+
+async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const start = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function search(query: string, k = 5): Promise<WorkspaceHit[]> {
+  return api.ctx.client.request('search', { query, k });
+}
+
+function activeRel(): string | undefined {
+  const e = vscode.window.activeTextEditor;
+  return e ? path.relative(root(), e.document.uri.fsPath).split(path.sep).join('/') : undefined;
+}
+
+describe('Kindred in a real VS Code', () => {
+  before(async () => {
+    const ext = vscode.extensions.getExtension('kindred.kindred');
+    assert.ok(ext, 'extension is installed');
+    api = (await ext.activate()) as KindredApi;
+  });
+
+  it('activates and fills the index for the workspace', async () => {
+    assert.ok(vscode.extensions.getExtension('kindred.kindred')!.isActive);
+    const status = await waitFor('the first index', async () => {
+      const s = await api.ctx.client.request('flush', {});
+      return s.state === 'idle' && s.folders[0]?.files > 0 && s.folders[0].embedded === s.folders[0].chunks ? s : undefined;
+    });
+    assert.ok(status.folders[0].files >= 9, JSON.stringify(status.folders));
+    assert.equal(status.dims, 384);
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of ['kindred.search', 'kindred.findSimilar', 'kindred.reindex', 'kindred.showClusters']) assert.ok(commands.includes(id), id);
+  });
+
+  it('Search by Meaning finds the answering function and opens it at its range', async () => {
+    const hits = await search('read the contents of a file from disk');
+    assert.equal(hits[0].path, 'src/fileUtils.ts');
+    assert.equal(hits[0].symbol, 'readTextFile');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    void vscode.commands.executeCommand('kindred.search', 'read the contents of a file from disk');
+    // Moving through results previews them: the first result's file opens in the background.
+    await waitFor('the preview of the first result', () => activeRel() === 'src/fileUtils.ts');
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await waitFor('the result to open', () => activeRel() === 'src/fileUtils.ts' && vscode.window.activeTextEditor!.selection.active.line === hits[0].startLine - 1);
+  });
+
+  it('Find Similar Code from a selection returns its near-duplicate', async () => {
+    const doc = await vscode.workspace.openTextDocument(path.join(root(), 'src/sorting.c'));
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(9, 0, 25, 1); // quicksort(), lines 10-26
+    void vscode.commands.executeCommand('kindred.findSimilar');
+    await waitFor('the near-duplicate to be previewed', () => activeRel() === 'src/legacy/sort_copy.c');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    const hits = await api.ctx.client.request('similar', { path: doc.uri.fsPath, startLine: 10, endLine: 26, k: 5 });
+    assert.equal(hits[0].path, 'src/legacy/sort_copy.c');
+    assert.ok(!hits.some((h) => h.path === 'src/sorting.c' && h.startLine <= 26 && h.endLine >= 10), 'the selection itself is excluded');
+  });
+
+  it('a file created, edited and deleted on disk enters, changes and leaves the results', async () => {
+    const file = path.join(root(), 'src/geo.ts');
+    const q1 = 'great-circle distance between two GPS coordinates';
+    const q2 = 'convert a temperature from celsius to fahrenheit';
+    await fs.writeFile(
+      file,
+      '/** Haversine formula: great-circle distance in km between two latitude/longitude points. */\nexport function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {\n  const r = 6371;\n  const dLat = ((lat2 - lat1) * Math.PI) / 180;\n  const dLon = ((lon2 - lon1) * Math.PI) / 180;\n  const a = Math.sin(dLat / 2) ** 2 + Math.cos((lat1 * Math.PI) / 180) * Math.cos((lat2 * Math.PI) / 180) * Math.sin(dLon / 2) ** 2;\n  return 2 * r * Math.asin(Math.sqrt(a));\n}\n',
+    );
+    await waitFor('the new file in results', async () => (await search(q1))[0]?.path === 'src/geo.ts');
+    await fs.writeFile(file, '/** Converts degrees Celsius to degrees Fahrenheit. */\nexport function celsiusToFahrenheit(c: number): number {\n  return (c * 9) / 5 + 32;\n}\n');
+    await waitFor('the edited file in results', async () => {
+      const hits = await search(q2);
+      return hits[0]?.path === 'src/geo.ts' && hits[0].symbol === 'celsiusToFahrenheit';
+    });
+    assert.ok(!(await search(q1, 20)).some((h) => h.symbol === 'haversineKm'), 'the old content is gone');
+    await fs.rm(file);
+    await waitFor('the deleted file to leave the results', async () => !(await search(q2, 20)).some((h) => h.path === 'src/geo.ts'));
+  });
+
+  it("the panel's webview answers a search round trip", async () => {
+    const answered = new Promise<{ query: string; hits: { path: string }[] }>((resolve) => {
+      const sub = api.panel.onDidAnswerSearch((a) => {
+        sub.dispose();
+        resolve(a);
+      });
+    });
+    await vscode.commands.executeCommand('kindred.searchInPanel', 'retry failed uploads with backoff');
+    const a = await Promise.race([answered, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no answer from the webview')), 60_000))]);
+    assert.equal(a.query, 'retry failed uploads with backoff');
+    assert.equal(a.hits[0].path, 'src/upload.py');
+  });
+
+  it('pausing stops indexing and resuming catches up', async () => {
+    await vscode.commands.executeCommand('kindred.pauseIndexing');
+    const file = path.join(root(), 'src/paused.py');
+    await fs.writeFile(file, 'def parse_iso_timestamp(text):\n    """Parse an ISO 8601 timestamp string into a datetime."""\n    return datetime.fromisoformat(text)\n');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await api.ctx.client.request('status', {})).state, 'paused');
+    assert.ok(!(await search('parse an ISO 8601 timestamp')).some((h) => h.path === 'src/paused.py'));
+    await vscode.commands.executeCommand('kindred.resumeIndexing');
+    await waitFor('the change made while paused', async () => (await search('parse an ISO 8601 timestamp'))[0]?.path === 'src/paused.py');
+    await fs.rm(file);
+  });
+});

@@ -1,0 +1,25 @@
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Creates a temporary folder with the given files ({relative path: content}); returns its path. */
+export function makeTree(files: Record<string, string | Buffer>, prefix = 'kindred-test-'): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), prefix));
+  writeTree(root, files);
+  return root;
+}
+
+export function writeTree(root: string, files: Record<string, string | Buffer>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const abs = path.join(root, rel);
+    mkdirSync(path.dirname(abs), { recursive: true });
+    writeFileSync(abs, content);
+  }
+}
+
+export function removeTree(root: string): void {
+  rmSync(root, { recursive: true, force: true });
+}
+
+/** Repository root (tests run from out/test/...). */
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { promises as fs, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { isKindredError } from '../../src/core/errors';
+import { clearIndexDir, hashText, IndexLock, IndexStore, type ModelKey } from '../../src/core/index/store';
+import { makeTree, removeTree } from '../helpers/fixtures';
+
+const MODEL: ModelKey = { id: 'test/model', dtype: 'fp32', dims: 8 };
+
+function unit(seed: number): Float32Array {
+  const v = Float32Array.from({ length: 8 }, (_, i) => Math.sin(seed * 7.3 + i * 1.9));
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+function chunk(text: string, start: number, symbol?: string) {
+  return { startLine: start, endLine: start + 2, text, hash: hashText(text), ...(symbol ? { symbol } : {}) };
+}
+
+function fill(store: IndexStore): void {
+  const a = store.setFile({ path: 'a.ts', size: 10, mtimeMs: 1, hash: 'ha' }, [chunk('function readFile() {}', 1, 'readFile'), chunk('const x = 1', 5)]);
+  const b = store.setFile({ path: 'dir/b.py', size: 20, mtimeMs: 2, hash: 'hb' }, [chunk('def upload(): retry()', 1, 'upload')]);
+  [...a, ...b].forEach((r, i) => store.addVector(r.id, unit(i + 1)));
+}
+
+test('an index saved and reopened has the same files, chunks, vectors and lexical entries', async () => {
+  const dir = makeTree({});
+  try {
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    fill(store);
+    await store.save();
+    const again = await IndexStore.open(dir);
+    assert.deepEqual([...again.files.keys()].sort(), ['a.ts', 'dir/b.py']);
+    assert.equal(again.chunks.size, 3);
+    assert.equal(again.vectorIds.size, 3);
+    assert.equal(again.checkIntegrity(), undefined);
+    const near = again.nearest(unit(3), 1);
+    assert.equal(again.chunks.get(near[0].id)!.path, 'dir/b.py');
+    assert.ok(near[0].score > 0.999);
+    assert.equal(again.chunks.get(again.lexical.search('upload', 5)[0].id)!.symbol, 'upload');
+    assert.deepEqual(Array.from(again.vectorForHash(hashText('const x = 1'))!).map((x) => x.toFixed(5)), Array.from(unit(2)).map((x) => x.toFixed(5)));
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('removing a file removes its chunks from vectors and the lexical index', async () => {
+  const dir = makeTree({});
+  try {
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    fill(store);
+    store.removeFile('dir/b.py');
+    assert.equal(store.lexical.search('upload', 5).length, 0);
+    assert.ok(store.nearest(unit(3), 3).every((h) => store.chunks.get(h.id)!.path === 'a.ts'));
+    await store.save();
+    const again = await IndexStore.open(dir);
+    assert.equal(again.chunks.size, 2);
+    assert.equal(again.checkIntegrity(), undefined);
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('each save writes a new generation and removes the old one; a leftover temp file is cleaned', async () => {
+  const dir = makeTree({});
+  try {
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    fill(store);
+    await store.save();
+    writeFileSync(path.join(dir, 'manifest.json.99999.tmp'), 'half-written');
+    writeFileSync(path.join(dir, 'vectors.77.hnsw'), 'orphan from a crash');
+    writeFileSync(path.join(dir, 'user-notes.txt'), 'not ours');
+    store.removeFile('a.ts');
+    await store.save();
+    const names = readdirSync(dir).sort();
+    assert.deepEqual(names, ['lexical.2.json', 'manifest.json', 'meta.2.json', 'user-notes.txt', 'vectors.2.hnsw']);
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('a truncated or garbled index file is reported as corrupt, and clearing leaves other files alone', async () => {
+  for (const damage of ['truncate', 'garble', 'delete', 'manifest'] as const) {
+    const dir = makeTree({});
+    try {
+      const store = IndexStore.create(dir, '/folder', MODEL);
+      fill(store);
+      await store.save();
+      writeFileSync(path.join(dir, 'keep.txt'), 'mine');
+      const vec = path.join(dir, 'vectors.1.hnsw');
+      if (damage === 'truncate') await fs.truncate(vec, 100);
+      if (damage === 'garble') {
+        const buf = await fs.readFile(vec);
+        buf[buf.length >> 1] ^= 0xff;
+        await fs.writeFile(vec, buf);
+      }
+      if (damage === 'delete') await fs.rm(path.join(dir, 'meta.1.json'));
+      if (damage === 'manifest') await fs.writeFile(path.join(dir, 'manifest.json'), '{"format":1,');
+      await assert.rejects(IndexStore.open(dir), (e: unknown) => isKindredError(e) && e.code === 'index-corrupt', damage);
+      await clearIndexDir(dir);
+      assert.deepEqual(readdirSync(dir), ['keep.txt']);
+    } finally {
+      removeTree(dir);
+    }
+  }
+});
+
+test('the write lock refuses a second live owner and takes over a dead one', async () => {
+  const dir = makeTree({});
+  try {
+    const lock = await IndexLock.acquire(dir);
+    // Pretend another live process (our parent) holds it.
+    writeFileSync(path.join(dir, 'lock'), JSON.stringify({ pid: process.ppid, host: require('node:os').hostname() }));
+    await assert.rejects(IndexLock.acquire(dir), (e: unknown) => isKindredError(e) && e.code === 'index-locked');
+    // A dead owner's lock is stale.
+    writeFileSync(path.join(dir, 'lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: require('node:os').hostname() }));
+    const again = await IndexLock.acquire(dir);
+    await again.release();
+    await lock.release();
+  } finally {
+    removeTree(dir);
+  }
+});
