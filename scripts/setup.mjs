@@ -72,4 +72,7 @@ step('build', sources, 'node_modules/.kindred-build-stamp', () => {
 // 3. The default embedding model, converted once into the user cache (outside the repo).
 run(process.execPath, ['scripts/models/setup-models.mjs', ...(quiet ? ['--quiet'] : [])]);
 
+// 4. A real VS Code to run the extension in: code-server (Node 24) and chromium, in the user cache.
+run(process.execPath, ['scripts/tools/setup-code-server.mjs']);
+
 log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);

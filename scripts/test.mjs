@@ -5,7 +5,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const stages = [['unit', process.execPath, ['--test', '--test-concurrency=2', 'out/test/unit/']]];
+const stages = [
+  ['unit', process.execPath, ['--test', '--test-concurrency=2', 'out/test/unit/']],
+  ['e2e (extension host in code-server)', process.execPath, ['scripts/e2e.mjs']],
+  ['ui (packaged VSIX driven through the command palette)', process.execPath, ['test/ui/ui.test.mjs']],
+];
 
 let failed = 0;
 for (const [name, cmd, args] of stages) {
