@@ -163,7 +163,12 @@ async function npmInstallInto(finalRoot, pkgJson, env, log) {
 }
 
 function baseNpmEnv() {
-  const env = { ...process.env };
+  // Drop what an outer `npm run`/`npm test` put in the environment (npm_node_execpath, npm_config_*, NODE, ...):
+  // the nested npm would otherwise run code-server's install scripts with the outer (Node 20) node.
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD') env[k] = v;
+  }
   env.npm_config_update_notifier = 'false';
   env.npm_config_fund = 'false';
   env.npm_config_audit = 'false';

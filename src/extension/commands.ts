@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { KNOWN_MODELS } from '../core/embedding/models';
+import type { CommandId } from '../shared/commands';
 import type { PanelLocation } from '../shared/webviewProtocol';
 import type { Ctx } from './context';
 import type { KindredPanel } from './panel';
@@ -83,9 +84,7 @@ export const COMMANDS = {
   },
 
   'kindred.showClusters': ({ panel }) => () => panel.show('clusters'),
-} satisfies Record<string, Command>;
-
-export type CommandId = keyof typeof COMMANDS;
+} satisfies Record<CommandId, Command>;
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([id, make]) => vscode.commands.registerCommand(id, (make as Command)(deps) as (...args: unknown[]) => unknown));

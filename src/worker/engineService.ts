@@ -325,6 +325,11 @@ export class EngineService {
     return mergeFolders(all, k);
   }
 
+  /** The engine of a workspace folder (clusters, tests). */
+  engineFor(folderPath: string): Engine | undefined {
+    return this.folders.find((f) => f.path === path.resolve(folderPath))?.engine;
+  }
+
   async status(): Promise<EngineStatus> {
     const folders: FolderStatus[] = [];
     for (const f of this.folders) {

@@ -15,6 +15,9 @@ const OPTIONS: Options<LexicalDoc> = {
   storeFields: [],
   tokenize: (text) => codeTokens(text),
   processTerm: (term) => term,
+  // MiniSearch's automatic vacuuming runs in the background and can overlap with additions; the
+  // index compacts explicitly instead, before it is saved (see compact()).
+  autoVacuum: false,
   // BM25 parameters: MiniSearch's defaults (k=1.2, b=0.7, d=0.5: BM25+).
 };
 
@@ -40,6 +43,11 @@ export class LexicalIndex {
 
   has(id: number): boolean {
     return this.ms.has(id);
+  }
+
+  /** Drops the data of discarded documents once enough has piled up. Call when nothing else mutates the index. */
+  async compact(): Promise<void> {
+    if (this.ms.dirtCount > 1000 && this.ms.dirtFactor > 0.1) await this.ms.vacuum({ batchSize: 100_000, batchWait: 0 });
   }
 
   add(docs: LexicalDoc[]): void {

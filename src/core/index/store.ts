@@ -318,6 +318,7 @@ export class IndexStore {
    */
   async save(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
+    await this.lexical.compact();
     const gen = this.generation + 1;
     const names = { vectors: `vectors.${gen}.hnsw`, meta: `meta.${gen}.json`, lexical: `lexical.${gen}.json` };
 
