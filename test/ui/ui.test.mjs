@@ -99,7 +99,14 @@ try {
       );
       await page.keyboard.press('Enter');
     };
+    // Keys typed before the palette has closed and the editor has focus again would go astray on a busy machine.
+    const editorFocused = async () => {
+      await page.waitForSelector(SELECTORS.quickInput, { state: 'hidden', timeout: 15_000 });
+      await page.waitForSelector('.monaco-workbench .part.editor .monaco-editor.focused', { timeout: 15_000 });
+    };
+    await editorFocused();
     await palette(':10', '.');
+    await editorFocused();
     await page.keyboard.press('Home');
     for (let i = 0; i < 16; i++) await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Shift+End');
@@ -120,5 +127,6 @@ try {
   rmSync(path.join(tmp, 'indexes'), { recursive: true, force: true });
 }
 console.log(`ui: ${passed} passed, ${failed} failed (screenshots in ${shots})`);
-if (!process.env.KINDRED_SCREENSHOTS_DIR) rmSync(tmp, { recursive: true, force: true });
+// Screenshots of a failed run are kept for inspection.
+if (!process.env.KINDRED_SCREENSHOTS_DIR && !failed) rmSync(tmp, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
