@@ -28,6 +28,7 @@ export class Ctx implements vscode.Disposable {
     this.disposables.push(
       this.client.onLog(({ level, message }) => (level === 'warn' ? this.output.warn(message) : this.output.info(message))),
       this.client.onStatus((s) => this.setStatus(s)),
+      this.client.onRestart(() => void this.configure()),
     );
   }
 

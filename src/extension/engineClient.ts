@@ -18,7 +18,6 @@ export class EngineRequestError extends Error {
  * protocol into typed async calls and events.
  */
 export class EngineClient implements vscode.Disposable {
-  private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly statusEmitter = new vscode.EventEmitter<EngineStatus>();
@@ -29,16 +28,45 @@ export class EngineClient implements vscode.Disposable {
   readonly onIndexChanged = this.changeEmitter.event;
   private disposed = false;
 
-  constructor(extensionPath: string) {
-    this.worker = new Worker(path.join(extensionPath, 'dist', 'engineWorker.js'), {
-      workerData: { bundledModelsDir: path.join(extensionPath, 'models') },
+  private worker: Worker;
+  private readonly restartEmitter = new vscode.EventEmitter<void>();
+  /** Fires after the worker died unexpectedly and a new one was started: send the configuration again. */
+  readonly onRestart = this.restartEmitter.event;
+  private readonly crashes: number[] = [];
+  private alive = false;
+
+  constructor(private readonly extensionPath: string) {
+    this.worker = this.start();
+  }
+
+  private start(): Worker {
+    const worker = new Worker(path.join(this.extensionPath, 'dist', 'engineWorker.js'), {
+      workerData: { bundledModelsDir: path.join(this.extensionPath, 'models') },
     });
-    this.worker.on('message', (m: FromEngine) => this.onMessage(m));
-    this.worker.on('error', (e) => this.logEmitter.fire({ level: 'warn', message: `engine worker crashed: ${e.stack ?? e.message}` }));
-    this.worker.on('exit', (code) => {
+    worker.on('message', (m: FromEngine) => this.onMessage(m));
+    worker.on('error', (e) => this.logEmitter.fire({ level: 'warn', message: `engine worker crashed: ${e.stack ?? e.message}` }));
+    this.alive = true;
+    worker.on('exit', (code) => {
+      this.alive = false;
       for (const p of this.pending.values()) p.reject(new EngineRequestError(`The Kindred engine stopped (exit ${code}).`));
       this.pending.clear();
+      if (this.disposed) return;
+      // An unexpected exit: start again, unless it keeps dying (3 times in a minute).
+      const now = Date.now();
+      this.crashes.push(now);
+      while (this.crashes.length && now - this.crashes[0] > 60_000) this.crashes.shift();
+      if (this.crashes.length > 3) {
+        this.logEmitter.fire({ level: 'warn', message: 'The Kindred engine keeps stopping; not restarting it. Reload the window to try again.' });
+        return;
+      }
+      this.logEmitter.fire({ level: 'warn', message: `The Kindred engine stopped (exit ${code}); restarting it.` });
+      setTimeout(() => {
+        if (this.disposed) return;
+        this.worker = this.start();
+        this.restartEmitter.fire();
+      }, 1000);
     });
+    return worker;
   }
 
   private onMessage(m: FromEngine): void {
@@ -58,11 +86,17 @@ export class EngineClient implements vscode.Disposable {
 
   request<M extends EngineMethod>(method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
     if (this.disposed) return Promise.reject(new EngineRequestError('The Kindred engine is shut down.'));
+    if (!this.alive) return Promise.reject(new EngineRequestError('The Kindred engine is restarting; try again in a moment.'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage({ kind: 'request', id, method, params } as RequestMessage);
     });
+  }
+
+  /** Ends the worker abruptly, as a crash would (used by the end-to-end tests of the restart). */
+  async simulateCrash(): Promise<void> {
+    await this.worker.terminate();
   }
 
   /** Asks the worker to stop cleanly (it saves nothing half-done: saves are atomic), then terminates it. */
@@ -80,5 +114,6 @@ export class EngineClient implements vscode.Disposable {
     this.statusEmitter.dispose();
     this.logEmitter.dispose();
     this.changeEmitter.dispose();
+    this.restartEmitter.dispose();
   }
 }

@@ -112,6 +112,15 @@ describe('Kindred in a real VS Code', () => {
     assert.equal(a.hits[0].path, 'src/upload.py');
   });
 
+  it('a crashed engine worker is restarted and search works again', async () => {
+    await api.ctx.client.simulateCrash();
+    const hits = await waitFor('search after the restart', async () => {
+      const h = await search('check whether a number is prime').catch(() => undefined);
+      return h && h.length > 0 ? h : undefined;
+    });
+    assert.equal(hits[0].symbol, 'IsPrime');
+  });
+
   it('pausing stops indexing and resuming catches up', async () => {
     await vscode.commands.executeCommand('kindred.pauseIndexing');
     const file = path.join(root(), 'src/paused.py');
