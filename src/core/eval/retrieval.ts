@@ -1,0 +1,77 @@
+import type { ModelRuntime } from '../embedding/runtime';
+import { LexicalIndex, type LexicalDoc } from '../index/lexical';
+import { fuseHybrid, HYBRID_FUSION, type FusionParams, type Ranked } from '../search';
+import { nearestRows, type VectorMatrix } from './embed';
+import { MRR_CUTOFF, rankOf, rounded, summarize, type Metrics } from './metrics';
+
+export type EvalMode = 'bm25' | 'vector' | 'hybrid';
+export const EVAL_MODES: readonly EvalMode[] = ['bm25', 'vector', 'hybrid'];
+
+/** A query and the ids of the documents that answer it (CoSQA: exactly one). */
+export interface EvalQuery {
+  text: string;
+  relevant: ReadonlySet<number>;
+}
+
+/** One query's BM25 and vector lists over the whole corpus, best first, cut at `depth`. */
+export interface QueryLists {
+  lexical: Ranked[];
+  vector: Ranked[];
+}
+
+/** Search text for the lexical index, as the product stores a chunk (text, path, symbol). */
+export function lexicalIndexOf(docs: readonly LexicalDoc[]): LexicalIndex {
+  const index = LexicalIndex.empty();
+  index.add([...docs]);
+  return index;
+}
+
+/**
+ * Ranks the whole corpus for every query, with the product's BM25 index and exact cosine
+ * similarity over the document vectors (row i of `vectors` is `docs[i]`).
+ */
+export async function retrieve(
+  runtime: ModelRuntime | undefined,
+  docs: readonly LexicalDoc[],
+  vectors: VectorMatrix | undefined,
+  queries: readonly EvalQuery[],
+  options: { depth?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<QueryLists[]> {
+  const depth = options.depth ?? MRR_CUTOFF;
+  const lexical = lexicalIndexOf(docs);
+  let done = 0;
+  return Promise.all(
+    queries.map(async (q) => {
+      const vector: Ranked[] = [];
+      if (runtime && vectors) {
+        const qv = await runtime.embedQuery(q.text);
+        for (const r of nearestRows(vectors, qv, depth)) vector.push({ id: docs[r.index].id, score: r.score });
+      }
+      options.onProgress?.(++done, queries.length);
+      return { lexical: lexical.search(q.text, depth), vector };
+    }),
+  );
+}
+
+/** A mode's ranking for one query; hybrid goes through the product's fusion. */
+export function rankingFor(mode: EvalMode, query: string, lists: QueryLists, fusion: FusionParams = HYBRID_FUSION): Ranked[] {
+  if (mode === 'bm25') return lists.lexical;
+  if (mode === 'vector') return lists.vector;
+  return fuseHybrid(query, lists.lexical, lists.vector, fusion);
+}
+
+/** Rank (1-based) of the first relevant document in each query's ranking for `mode`. */
+export function ranksFor(mode: EvalMode, queries: readonly EvalQuery[], lists: readonly QueryLists[], fusion?: FusionParams): (number | undefined)[] {
+  return queries.map((q, i) => rankOf(rankingFor(mode, q.text, lists[i], fusion), (r) => q.relevant.has(r.id)));
+}
+
+export function scoreModes(
+  modes: readonly EvalMode[],
+  queries: readonly EvalQuery[],
+  lists: readonly QueryLists[],
+  fusion?: FusionParams,
+): Partial<Record<EvalMode, Metrics>> {
+  const out: Partial<Record<EvalMode, Metrics>> = {};
+  for (const mode of modes) out[mode] = rounded(summarize(ranksFor(mode, queries, lists, fusion)));
+  return out;
+}
