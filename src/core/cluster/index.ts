@@ -1,0 +1,44 @@
+/**
+ * Clusters of related files: k-means (k by silhouette) or agglomerative clustering of the index's
+ * file vectors (mean of chunk vectors), labelled by c-TF-IDF terms, with a 2-D PCA map.
+ * Everything returned is plain JSON (for a webview or `kindred clusters --json`).
+ */
+import { ClusterModel, type ClusterIndex, type ClusterInput, type ClusterOptions, type ClusterResult } from './model';
+
+export { ClusterModel, normalizeScope, REFIT_CHANGE } from './model';
+export type { ClusterFile, ClusterIndex, ClusterInfo, ClusterInput, ClusterLevel, ClusterMethod, ClusterOptions, ClusterResult } from './model';
+export { buildTree, cutTree, MAX_DIRECT_LEAVES, type ClusterTree } from './hierarchical';
+export { kmeansAuto, kmeansWithK } from './auto';
+export { kmeansFixed, kRange, inertia, DEFAULT_SEED } from './kmeans';
+export { silhouette, silhouetteValues } from './silhouette';
+export { countTerms, cTfIdf, pathTerms, isLabelTerm, MAX_LABEL_BYTES } from './terms';
+export { Projection } from './projection';
+export { adjustedRandIndex, purity } from './metrics';
+
+/**
+ * One-shot clustering of an engine's index (`computeClusters(engine, ...)`) or of a store and its
+ * folder (`computeClusters({ index: store, folder }, ...)`; an IndexStore alone works too, its `folder`
+ * being the indexed folder). Keep a ClusterModel instead to update clusters cheaply after edits.
+ */
+export function computeClusters(source: ClusterInput | (ClusterIndex & { readonly folder: string }), options: ClusterOptions = {}): Promise<ClusterResult> {
+  return new ClusterModel().compute(source, options);
+}
+
+/** Human-readable summary for the terminal. */
+export function formatClusters(r: ClusterResult, filesPerCluster = 8): string {
+  const what = r.level === 'file' ? 'files' : 'chunks';
+  const how = r.kAuto ? 'k chosen by silhouette' : 'k given';
+  const lines = [
+    `${r.clusters.length} clusters of ${r.items} ${what}${r.scope ? ` in ${r.scope}` : ''} (${r.method}, ${how}; silhouette ${r.silhouette.toFixed(3)})` +
+      (r.skipped ? `; ${r.skipped} files not embedded yet` : ''),
+  ];
+  for (const c of r.clusters) {
+    lines.push('', `#${c.id + 1}  ${c.label}  (${c.size} ${what})`, `    terms: ${c.terms.join(', ')}`, `    central: ${c.centralFile}`);
+    for (const f of c.files.slice(0, filesPerCluster)) {
+      const where = f.startLine !== undefined ? `${f.path}:${f.startLine}-${f.endLine}${f.symbol ? `  ${f.symbol}` : ''}` : f.path;
+      lines.push(`    ${f.centrality.toFixed(3)}  ${where}`);
+    }
+    if (c.files.length > filesPerCluster) lines.push(`    ... and ${c.files.length - filesPerCluster} more`);
+  }
+  return `${lines.join('\n')}\n`;
+}
