@@ -13,6 +13,10 @@
   const send = (msg) => vscode.postMessage(msg);
 
   function showView(view) {
+    if (view === 'clusters' && !clustersLoaded) {
+      send({ type: 'clusterScopes' });
+      requestClusters();
+    }
     for (const tab of document.querySelectorAll('.tabs button')) {
       const on = tab.getAttribute('data-view') === view;
       tab.setAttribute('aria-selected', String(on));
@@ -136,6 +140,107 @@
   }
   $('similar-run').addEventListener('click', () => send({ type: 'findSimilar' }));
 
+  // ---- Clusters: a tree of clusters → files, and a 2-D map coloured by cluster ----
+  const SVG = 'http://www.w3.org/2000/svg';
+  let clusterRequest = 0;
+  let clustersLoaded = false;
+  let refreshTimer;
+
+  function clusterParams() {
+    const [folder, scope] = (/** @type {HTMLSelectElement} */ ($('cl-scope')).value || '0:').split(/:(.*)/s);
+    const kText = /** @type {HTMLInputElement} */ ($('cl-k')).value.trim();
+    const k = kText ? Math.max(1, Math.min(60, Math.floor(Number(kText)) || 1)) : 'auto';
+    return { folder: Number(folder) || 0, scope: scope || '', method: /** @type {HTMLSelectElement} */ ($('cl-method')).value, k };
+  }
+
+  function requestClusters() {
+    clustersLoaded = true;
+    $('cl-summary').textContent = 'Clustering…';
+    send({ type: 'clusters', requestId: ++clusterRequest, ...clusterParams() });
+  }
+
+  function renderScopes(folders) {
+    const sel = /** @type {HTMLSelectElement} */ ($('cl-scope'));
+    const current = sel.value;
+    sel.textContent = '';
+    folders.forEach((f, i) => {
+      const all = document.createElement('option');
+      all.value = `${i}:`;
+      all.textContent = folders.length > 1 ? `${f.name} (whole folder)` : 'Whole workspace';
+      sel.appendChild(all);
+      for (const d of f.dirs) {
+        const o = document.createElement('option');
+        o.value = `${i}:${d}`;
+        o.textContent = `${folders.length > 1 ? f.name + '/' : ''}${d}/`;
+        sel.appendChild(o);
+      }
+    });
+    if ([...sel.options].some((o) => o.value === current)) sel.value = current;
+  }
+
+  function openItem(result, f) {
+    const loc = { folder: result.folder, path: f.path, startLine: f.startLine || 1, endLine: f.endLine || f.startLine || 1 };
+    send({ type: 'open', location: loc });
+  }
+
+  function renderClusters(result) {
+    const what = result.level === 'chunk' ? 'chunks' : 'files';
+    $('cl-summary').textContent =
+      `${result.clusters.length} clusters of ${result.items} ${what} · ${result.method === 'kmeans' ? 'k-means' : 'hierarchical'}` +
+      `${result.kAuto ? ' (k by silhouette)' : ''} · silhouette ${result.silhouette.toFixed(2)}` +
+      (result.skipped ? ` · ${result.skipped} files not embedded yet` : '');
+    // Map
+    const map = $('cl-map');
+    map.textContent = '';
+    result.clusters.forEach((c, ci) => {
+      for (const f of c.files) {
+        const dot = document.createElementNS(SVG, 'circle');
+        dot.setAttribute('cx', String(f.x * 100));
+        dot.setAttribute('cy', String(100 - f.y * 100));
+        dot.setAttribute('r', f.path === c.centralFile ? '2.2' : '1.4');
+        dot.setAttribute('class', `dot c${ci % 8}`);
+        dot.setAttribute('tabindex', '-1');
+        const title = document.createElementNS(SVG, 'title');
+        title.textContent = `${f.path}${f.symbol ? ' · ' + f.symbol : ''}\n${c.label}`;
+        dot.appendChild(title);
+        dot.addEventListener('click', () => openItem(result, f));
+        map.appendChild(dot);
+      }
+    });
+    // Tree
+    const tree = $('cl-tree');
+    tree.textContent = '';
+    result.clusters.forEach((c, ci) => {
+      const det = document.createElement('details');
+      det.open = result.clusters.length <= 4;
+      det.setAttribute('role', 'treeitem');
+      const sum = document.createElement('summary');
+      sum.innerHTML = `<span class="swatch c${ci % 8}"></span><b>${escapeHtml(c.label)}</b> <span class="dir">${c.size} ${what}</span>`;
+      det.appendChild(sum);
+      const terms = document.createElement('div');
+      terms.className = 'terms';
+      terms.textContent = c.terms.join(' · ');
+      det.appendChild(terms);
+      for (const f of c.files) {
+        const el = document.createElement('div');
+        el.className = 'hit cluster-file';
+        el.tabIndex = 0;
+        el.setAttribute('role', 'option');
+        el.dataset.location = JSON.stringify({ folder: result.folder, path: f.path, startLine: f.startLine || 1, endLine: f.endLine || f.startLine || 1 });
+        el.textContent = `${f.path === c.centralFile ? '★ ' : ''}${f.path}${f.symbol ? ' · ' + f.symbol : ''}`;
+        el.title = `similarity to the cluster centre ${f.centrality.toFixed(2)}`;
+        det.appendChild(el);
+      }
+      tree.appendChild(det);
+    });
+  }
+
+  $('cl-run').addEventListener('click', requestClusters);
+  for (const id of ['cl-scope', 'cl-method']) $(id).addEventListener('change', requestClusters);
+  $('cl-k').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') requestClusters();
+  });
+
   window.addEventListener('message', (event) => {
     const msg = event.data;
     switch (msg.type) {
@@ -156,6 +261,19 @@
       case 'showView':
         showView(msg.view);
         break;
+      case 'clusters':
+        if (msg.requestId === clusterRequest) renderClusters(msg.result);
+        break;
+      case 'clusterScopes':
+        renderScopes(msg.folders);
+        break;
+      case 'indexChanged':
+        // Keep the clusters current, without recomputing on every keystroke-save burst.
+        if (clustersLoaded && !$('view-clusters').hidden) {
+          clearTimeout(refreshTimer);
+          refreshTimer = setTimeout(requestClusters, 1500);
+        }
+        break;
       case 'runSearch':
         showView('search');
         query.value = msg.query;
@@ -163,6 +281,11 @@
         runSearch(msg.query);
         break;
       case 'error':
+        if (msg.requestId !== undefined && msg.requestId === clusterRequest && !$('view-clusters').hidden) {
+          $('cl-summary').textContent = msg.message;
+          $('cl-summary').classList.add('error');
+          break;
+        }
         if (msg.requestId === undefined || msg.requestId === requestId) {
           const c = $('search-results');
           c.textContent = '';

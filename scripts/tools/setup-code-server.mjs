@@ -25,7 +25,8 @@ import { pathToFileURL } from 'node:url';
 
 export const NODE_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
-export const APT_PACKAGES = ['libkrb5-dev', 'build-essential', 'python3', 'chromium', 'fonts-liberation'];
+// strace: the test that proves indexing and search make no network connection.
+export const APT_PACKAGES = ['libkrb5-dev', 'build-essential', 'python3', 'chromium', 'fonts-liberation', 'strace'];
 
 export function cacheDir() {
   return process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred');

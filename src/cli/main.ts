@@ -9,6 +9,8 @@ import { Engine, type EngineOptions } from '../core/engine';
 import { errorMessage, isKindredError } from '../core/errors';
 import { silentLogger, stderrLogger } from '../core/log';
 import type { SearchHit, SearchMode } from '../core/search';
+import { computeClusters, formatClusters } from '../core/cluster';
+import { evalCommand, EVAL_USAGE } from './eval';
 import { ProgressBar } from './progress';
 
 const USAGE = `Usage: kindred <command> [options]
@@ -18,7 +20,8 @@ Commands:
   search  <folder> "<query>"           Search by meaning (hybrid: semantic + keywords)
   similar <folder> <path>:<start>-<end> Find code similar to a line range
   stats   <folder>                     Files, chunks, model, dimension, bytes on disk
-
+  clusters <folder>                    Clusters of related files, labelled by their distinctive terms
+${EVAL_USAGE}
 Options:
   --index-dir DIR     Index location (default: a per-folder directory in ~/.cache/kindred/indexes)
   --models-dir DIR    Local models folder (default: $KINDRED_MODELS_DIR or ~/.cache/kindred/models)
@@ -29,7 +32,13 @@ Options:
   --exclude GLOB      Extra gitignore-style exclude pattern (repeatable)
   --max-file-size N   Skip files larger than N bytes (default: 1048576)
   --k N               Number of results (default: 10)
-  --mode M            hybrid | vector | bm25 (default: hybrid)
+  --mode M            hybrid | vector | bm25 (default: hybrid; eval: all)
+  --split S           eval: dev | test (default: test; tune: dev)
+  --data DIR          eval: CoSQA data folder (default: ../shared/eval/cosqa)
+  --k N|auto          clusters: number of clusters (default: auto, chosen by silhouette)
+  --method M          clusters: kmeans | hierarchical (default: kmeans)
+  --scope PATH        clusters: only files under PATH; a single file clusters its chunks
+  --level L           clusters: file | chunk (default: file)
   --no-update         Do not bring the index up to date before reading it
   --json              Machine-readable output on stdout
   --verbose           Log skipped files and other details to stderr
@@ -49,6 +58,11 @@ const OPTIONS = {
   'max-file-size': { type: 'string' },
   k: { type: 'string' },
   mode: { type: 'string' },
+  split: { type: 'string' },
+  data: { type: 'string' },
+  method: { type: 'string' },
+  scope: { type: 'string' },
+  level: { type: 'string' },
   'no-update': { type: 'boolean' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
@@ -82,16 +96,28 @@ function engineOptions(folder: string, values: Values): EngineOptions {
   };
 }
 
-async function withEngine<T>(folder: string, values: Values, update: boolean, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await Engine.open(engineOptions(folder, values));
+/** KINDRED_CHECKPOINT_MS: save checkpoints this often while embedding (default 30 s; the crash tests set it low). */
+function checkpointMs(): number | undefined {
+  const n = Number(process.env.KINDRED_CHECKPOINT_MS);
+  return process.env.KINDRED_CHECKPOINT_MS && Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+async function withEngine<T>(
+  folder: string,
+  values: Values,
+  update: boolean,
+  fn: (engine: Engine) => Promise<T>,
+  extra: Pick<EngineOptions, 'allowMissingModel'> = {},
+): Promise<T> {
+  const engine = await Engine.open({ ...engineOptions(folder, values), ...extra });
   try {
     if (update) {
       const bar = values.json ? undefined : new ProgressBar();
       try {
-        await engine.update({ onProgress: bar ? (p) => bar.update(p) : undefined });
+        await engine.update({ onProgress: bar ? (p) => bar.update(p) : undefined, checkpointMs: checkpointMs() });
       } catch (e) {
-        // Another process is writing: read the index as it is.
-        if (isKindredError(e) && e.code === 'index-locked') process.stderr.write(`warning: ${e.message} Searching the index as it is.\n`);
+        // Another process is writing, or the index cannot be written here: read the index as it is.
+        if (isKindredError(e) && (e.code === 'index-locked' || e.code === 'index-unwritable')) process.stderr.write(`warning: ${e.message} Searching the index as it is.\n`);
         else throw e;
       } finally {
         bar?.done();
@@ -153,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
         const engine = await Engine.open(engineOptions(rest[0], values));
         try {
           const bar = values.json ? undefined : new ProgressBar();
-          const summary = await engine.update({ onProgress: bar ? (p) => bar.update(p) : undefined });
+          const summary = await engine.update({ onProgress: bar ? (p) => bar.update(p) : undefined, checkpointMs: checkpointMs() });
           bar?.done();
           if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
           else {
@@ -173,7 +199,8 @@ export async function main(argv: string[]): Promise<number> {
         const mode = (values.mode ?? 'hybrid') as SearchMode;
         if (!['hybrid', 'vector', 'bm25'].includes(mode)) throw new UsageError(`--mode must be hybrid, vector or bm25`);
         const k = intOption(values, 'k', 1) ?? 10;
-        const hits = await withEngine(rest[0], values, update, (e) => e.search(rest[1], { k, mode }));
+        // Without a model, search still answers by keywords (a warning says why and how to fix it).
+        const hits = await withEngine(rest[0], values, update, (e) => e.search(rest[1], { k, mode }), { allowMissingModel: true });
         printHits(hits, values.json);
         return 0;
       }
@@ -190,7 +217,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'stats': {
         needs(1, '<folder>');
-        const stats = await withEngine(rest[0], values, update, (e) => e.stats());
+        const stats = await withEngine(rest[0], values, update, (e) => e.stats(), { allowMissingModel: true });
         if (values.json) process.stdout.write(`${JSON.stringify(stats)}\n`);
         else {
           process.stdout.write(
@@ -201,6 +228,22 @@ export async function main(argv: string[]): Promise<number> {
         }
         return 0;
       }
+      case 'clusters': {
+        needs(1, '<folder>');
+        const method = values.method ?? 'kmeans';
+        if (method !== 'kmeans' && method !== 'hierarchical') throw new UsageError('--method must be kmeans or hierarchical');
+        const level = values.level ?? 'file';
+        if (level !== 'file' && level !== 'chunk') throw new UsageError('--level must be file or chunk');
+        const k = values.k === undefined || values.k === 'auto' ? 'auto' : intOption(values, 'k', 1)!;
+        const folder = path.resolve(rest[0]);
+        const scope = values.scope === undefined ? undefined : path.relative(folder, path.resolve(folder, values.scope)).split(path.sep).join('/');
+        if (scope?.startsWith('..')) throw new UsageError(`${values.scope} is outside ${folder}`);
+        const result = await withEngine(folder, values, update, (e) => computeClusters(e, { method, k, scope, level }));
+        process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatClusters(result));
+        return 0;
+      }
+      case 'eval':
+        return await evalCommand(rest, values);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

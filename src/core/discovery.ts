@@ -1,4 +1,4 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import type { Logger } from './log';
@@ -169,7 +169,7 @@ export async function discoverFiles(root: string, options: DiscoveryOptions): Pr
       let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
         try {
-          const st = await fs.stat(path.join(absDir, entry.name));
+          const st = statSync(path.join(absDir, entry.name));
           if (st.isDirectory()) {
             skipped.push({ rel, reason: 'symlinked directory (not followed)' });
             continue;
@@ -192,7 +192,9 @@ export async function discoverFiles(root: string, options: DiscoveryOptions): Pr
         continue;
       }
       try {
-        const st = await fs.stat(path.join(absDir, entry.name));
+        // Synchronous: one stat per file, one after another; a thread-pool round trip each would cost
+        // more than the stat (readdir, once per directory, stays asynchronous and yields).
+        const st = statSync(path.join(absDir, entry.name));
         if (st.size > options.maxFileBytes) {
           skipped.push({ rel, reason: `too large (${st.size} bytes > ${options.maxFileBytes})` });
           continue;

@@ -2,18 +2,22 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_EXCLUDES } from './discovery';
 import { defaultThreads } from './embedding/pool';
+import { APPROXIMATE_TOKEN_MARGIN, approximateTokens } from './embedding/approximate';
 import { ModelRuntime } from './embedding/runtime';
-import { DEFAULT_MODEL_ID, type Dtype, type ModelInfo } from './embedding/models';
+import { DEFAULT_MODEL_ID, modelInfo, type Dtype, type ModelInfo } from './embedding/models';
 import type { ModelSource } from './embedding/transformers';
 import { KindredError, isKindredError } from './errors';
-import { updateIndex, type Progress, type UpdateSummary } from './indexer';
-import { clearIndexDir, IndexLock, IndexStore, type ModelKey } from './index/store';
+import { updateIndex, type EmbedDeps, type Progress, type UpdateSummary } from './indexer';
+import { clearIndexDir, FORMAT_VERSION, IndexLock, IndexStore, type ModelKey } from './index/store';
 import { silentLogger, type Logger } from './log';
 import { defaultIndexDir, defaultModelsDir } from './paths';
 import { rank, toHits, type SearchHit, type SearchMode } from './search';
 import { readTextFile } from './text';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+/** Said once when an engine opens without a model. */
+export const DEGRADED_NOTE = 'Until then Kindred searches by keywords (BM25) only; the index is kept and embedded once the model is available.';
 
 export interface EngineOptions {
   folder: string;
@@ -31,6 +35,17 @@ export interface EngineOptions {
   exclude?: readonly string[];
   maxFileBytes?: number;
   logger?: Logger;
+  /**
+   * Open even when the model cannot be loaded (missing, broken, download not allowed): the index
+   * and keyword (BM25) search keep working, new chunks are indexed for keywords only (embedded once
+   * a model is there), vector and hybrid search fall back to BM25. `Engine.degraded` says why.
+   */
+  allowMissingModel?: boolean;
+}
+
+/** Model errors a degraded engine survives (see EngineOptions.allowMissingModel). */
+export function isModelError(e: unknown): e is KindredError {
+  return isKindredError(e) && (e.code === 'model-missing' || e.code === 'model-broken' || e.code === 'model-download-disabled');
 }
 
 export interface EngineStats {
@@ -44,6 +59,8 @@ export interface EngineStats {
   dimension: number;
   bytesOnDisk: number;
   bytesPerChunk: number;
+  /** Set when no model is loaded (keyword search only): the reason and the fix. */
+  degraded?: string;
 }
 
 /**
@@ -55,13 +72,22 @@ export class Engine {
     readonly folder: string,
     readonly indexDir: string,
     private store: IndexStore,
-    readonly runtime: ModelRuntime,
+    /** Undefined when the engine is degraded (no model). */
+    readonly runtime: ModelRuntime | undefined,
     private readonly ownsRuntime: boolean,
     private readonly options: Required<Pick<EngineOptions, 'maxFileBytes' | 'exclude'>> & { logger: Logger },
+    /** Why there is no model (keyword search only), or undefined. */
+    readonly degraded?: KindredError,
   ) {}
 
-  /** Opens (or creates) the folder's index. Pass `runtime` to share a loaded model between engines. */
-  static async open(options: EngineOptions, runtime?: ModelRuntime): Promise<Engine> {
+  private fallbackNoted = false;
+
+  /**
+   * Opens (or creates) the folder's index. Pass `runtime` to share a loaded model between engines,
+   * or `modelError` (with `allowMissingModel`) when the caller already knows the model cannot load:
+   * the engine opens degraded without trying again and without logging (the caller reports it).
+   */
+  static async open(options: EngineOptions, runtime?: ModelRuntime, modelError?: KindredError): Promise<Engine> {
     const logger = options.logger ?? silentLogger;
     const folder = path.resolve(options.folder);
     const st = await fs.stat(folder).catch(() => undefined);
@@ -73,24 +99,38 @@ export class Engine {
       allowDownload: options.allowDownload ?? false,
       dtype: options.dtype ?? 'q8',
     };
-    const owned = !runtime;
-    runtime ??= await ModelRuntime.start(source, options.threads ?? defaultThreads());
+    const settings = { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, exclude: options.exclude ?? DEFAULT_EXCLUDES, logger };
+    let owned = false;
+    if (!runtime && !(options.allowMissingModel && modelError)) {
+      try {
+        runtime = await ModelRuntime.start(source, options.threads ?? defaultThreads());
+        owned = true;
+      } catch (e) {
+        if (!options.allowMissingModel || !isModelError(e)) throw e;
+        modelError = e;
+        logger.warn(`${e.toUserString()} ${DEGRADED_NOTE}`);
+      }
+    }
     try {
-      const key: ModelKey = { id: runtime.source.modelId, dtype: runtime.source.dtype, dims: runtime.info.dims };
+      let key: ModelKey;
+      if (runtime) key = { id: runtime.source.modelId, dtype: runtime.source.dtype, dims: runtime.info.dims };
+      else {
+        // Degraded: the index on disk is kept as it is, whatever model built it (a missing model never
+        // costs vectors already computed); a new index is keyed to the configured model, so its chunks
+        // are embedded once that model is there.
+        const onDisk = await IndexStore.peek(indexDir);
+        key = onDisk?.format === FORMAT_VERSION ? onDisk.model : { id: source.modelId, dtype: source.dtype, dims: modelInfo(source.modelId).dims || 1 };
+      }
       const store = await openOrCreate(indexDir, folder, key, logger);
-      return new Engine(folder, indexDir, store, runtime, owned, {
-        maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
-        exclude: options.exclude ?? DEFAULT_EXCLUDES,
-        logger,
-      });
+      return new Engine(folder, indexDir, store, runtime, owned, settings, runtime ? undefined : modelError);
     } catch (e) {
-      if (owned) await runtime.close();
+      if (owned) await runtime?.close();
       throw e;
     }
   }
 
   get model(): ModelInfo {
-    return this.runtime.info;
+    return this.runtime?.info ?? { ...modelInfo(this.store.model.id), dims: this.store.model.dims };
   }
 
   /** The in-memory index (read-only use: tests, clustering, stats). */
@@ -102,7 +142,9 @@ export class Engine {
    * Brings the index up to date with the folder (incrementally). Takes the index's write lock;
    * if another process saved a newer generation meanwhile, that one is loaded first.
    */
-  async update(opts: { onProgress?: (p: Progress) => void; signal?: AbortSignal; priority?: ReadonlySet<string>; only?: readonly string[] } = {}): Promise<UpdateSummary> {
+  async update(
+    opts: { onProgress?: (p: Progress) => void; signal?: AbortSignal; priority?: ReadonlySet<string>; only?: readonly string[]; checkpointMs?: number } = {},
+  ): Promise<UpdateSummary> {
     const lock = await IndexLock.acquire(this.indexDir);
     try {
       const onDisk = await IndexStore.peek(this.indexDir);
@@ -110,15 +152,20 @@ export class Engine {
         this.store = await openOrCreate(this.indexDir, this.folder, this.store.model, this.options.logger);
       }
       const runtime = this.runtime;
+      const info = modelInfo(this.store.model.id);
+      const deps: EmbedDeps = runtime
+        ? {
+            embedPassages: (texts) => runtime.embedPassages(texts),
+            countTokens: (t) => runtime.countTokens(t),
+            chunkTokens: runtime.chunkTokens,
+            concurrency: runtime.workers * 2,
+          }
+        : // No model: chunks are indexed for keywords and stay pending until a model embeds them.
+          { countTokens: approximateTokens, chunkTokens: Math.floor((info.maxTokens - approximateTokens(info.passagePrefix) - 2) * APPROXIMATE_TOKEN_MARGIN), concurrency: 1 };
       return await updateIndex(
         this.store,
         this.folder,
-        {
-          embedPassages: (texts) => runtime.embedPassages(texts),
-          countTokens: (t) => runtime.countTokens(t),
-          chunkTokens: runtime.chunkTokens,
-          concurrency: runtime.workers * 2,
-        },
+        deps,
         { exclude: this.options.exclude, maxFileBytes: this.options.maxFileBytes, logger: this.options.logger, ...opts },
       );
     } finally {
@@ -129,9 +176,19 @@ export class Engine {
   async search(query: string, opts: { k?: number; mode?: SearchMode } = {}): Promise<SearchHit[]> {
     const q = query.trim();
     if (!q) return [];
-    const mode = opts.mode ?? 'hybrid';
-    const vector = mode === 'bm25' ? undefined : await this.runtime.embedQuery(q);
+    const mode = this.effectiveMode(opts.mode ?? 'hybrid');
+    const vector = mode === 'bm25' ? undefined : await this.runtime!.embedQuery(q);
     return toHits(this.store, this.folder, rank(this.store, q, vector, { k: opts.k ?? 10, mode }));
+  }
+
+  /** The mode a search really runs in: BM25 when there is no model (noted in the log once). */
+  private effectiveMode(mode: SearchMode): SearchMode {
+    if (this.runtime || mode === 'bm25') return mode;
+    if (!this.fallbackNoted) {
+      this.fallbackNoted = true;
+      this.options.logger.info(`${mode} search needs the embedding model, which is not loaded: showing keyword (BM25) results.`);
+    }
+    return 'bm25';
   }
 
   /** Chunks most similar to lines [startLine, endLine] of a file; chunks overlapping that range are excluded. */
@@ -148,12 +205,12 @@ export class Engine {
       text = lines.slice(startLine - 1, endLine).join('\n');
     }
     if (!text.trim()) return [];
-    const [vector] = await this.runtime.embedPassages([text]);
+    const vector = this.effectiveMode('vector') === 'bm25' ? undefined : (await this.runtime!.embedPassages([text]))[0];
     const filter = (id: number): boolean => {
       const c = this.store.chunks.get(id);
       return !!c && !(c.path === rel && c.startLine <= endLine && startLine <= c.endLine);
     };
-    return toHits(this.store, this.folder, rank(this.store, text, vector, { k: opts.k ?? 10, mode: 'vector', filter }));
+    return toHits(this.store, this.folder, rank(this.store, text, vector, { k: opts.k ?? 10, mode: vector ? 'vector' : 'bm25', filter }));
   }
 
   async stats(): Promise<EngineStats> {
@@ -169,12 +226,13 @@ export class Engine {
       dimension: this.store.model.dims,
       bytesOnDisk: bytes,
       bytesPerChunk: this.store.chunks.size ? Math.round(bytes / this.store.chunks.size) : 0,
+      ...(this.degraded ? { degraded: this.degraded.toUserString() } : {}),
     };
   }
 
   /** Releases the model if this engine loaded it (a shared runtime is closed by its owner). */
   async close(): Promise<void> {
-    if (this.ownsRuntime) await this.runtime.close();
+    if (this.ownsRuntime) await this.runtime?.close();
   }
 }
 

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'index-corrupt'
   | 'index-locked'
   | 'index-missing'
+  | 'index-unwritable'
   | 'bad-argument'
   | 'not-found';
 

@@ -25,9 +25,13 @@ export interface Progress {
   total: number;
 }
 
-/** What the indexer needs from the embedding side: a batch embedder and the chunk budget. */
+/**
+ * What the indexer needs from the embedding side: a batch embedder and the chunk budget.
+ * Without `embedPassages` (no model available) chunks enter the lexical index only and stay
+ * pending; a later update with a model embeds them.
+ */
 export interface EmbedDeps {
-  embedPassages(texts: string[]): Promise<Float32Array[]>;
+  embedPassages?(texts: string[]): Promise<Float32Array[]>;
   countTokens(text: string): number;
   /** Token budget for a chunk's text. */
   chunkTokens: number;
@@ -41,7 +45,7 @@ export interface UpdateOptions {
   logger: Logger;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
-  /** Save a checkpoint at least this often while embedding (ms). */
+  /** Save a checkpoint at least this often while embedding (ms; checked between rounds of batches). */
   checkpointMs?: number;
   /** Files to embed first (open or recently edited), relative paths. */
   priority?: ReadonlySet<string>;
@@ -53,6 +57,26 @@ export interface UpdateOptions {
 const MAX_BATCH_ITEMS = 32;
 const MAX_BATCH_CHARS = 32 * 1024;
 const WAVE = 512;
+
+/**
+ * A file modified less than this long (ms) before it was read may change again without its size or
+ * mtime changing (mtimes are coarse: a few ms on Linux, 1-2 s on some file systems). Such a file is
+ * marked racy and read again by the next update rather than trusted by size and mtime.
+ */
+const RACY_MS = 2000;
+
+function isRacy(mtimeMs: number): boolean {
+  return Date.now() - mtimeMs < RACY_MS;
+}
+
+let lastBreath = 0;
+
+/** Lets the event loop run (watcher events, search requests) at least every 20 ms of reading and chunking. */
+async function breathe(): Promise<void> {
+  if (performance.now() - lastBreath < 20) return;
+  await new Promise((r) => setImmediate(r));
+  lastBreath = performance.now();
+}
 
 class Cancelled extends Error {
   constructor() {
@@ -95,28 +119,31 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
   // Changed or new files: read, chunk, and collect vectors that can be reused by text hash.
   const changed = discovered.filter((f) => {
     const rec = store.files.get(f.rel);
-    return !rec || rec.size !== f.size || rec.mtimeMs !== f.mtimeMs;
+    return !rec || rec.racy || rec.size !== f.size || rec.mtimeMs !== f.mtimeMs;
   });
   const reusable = new Map<string, Float32Array>();
   const pendingText = new Map<number, string>();
   let done = 0;
   for (const f of changed) {
+    await breathe();
     check();
     onProgress?.({ phase: 'chunking', done: done++, total: changed.length });
     const read = await readTextFile(path.join(root, f.rel), options.maxFileBytes);
     if (!read.ok) {
       logger.info(`skipped ${f.rel}: ${read.reason}${read.detail ? ` (${read.detail})` : ''}`);
       skipped++;
-      if (store.files.has(f.rel)) {
+      // A file caught mid-write keeps its entry; its size and mtime differ, so it is read again next time.
+      if (store.files.has(f.rel) && read.reason !== 'changing') {
         store.removeFile(f.rel);
         deleted++;
       }
       continue;
     }
     const fileHash = hashText(read.text);
+    const racy = isRacy(read.mtimeMs);
     const prev = store.files.get(f.rel);
     if (prev && prev.hash === fileHash) {
-      store.touchFile(f.rel, read.size, read.mtimeMs);
+      store.touchFile(f.rel, read.size, read.mtimeMs, racy);
       continue;
     }
     let chunks: Chunk[];
@@ -134,7 +161,7 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
         if (v) reusable.set(c.hash, v);
       }
     }
-    const records = store.setFile({ path: f.rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHash }, hashed);
+    const records = store.setFile({ path: f.rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHash, ...(racy ? { racy } : {}) }, hashed);
     records.forEach((r, i) => {
       const v = reusable.get(r.hash);
       if (v) store.addVector(r.id, v);
@@ -145,14 +172,10 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
   for (const p of gone) store.removeFile(p);
 
   // Chunks without a vector: this run's new ones plus any left by an interrupted run.
-  const pending = store.pendingIds();
-  for (const id of pending) {
-    if (pendingText.has(id)) continue;
-    const c = store.chunks.get(id)!;
-    const text = await readChunkText(root, c.path, c.startLine, c.endLine, options.maxFileBytes);
-    if (text !== undefined) pendingText.set(id, text);
-  }
-  const embedded = await embedPending(store, deps, pending, pendingText, options, check);
+  // Without an embedder (no model) they stay pending, searchable by keywords.
+  let embedded = 0;
+  const embed = deps.embedPassages?.bind(deps);
+  if (embed) embedded = await embedPending(store, embed, deps.concurrency, await resumePending(store, root, deps, pendingText, options), pendingText, options, check);
 
   onProgress?.({ phase: 'saving', done: 0, total: 1 });
   if (store.dirty) await store.save();
@@ -190,16 +213,68 @@ async function statPaths(root: string, rels: readonly string[], options: UpdateO
   return { files, skipped };
 }
 
-/** Text of a chunk re-read from its file (for chunks left pending by an earlier, interrupted run). */
-async function readChunkText(root: string, rel: string, start: number, end: number, maxBytes: number): Promise<string | undefined> {
-  const read = await readTextFile(path.join(root, rel), maxBytes);
-  if (!read.ok) return undefined;
-  return read.text.split(/\r?\n/).slice(start - 1, end).join('\n');
+/**
+ * Chunks without a vector and their texts: this run's new chunks (texts known) and chunks left
+ * pending by an earlier run (interrupted, or run without a model), re-read from their files. A
+ * text is used only if its hash is the chunk's, since vectors are reused by hash. A line range is
+ * the chunk's text except for pieces of a line too long for one chunk: those come from re-chunking
+ * the file; a file whose pending chunks cannot be recovered that way is indexed afresh.
+ */
+async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, texts: Map<number, string>, options: UpdateOptions): Promise<number[]> {
+  const byFile = new Map<string, number[]>();
+  for (const id of store.pendingIds()) {
+    if (texts.has(id)) continue;
+    const c = store.chunks.get(id)!;
+    const list = byFile.get(c.path);
+    if (list) list.push(id);
+    else byFile.set(c.path, [id]);
+  }
+  for (const [rel, ids] of byFile) {
+    await breathe();
+    const read = await readTextFile(path.join(root, rel), options.maxFileBytes);
+    if (!read.ok) continue;
+    const lines = read.text.split(/\r?\n/);
+    let fresh: (Chunk & { hash: string })[] | undefined;
+    const rechunk = async (): Promise<(Chunk & { hash: string })[]> => {
+      if (!fresh) {
+        try {
+          fresh = (await chunkText(rel, read.text, { maxTokens: deps.chunkTokens, countTokens: deps.countTokens })).map((k) => ({ ...k, hash: hashText(k.text) }));
+        } catch {
+          fresh = []; // stays pending; the file is re-chunked when it changes
+        }
+      }
+      return fresh;
+    };
+    let lost = false;
+    for (const id of ids) {
+      const c = store.chunks.get(id)!;
+      let text: string | undefined = lines.slice(c.startLine - 1, c.endLine).join('\n');
+      if (hashText(text) !== c.hash) text = (await rechunk()).find((k) => k.hash === c.hash)?.text;
+      if (text === undefined) lost = true;
+      else texts.set(id, text);
+    }
+    if (lost && fresh && fresh.length > 0) {
+      const reusable = new Map<string, Float32Array>();
+      for (const k of fresh) {
+        const v = reusable.has(k.hash) ? undefined : store.vectorForHash(k.hash);
+        if (v) reusable.set(k.hash, v);
+      }
+      const chunks = fresh;
+      const records = store.setFile({ path: rel, size: read.size, mtimeMs: read.mtimeMs, hash: hashText(read.text), ...(isRacy(read.mtimeMs) ? { racy: true } : {}) }, chunks);
+      records.forEach((r, i) => {
+        const v = reusable.get(r.hash);
+        if (v) store.addVector(r.id, v);
+        else texts.set(r.id, chunks[i].text);
+      });
+    }
+  }
+  return store.pendingIds();
 }
 
 async function embedPending(
   store: IndexStore,
-  deps: EmbedDeps,
+  embed: (texts: string[]) => Promise<Float32Array[]>,
+  concurrency: number,
   pending: number[],
   texts: Map<number, string>,
   options: UpdateOptions,
@@ -217,6 +292,7 @@ async function embedPending(
 
   const checkpointMs = options.checkpointMs ?? 30_000;
   let lastSave = performance.now();
+  const due = (): boolean => performance.now() - lastSave >= checkpointMs;
   let embedded = 0;
   for (let w = 0; w < ids.length; w += WAVE) {
     check();
@@ -244,12 +320,15 @@ async function embedPending(
     }
     if (cur.length) batches.push(cur);
 
+    // Rounds of batches, `concurrency` in flight. A runner stops taking batches once a checkpoint is
+    // due (after at least one, so progress never stalls); the checkpoint is saved when every batch in
+    // flight is done, so a save never races with vectors being added.
     let next = 0;
     const runOne = async (): Promise<void> => {
-      while (next < batches.length) {
+      for (let first = true; next < batches.length && (first || !due()); first = false) {
         check();
         const batch = batches[next++];
-        const vectors = await deps.embedPassages(batch.map((u) => u.text));
+        const vectors = await embed(batch.map((u) => u.text));
         batch.forEach((u, i) => {
           for (const id of u.group) store.addVector(id, vectors[i]);
           embedded += u.group.length;
@@ -257,10 +336,13 @@ async function embedPending(
         options.onProgress?.({ phase: 'embedding', done: embedded, total: ids.length });
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, runOne));
-    if (performance.now() - lastSave > checkpointMs && w + WAVE < ids.length) {
-      await store.save();
-      lastSave = performance.now();
+    while (next < batches.length) {
+      await Promise.all(Array.from({ length: Math.max(1, concurrency) }, runOne));
+      if (due() && (next < batches.length || w + WAVE < ids.length)) {
+        check();
+        await store.save();
+        lastSave = performance.now();
+      }
     }
   }
   return embedded;

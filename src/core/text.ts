@@ -1,6 +1,7 @@
-import { promises as fs } from 'node:fs';
+import { closeSync, constants as FS, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
-export type SkipReason = 'binary' | 'too-large' | 'unreadable' | 'encoding' | 'empty';
+/** Why a file is not indexed. 'changing': it kept changing while being read (it is read again on its next change). */
+export type SkipReason = 'binary' | 'too-large' | 'unreadable' | 'encoding' | 'empty' | 'changing';
 
 export type ReadResult = { ok: true; text: string; size: number; mtimeMs: number } | { ok: false; reason: SkipReason; detail?: string };
 
@@ -25,16 +26,64 @@ export function decodeText(buf: Uint8Array): string | undefined {
   return text;
 }
 
-/** Reads a file as text, or says why it was skipped. Never throws. */
+/** Attempts at a consistent read of a file that is being written meanwhile. */
+const READ_ATTEMPTS = 3;
+/**
+ * A file modified this recently (ms) is read twice and must read the same: mtimes are coarse (a few
+ * ms on Linux, 1-2 s on some file systems), so an in-place write during the read can leave them
+ * unchanged.
+ */
+const RECENT_MS = 2000;
+
+/**
+ * Reads a file as text, or says why it was skipped. Never throws. A read is kept only if the file
+ * did not change during it (same inode, size and mtime before and after, as many bytes read as it
+ * had, and for a recently modified file the same bytes twice): a file caught mid-write (truncated,
+ * half written, replaced) is read again, and skipped as 'changing' if it never holds still.
+ *
+ * The reads themselves are synchronous: files are read one after another anyway, and a thread-pool
+ * round trip per call costs far more than reading a small file from the page cache (100,000 small
+ * files: seconds instead of tens of seconds). Callers yield to the event loop between files.
+ */
 export async function readTextFile(absPath: string, maxBytes: number): Promise<ReadResult> {
-  let handle: fs.FileHandle | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const r = readOnce(absPath, maxBytes);
+    if (r !== 'changed') return r;
+    if (attempt >= READ_ATTEMPTS) return { ok: false, reason: 'changing', detail: 'it kept changing while being read' };
+    await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+  }
+}
+
+/** Up to `length` bytes from the start of the file. */
+function readAt(fd: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let n = 0;
+  while (n < length) {
+    const got = readSync(fd, buf, n, length - n, n);
+    if (got === 0) break;
+    n += got;
+  }
+  return buf.subarray(0, n);
+}
+
+function readOnce(absPath: string, maxBytes: number): ReadResult | 'changed' {
+  let fd: number | undefined;
   try {
-    handle = await fs.open(absPath, 'r');
-    const st = await handle.stat();
+    // O_NONBLOCK: a FIFO put where a file was must not block the read forever (no effect on files).
+    fd = openSync(absPath, FS.O_RDONLY | FS.O_NONBLOCK);
+    const st = fstatSync(fd);
     if (!st.isFile()) return { ok: false, reason: 'unreadable', detail: 'not a regular file' };
     if (st.size > maxBytes) return { ok: false, reason: 'too-large', detail: `${st.size} bytes` };
-    const buf = await handle.readFile();
-    if (buf.length > maxBytes) return { ok: false, reason: 'too-large', detail: `${buf.length} bytes` };
+    // One byte more than its size: a file that grows meanwhile shows it.
+    const buf = readAt(fd, st.size + 1);
+    let after: Stats | undefined;
+    try {
+      after = statSync(absPath);
+    } catch {
+      after = undefined;
+    }
+    if (buf.length !== st.size || !after || after.ino !== st.ino || after.size !== st.size || after.mtimeMs !== st.mtimeMs) return 'changed';
+    if (Date.now() - st.mtimeMs < RECENT_MS && !readAt(fd, st.size + 1).equals(buf)) return 'changed';
     const text = decodeText(buf);
     if (text === undefined) return { ok: false, reason: buf.subarray(0, SNIFF_BYTES).includes(0) ? 'binary' : 'encoding' };
     if (text.trim().length === 0) return { ok: false, reason: 'empty' };
@@ -42,6 +91,12 @@ export async function readTextFile(absPath: string, maxBytes: number): Promise<R
   } catch (e) {
     return { ok: false, reason: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? String(e) };
   } finally {
-    await handle?.close().catch(() => undefined);
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // nothing to do
+      }
+    }
   }
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { KNOWN_MODELS } from '../core/embedding/models';
+import { KNOWN_MODELS, MODEL_MEASUREMENTS, modelInfo } from '../core/embedding/models';
 import type { CommandId } from '../shared/commands';
 import type { PanelLocation } from '../shared/webviewProtocol';
 import type { Ctx } from './context';
@@ -74,13 +74,56 @@ export const COMMANDS = {
   },
 
   'kindred.selectModel': () => async () => {
-    const current = vscode.workspace.getConfiguration('kindred').get<string>('model');
-    const pick = await vscode.window.showQuickPick(
-      KNOWN_MODELS.map((m) => ({ label: m.id, description: `${m.dims} dims${m.id === current ? ' (current)' : ''}`, detail: m.description })),
-      { title: 'Kindred: Select Embedding Model', placeHolder: 'The index is rebuilt with the new model' },
-    );
-    if (!pick || pick.label === current) return;
-    await vscode.workspace.getConfiguration('kindred').update('model', pick.label, vscode.ConfigurationTarget.Global);
+    const config = vscode.workspace.getConfiguration('kindred');
+    const current = `${config.get<string>('model')}|${config.get<string>('modelPrecision')}`;
+    // The table measured with `kindred eval` (docs/model-eval.md): quality on CoSQA and on a held-out repository, speed, size.
+    const measured = MODEL_MEASUREMENTS.map((m) => ({
+      label: `${m.id}  (${m.dtype})`,
+      description: `${modelInfo(m.id).dims} dims · ${m.sizeMB} MB${`${m.id}|${m.dtype}` === current ? ' · current' : ''}`,
+      detail: `CoSQA MRR ${m.cosqaMrr.toFixed(3)}, nDCG@10 ${m.cosqaNdcg10.toFixed(3)} · code-repo MRR ${m.workspaceMrr.toFixed(3)} · ~${m.textsPerSecond} texts/s on 2 cores`,
+      id: m.id,
+      dtype: m.dtype,
+    }));
+    const others = KNOWN_MODELS.filter((k) => !MODEL_MEASUREMENTS.some((m) => m.id === k.id)).map((k) => ({
+      label: `${k.id}  (q8)`,
+      description: `${k.dims} dims · not measured here`,
+      detail: `${k.description} Needs the model in the models folder or kindred.allowModelDownload.`,
+      id: k.id,
+      dtype: 'q8' as const,
+    }));
+    const pick = await vscode.window.showQuickPick([...measured, ...others], {
+      title: 'Kindred: Select Embedding Model (hybrid search quality measured with kindred eval)',
+      placeHolder: 'The index is rebuilt with the new model',
+      matchOnDetail: true,
+    });
+    if (!pick || `${pick.id}|${pick.dtype}` === current) return;
+    await config.update('modelPrecision', pick.dtype, vscode.ConfigurationTarget.Global);
+    await config.update('model', pick.id, vscode.ConfigurationTarget.Global);
+  },
+
+  'kindred.evaluateWorkspace': ({ ctx }) => async () => {
+    const folder = ctx.status.folders.length > 1 ? await pickFolder(ctx) : 0;
+    if (folder === undefined) return;
+    const name = ctx.status.folders[folder]?.name ?? '';
+    try {
+      const report = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Kindred: evaluating search quality on ${name}` },
+        () => ctx.client.request('evalWorkspace', { folder }),
+      );
+      ctx.output.info(`Workspace evaluation: ${JSON.stringify(report)}`);
+      const m = report.modes;
+      const line = (['bm25', 'vector', 'hybrid'] as const)
+        .filter((k) => m[k])
+        .map((k) => `${k} ${m[k]!.mrr.toFixed(3)}`)
+        .join(', ');
+      void vscode.window
+        .showInformationMessage(`Kindred: ${report.pairs} doc-comment → code pairs in ${name}. MRR: ${line} (model ${report.model}, ${report.dtype}).`, 'Show Details')
+        .then((pick) => pick === 'Show Details' && ctx.output.show());
+      return report;
+    } catch (e) {
+      ctx.reportError('evaluation failed', e);
+      return undefined;
+    }
   },
 
   'kindred.showClusters': ({ panel }) => () => panel.show('clusters'),
@@ -88,6 +131,14 @@ export const COMMANDS = {
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([id, make]) => vscode.commands.registerCommand(id, (make as Command)(deps) as (...args: unknown[]) => unknown));
+}
+
+async function pickFolder(ctx: Ctx): Promise<number | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    ctx.status.folders.map((f, i) => ({ label: f.name, description: f.path, i })),
+    { title: 'Kindred: which folder?' },
+  );
+  return pick?.i;
 }
 
 /** The selection, or the innermost symbol under the cursor, or the paragraph around it. */

@@ -1,6 +1,6 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineStatus, WorkspaceHit } from '../shared/engineProtocol';
+import { confine } from '../shared/paths';
 import type { PanelHit, PanelLocation } from '../shared/webviewProtocol';
 import { readEngineConfig } from './config';
 import { EngineClient, EngineRequestError } from './engineClient';
@@ -40,9 +40,11 @@ export class Ctx implements vscode.Disposable {
     this.status = s;
     this.statusBar.update(s);
     this.statusEmitter.fire(s);
-    // An error is announced once (with its fix), not on every status event.
-    const key = s.error ? `${s.state}:${s.error.message}` : undefined;
-    if (s.state === 'error' && s.error && key !== this.reportedError) {
+    // An error is announced once (with its fix), not on every status event. A missing or broken
+    // model is announced too while the engine keeps working degraded (keyword search only).
+    const degraded = s.state !== 'error' && !!s.error?.code?.startsWith('model-');
+    const key = s.error && (s.state === 'error' || degraded) ? s.error.message : undefined;
+    if (key !== undefined && key !== this.reportedError && s.error) {
       const actions = s.error.code === 'model-missing' ? ['Open Settings', 'Show Log'] : ['Show Log'];
       void vscode.window.showErrorMessage(`Kindred: ${s.error.message}${s.error.fix ? ` ${s.error.fix}` : ''}`, ...actions).then((a) => {
         if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'kindred.');
@@ -65,10 +67,8 @@ export class Ctx implements vscode.Disposable {
   locate(loc: { folder: number; path: string }): vscode.Uri | undefined {
     const folder = this.status.folders[loc.folder];
     if (!folder) return undefined;
-    const abs = path.resolve(folder.path, loc.path);
-    const rel = path.relative(folder.path, abs);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-    return vscode.Uri.file(abs);
+    const abs = confine(folder.path, loc.path);
+    return abs === undefined ? undefined : vscode.Uri.file(abs);
   }
 
   async open(loc: PanelLocation, preview = false): Promise<void> {

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { parseFromWebview, type FromWebview, type PanelHit, type PanelLocation, type PanelView, type ToWebview } from '../shared/webviewProtocol';
+import {
+  parseFromWebview,
+  type FromWebview,
+  type PanelClusters,
+  type PanelHit,
+  type PanelLocation,
+  type PanelView,
+  type ToWebview,
+} from '../shared/webviewProtocol';
 import type { Ctx } from './context';
 import { describeStatus } from './statusBar';
 
@@ -18,12 +26,21 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
   /** For tests: resolves each search round trip the webview starts. */
   private readonly roundTrip = new vscode.EventEmitter<{ query: string; hits: PanelHit[] }>();
   readonly onDidAnswerSearch = this.roundTrip.event;
+  /** For tests: fires when the Clusters view received a clustering. */
+  private readonly clustersShown = new vscode.EventEmitter<PanelClusters>();
+  readonly onDidShowClusters = this.clustersShown.event;
 
   constructor(
     private readonly ctx: Ctx,
     private readonly findSimilar: (loc?: PanelLocation) => Promise<void>,
   ) {
-    this.disposables.push(ctx.onStatus(() => this.postStatus()), this.roundTrip);
+    this.disposables.push(
+      ctx.onStatus(() => this.postStatus()),
+      // The Clusters view refreshes itself (incrementally) when the index changes.
+      ctx.client.onIndexChanged(() => this.post({ type: 'indexChanged' })),
+      this.roundTrip,
+      this.clustersShown,
+    );
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -72,6 +89,22 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
         await this.findSimilar(msg.location);
         return;
       case 'showView':
+        return;
+      case 'clusterScopes':
+        try {
+          this.post({ type: 'clusterScopes', folders: await this.ctx.client.request('scopes', {}) });
+        } catch (e) {
+          this.post({ type: 'error', message: (e as Error).message });
+        }
+        return;
+      case 'clusters':
+        try {
+          const result = await this.ctx.client.request('clusters', { folder: msg.folder, method: msg.method, k: msg.k, scope: msg.scope });
+          this.post({ type: 'clusters', requestId: msg.requestId, result });
+          this.clustersShown.fire(result);
+        } catch (e) {
+          this.post({ type: 'error', requestId: msg.requestId, message: (e as Error).message });
+        }
         return;
     }
   }
@@ -135,7 +168,19 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
   <div id="similar-results" class="results" role="listbox" aria-label="Similar code"></div>
 </section>
 <section id="view-clusters" class="view" role="tabpanel" aria-labelledby="tab-clusters" hidden>
-  <div id="clusters" class="placeholder">Clusters of related files appear here.</div>
+  <div class="controls">
+    <select id="cl-scope" aria-label="Scope"></select>
+    <select id="cl-method" aria-label="Method">
+      <option value="kmeans">k-means</option>
+      <option value="hierarchical">hierarchical</option>
+    </select>
+    <label for="cl-k">k</label>
+    <input id="cl-k" type="number" min="2" max="60" placeholder="auto" aria-label="Number of clusters (empty: automatic)">
+    <button id="cl-run" class="action">Cluster</button>
+  </div>
+  <div id="cl-summary" class="source" aria-live="polite">Groups of related files, by meaning.</div>
+  <svg id="cl-map" viewBox="-2 -2 104 104" role="img" aria-label="Map of files coloured by cluster"></svg>
+  <div id="cl-tree" role="tree" aria-label="Clusters"></div>
 </section>
 <footer id="status" class="status" aria-live="polite"></footer>
 <script nonce="${nonce}" src="${script}"></script>

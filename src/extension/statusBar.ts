@@ -7,7 +7,9 @@ export function describeStatus(s: EngineStatus): { icon: string; text: string; t
   const chunks = s.folders.reduce((n, f) => n + f.chunks, 0);
   const embedded = s.folders.reduce((n, f) => n + f.embedded, 0);
   const bytes = s.folders.reduce((n, f) => n + f.bytesOnDisk, 0);
-  const detail = `${files} files, ${embedded}/${chunks} chunks embedded, ${(bytes / 1e6).toFixed(1)} MB on disk; model ${s.model}`;
+  // No model (missing or broken): the engine works on, searching by keywords only.
+  const degraded = s.state !== 'error' && s.error?.code?.startsWith('model-') ? `${s.error.message} ${s.error.fix ?? ''}\n` : '';
+  const detail = `${degraded}${files} files, ${embedded}/${chunks} chunks embedded, ${(bytes / 1e6).toFixed(1)} MB on disk; model ${s.model}`;
   switch (s.state) {
     case 'starting':
       return { icon: '$(loading~spin)', text: 'Kindred: starting', tooltip: 'Loading the embedding model' };
@@ -23,6 +25,7 @@ export function describeStatus(s: EngineStatus): { icon: string; text: string; t
     case 'readonly':
       return { icon: '$(lock)', text: 'Kindred: read-only', tooltip: `${s.error?.message ?? ''} ${detail}` };
     default:
+      if (degraded) return { icon: '$(warning)', text: `Kindred: ${files} files, keywords only`, tooltip: detail };
       return { icon: '$(search)', text: `Kindred: ${files} files`, tooltip: `Indexed. ${detail}` };
   }
 }
@@ -41,7 +44,12 @@ export class StatusBar implements vscode.Disposable {
     const d = describeStatus(s);
     this.item.text = `${d.icon} ${d.text.replace(/^Kindred: /, '')}`;
     this.item.tooltip = d.tooltip;
-    this.item.backgroundColor = s.state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.backgroundColor =
+      s.state === 'error'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : d.icon === '$(warning)'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
   }
 
   dispose(): void {

@@ -9,6 +9,7 @@ export const COMMAND_IDS = [
   'kindred.showStatus',
   'kindred.selectModel',
   'kindred.showClusters',
+  'kindred.evaluateWorkspace',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -3,7 +3,9 @@
  * the index, the file watcher and the embedding workers). Requests get exactly one response;
  * events flow from the worker unasked. Everything here is plain data (structured-clone safe).
  */
+import type { ClusterMethod, ClusterResult } from '../core/cluster';
 import type { Dtype } from '../core/embedding/models';
+import type { WorkspaceReport } from '../core/eval/workspace';
 import type { SearchHit, SearchMode } from '../core/search';
 
 export interface EngineConfig {
@@ -62,6 +64,15 @@ export interface EngineMethods {
   status: { params: Record<string, never>; result: EngineStatus };
   /** Files the user has open or just edited: embedded first. Absolute paths. */
   prioritize: { params: { paths: string[] }; result: void };
+  /** Clusters of related files in one folder (optionally under a path prefix); updated incrementally between calls. */
+  clusters: {
+    params: { folder: number; method: ClusterMethod; k: number | 'auto'; scope?: string; reselect?: boolean };
+    result: ClusterResult & { folder: number };
+  };
+  /** MTEB-style check of the current model on the folder's own code: doc comments as queries, the code they document as targets. */
+  evalWorkspace: { params: { folder: number }; result: WorkspaceReport };
+  /** Folders and their directories (two levels deep), for the clusters scope picker. */
+  scopes: { params: Record<string, never>; result: { name: string; dirs: string[] }[] };
   /** Run pending updates now and resolve when the index matches the disk (tests, "Reindex"). */
   flush: { params: Record<string, never>; result: EngineStatus };
 }

@@ -1,3 +1,5 @@
+import type { ClusterMethod, ClusterResult } from '../core/cluster';
+
 /**
  * Messages between the side panel's webview and the extension, in one place for both sides.
  * Everything the webview sends is untrusted: `parseFromWebview` validates it before use.
@@ -26,12 +28,27 @@ export interface PanelStatus {
   text: string;
 }
 
+/** What the Clusters view shows: a clustering of one folder (or a directory of it). */
+export type PanelClusters = ClusterResult & { folder: number };
+
+export interface ClusterRequest {
+  requestId: number;
+  folder: number;
+  method: ClusterMethod;
+  k: number | 'auto';
+  /** Directory relative to the folder; '' for the whole folder. */
+  scope: string;
+}
+
 export type ToWebview =
   | { type: 'results'; requestId: number; query: string; hits: PanelHit[] }
   | { type: 'similar'; source: PanelLocation & { label: string }; hits: PanelHit[] }
   | { type: 'status'; status: PanelStatus }
   | { type: 'showView'; view: PanelView }
   | { type: 'runSearch'; query: string }
+  | { type: 'clusters'; requestId: number; result: PanelClusters }
+  | { type: 'clusterScopes'; folders: { name: string; dirs: string[] }[] }
+  | { type: 'indexChanged' }
   | { type: 'error'; requestId?: number; message: string };
 
 export type FromWebview =
@@ -39,7 +56,9 @@ export type FromWebview =
   | { type: 'search'; requestId: number; query: string }
   | { type: 'open'; location: PanelLocation }
   | { type: 'findSimilar'; location?: PanelLocation }
-  | { type: 'showView'; view: PanelView };
+  | { type: 'showView'; view: PanelView }
+  | ({ type: 'clusters' } & ClusterRequest)
+  | { type: 'clusterScopes' };
 
 const VIEWS: readonly PanelView[] = ['search', 'similar', 'clusters'];
 
@@ -76,6 +95,15 @@ export function parseFromWebview(raw: unknown): FromWebview | undefined {
     }
     case 'showView':
       return VIEWS.includes(m.view as PanelView) ? { type: 'showView', view: m.view as PanelView } : undefined;
+    case 'clusterScopes':
+      return { type: 'clusterScopes' };
+    case 'clusters': {
+      const k = m.k === 'auto' ? 'auto' : isInt(m.k, 1) && (m.k as number) <= 200 ? (m.k as number) : undefined;
+      if (!isInt(m.requestId) || !isInt(m.folder) || k === undefined) return undefined;
+      if (m.method !== 'kmeans' && m.method !== 'hierarchical') return undefined;
+      if (typeof m.scope !== 'string' || m.scope.length > 1024 || m.scope.split(/[\\/]/).includes('..')) return undefined;
+      return { type: 'clusters', requestId: m.requestId, folder: m.folder, method: m.method, k, scope: m.scope };
+    }
     default:
       return undefined;
   }

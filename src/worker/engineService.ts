@@ -1,12 +1,15 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
+import { ClusterModel } from '../core/cluster';
 import { IgnoreMatcher } from '../core/discovery';
+import { evaluateWorkspace } from '../core/eval/workspace';
 import { ModelRuntime } from '../core/embedding/runtime';
-import { Engine } from '../core/engine';
-import { errorMessage, isKindredError } from '../core/errors';
+import { DEGRADED_NOTE, Engine, isModelError } from '../core/engine';
+import { errorMessage, isKindredError, type KindredError } from '../core/errors';
 import type { Progress } from '../core/indexer';
 import type { Logger } from '../core/log';
+import { decodeText } from '../core/text';
 import { defaultIndexDir, defaultModelsDir } from '../core/paths';
 import type { EngineConfig, EngineMethods, EngineStatus, EventMessage, FolderStatus, WorkspaceHit } from '../shared/engineProtocol';
 
@@ -46,7 +49,12 @@ export class EngineService {
   private abort: AbortController | undefined;
   private lastProgressAt = 0;
   private readonly priority = new Set<string>();
+  /** Per folder: clusterings kept between calls so an edit updates them instead of recomputing. */
+  private readonly clusterModels = new Map<string, ClusterModel>();
   private closed = false;
+  /** Why no model is loaded (the engines are degraded: keyword search only), or undefined. */
+  private modelError: KindredError | undefined;
+  private lastModelWarning: string | undefined;
 
   constructor(
     private readonly emit: (e: EventMessage) => void,
@@ -88,6 +96,23 @@ export class EngineService {
         }
         return undefined as R;
       }
+      case 'clusters': {
+        const p = params as EngineMethods['clusters']['params'];
+        const f = this.folders[p.folder];
+        if (!f) throw new Error(`no workspace folder #${p.folder}`);
+        let model = this.clusterModels.get(f.path);
+        if (!model) this.clusterModels.set(f.path, (model = new ClusterModel()));
+        const result = await model.compute(f.engine, { method: p.method, k: p.k, scope: p.scope || undefined, reselect: p.reselect });
+        return { ...result, folder: p.folder } as R;
+      }
+      case 'evalWorkspace': {
+        const f = this.folders[(params as EngineMethods['evalWorkspace']['params']).folder];
+        if (!f) throw new Error('no such workspace folder');
+        if (!this.runtime) throw new Error('The embedding model is not loaded, so there is nothing to evaluate.');
+        return (await evaluateWorkspace(f.path, this.runtime, { exclude: this.config?.exclude })) as R;
+      }
+      case 'scopes':
+        return this.folders.map((f) => ({ name: f.name, dirs: directoriesOf(f.engine.index.files.keys()) })) as R;
       case 'flush':
         await this.flush();
         return (await this.status()) as R;
@@ -114,26 +139,42 @@ export class EngineService {
     try {
       if (!this.runtime) {
         const modelsDir = config.modelsDir || (await this.bundledModels(config.modelId)) || undefined;
-        this.runtime = await ModelRuntime.start(
-          { modelId: config.modelId, modelsDir: modelsDir ?? defaultModelsDir(), allowDownload: config.allowDownload, dtype: config.dtype },
-          config.threads > 0 ? config.threads : undefined,
-        );
+        this.modelError = undefined;
+        try {
+          this.runtime = await ModelRuntime.start(
+            { modelId: config.modelId, modelsDir: modelsDir ?? defaultModelsDir(), allowDownload: config.allowDownload, dtype: config.dtype },
+            config.threads > 0 ? config.threads : undefined,
+          );
+          this.lastModelWarning = undefined;
+        } catch (e) {
+          // No model: the engines still index and search by keywords; the status says why and how to fix it.
+          if (!isModelError(e)) throw e;
+          this.modelError = e;
+          const warning = `${e.toUserString()} ${DEGRADED_NOTE}`;
+          if (warning !== this.lastModelWarning) this.logger.warn(warning);
+          this.lastModelWarning = warning;
+        }
       }
       for (const f of config.folders) {
         const engine = await Engine.open(
           {
             folder: f.path,
             indexDir: config.indexRoot ? path.join(config.indexRoot, path.basename(defaultIndexDir(f.path))) : undefined,
+            modelId: config.modelId,
+            dtype: config.dtype,
             exclude: config.exclude,
             maxFileBytes: config.maxFileBytes,
             logger: this.logger,
+            allowMissingModel: true,
           },
           this.runtime,
+          this.modelError,
         );
         this.folders.push({ path: engine.folder, name: f.name, engine, matcher: new IgnoreMatcher(engine.folder, { exclude: config.exclude }), pending: config.indexOnStartup ? 'all' : new Set() });
       }
       this.startWatcher();
       this.state = 'idle';
+      this.error = this.degradedError();
       this.schedule(0);
     } catch (e) {
       this.fail(e);
@@ -149,6 +190,12 @@ export class EngineService {
     } catch {
       return undefined;
     }
+  }
+
+  /** The status error of a degraded service (no model), shown while it keeps working. */
+  private degradedError(): EngineStatus['error'] {
+    const e = this.modelError;
+    return e ? { code: e.code, message: `${e.message} Searching by keywords only.`, fix: e.fix } : undefined;
   }
 
   private fail(e: unknown): void {
@@ -248,9 +295,12 @@ export class EngineService {
         f.pending = pending === 'all' || meanwhile === 'all' ? 'all' : new Set([...pending, ...meanwhile]);
         if ((e as Error)?.name === 'AbortError') {
           this.state = this.paused ? 'paused' : 'idle';
-        } else if (isKindredError(e) && e.code === 'index-locked') {
+        } else if (isKindredError(e) && (e.code === 'index-locked' || e.code === 'index-unwritable')) {
+          // Another process is writing, or the index cannot be written (permissions, full disk):
+          // search the index as it is and retry later.
+          if (e.code === 'index-unwritable' && this.error?.message !== e.message) this.logger.warn(e.toUserString());
           this.state = 'readonly';
-          this.error = { code: e.code, message: e.message, fix: 'Kindred will retry when the other process is done.' };
+          this.error = { code: e.code, message: e.message, fix: e.code === 'index-locked' ? 'Kindred will retry when the other process is done.' : `${e.fix} Kindred will retry.` };
           setTimeout(() => this.schedule(0), LOCKED_RETRY_MS).unref();
         } else {
           this.logger.warn(`updating ${f.name} failed: ${isKindredError(e) ? e.toUserString() : ((e as Error)?.stack ?? e)}`);
@@ -259,7 +309,7 @@ export class EngineService {
       } finally {
         this.abort = undefined;
         this.progress = undefined;
-        if (this.state !== 'readonly') this.error = undefined;
+        if (this.state !== 'readonly') this.error = this.degradedError();
         this.emitStatus();
       }
     }
@@ -283,6 +333,8 @@ export class EngineService {
       }
       if (this.running) await this.running;
       else if (this.hasPending()) {
+        // Another process (a second window) holds the index's lock: wait for it instead of spinning.
+        if (this.state === 'readonly') await new Promise((r) => setTimeout(r, 100));
         this.running = this.runUpdates().finally(() => (this.running = undefined));
         await this.running;
       } else return;
@@ -315,7 +367,7 @@ export class EngineService {
   private async similar(abs: string, startLine: number, endLine: number, text: string | undefined, k: number): Promise<WorkspaceHit[]> {
     const source = this.folderOf(abs);
     const rel = source ? path.relative(source.path, abs).split(path.sep).join('/') : undefined;
-    const srcText = text ?? (await fs.readFile(abs, 'utf8')).split(/\r?\n/).slice(startLine - 1, endLine).join('\n');
+    const srcText = text ?? (decodeText(await fs.readFile(abs)) ?? '').split(/\r?\n/).slice(startLine - 1, endLine).join('\n');
     const all: WorkspaceHit[] = [];
     for (const [i, f] of this.folders.entries()) {
       // The selection is excluded in its own folder; other folders search with its text.
@@ -339,7 +391,7 @@ export class EngineService {
     return {
       state: this.paused ? 'paused' : this.state,
       model: this.config?.modelId ?? '',
-      dims: this.runtime?.info.dims ?? 0,
+      dims: this.runtime?.info.dims ?? this.folders[0]?.engine.model.dims ?? 0,
       folders,
       progress: this.progress,
       error: this.error,
@@ -366,6 +418,7 @@ export class EngineService {
     this.watcher = undefined;
     for (const f of this.folders) await f.engine.close();
     this.folders = [];
+    this.clusterModels.clear();
     if (closeRuntime) {
       await this.runtime?.close();
       this.runtime = undefined;
@@ -379,6 +432,21 @@ export class EngineService {
   }
 }
 
+/** Directories one and two levels deep that hold indexed files, most files first (at most 100). */
+function directoriesOf(paths: Iterable<string>): string[] {
+  const counts = new Map<string, number>();
+  for (const p of paths) {
+    const parts = p.split('/');
+    if (parts.length > 1) counts.set(parts[0], (counts.get(parts[0]) ?? 0) + 1);
+    if (parts.length > 2) counts.set(`${parts[0]}/${parts[1]}`, (counts.get(`${parts[0]}/${parts[1]}`) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .filter(([, n]) => n >= 2)
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .slice(0, 100)
+    .map(([d]) => d);
+}
+
 /** The best k hits over all folders (each folder's list is already ranked). */
 function mergeFolders(all: WorkspaceHit[], k: number): WorkspaceHit[] {
   return all.sort((a, b) => b.score - a.score).slice(0, k);
@@ -386,7 +454,7 @@ function mergeFolders(all: WorkspaceHit[], k: number): WorkspaceHit[] {
 
 async function snippetOf(root: string, h: { path: string; startLine: number; endLine: number }): Promise<string> {
   try {
-    const lines = (await fs.readFile(path.join(root, h.path), 'utf8')).split(/\r?\n/).slice(h.startLine - 1, h.endLine);
+    const lines = (decodeText(await fs.readFile(path.join(root, h.path))) ?? '').split(/\r?\n/).slice(h.startLine - 1, h.endLine);
     while (lines.length && !lines[0].trim()) lines.shift();
     return lines.slice(0, 8).join('\n').slice(0, 600);
   } catch {

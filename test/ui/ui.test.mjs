@@ -79,6 +79,16 @@ try {
     await vs.screenshot(path.join(shots, 'panel-search.png'));
   });
 
+  await check('the Clusters view shows labelled clusters and a map of the files', async () => {
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
+    await frame.locator('#tab-clusters').click();
+    await frame.locator('#cl-tree details').first().waitFor({ timeout: 60_000 });
+    const groups = await frame.locator('#cl-tree details').count();
+    const dots = await frame.locator('#cl-map circle').count();
+    if (groups < 2 || dots < 9) throw new Error(`${groups} clusters, ${dots} dots on the map`);
+    await vs.screenshot(path.join(shots, 'panel-clusters.png'));
+  });
+
   await check('Find Similar Code from a selection shows its near-duplicate', async () => {
     // Quick Open through the palette in file mode (Ctrl+P is the browser's in code-server).
     await page.keyboard.press('F1');

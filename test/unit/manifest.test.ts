@@ -41,6 +41,7 @@ test('the webview HTML policy allows no remote content and scripts only by nonce
   assert.match(src, /default-src 'none'/);
   assert.match(src, /script-src 'nonce-\$\{nonce\}'/);
   assert.doesNotMatch(src, /https?:\/\//);
-  const js = readFileSync(path.join(repoRoot, 'media/panel.js'), 'utf8');
+  // The SVG namespace is an identifier, not a resource: nothing is fetched from it.
+  const js = readFileSync(path.join(repoRoot, 'media/panel.js'), 'utf8').replaceAll('http://www.w3.org/2000/svg', '');
   assert.doesNotMatch(js, /https?:\/\/|fetch\(|XMLHttpRequest|eval\(|new Function/);
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, promises as fs, readFileSync, writeFileSync, constants as FS } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +17,11 @@ export interface FileRecord {
   /** Hash of the file's decoded text. */
   hash: string;
   chunks: number[];
+  /**
+   * Read so soon after its last modification that a later write may have kept the same size and
+   * (coarse) mtime: the next update reads it again instead of trusting size and mtime ("racy git").
+   */
+  racy?: boolean;
 }
 
 export interface ChunkRecord {
@@ -54,7 +59,8 @@ interface Manifest {
 /** Compact JSON for metadata: one row per file and per chunk, paths stored once. */
 interface MetaJson {
   nextId: number;
-  files: [path: string, size: number, mtimeMs: number, hash: string][];
+  /** A 5th element 1 marks a racy file (older readers ignore it). */
+  files: ([path: string, size: number, mtimeMs: number, hash: string] | [path: string, size: number, mtimeMs: number, hash: string, racy: 1])[];
   /** [id, file index, startLine, endLine, hash, symbol?] */
   chunks: ([number, number, number, number, string] | [number, number, number, number, string, string])[];
   /** Ids that have a vector in the HNSW index. */
@@ -170,9 +176,9 @@ export class IndexStore {
       const meta = JSON.parse(await fs.readFile(path.join(dir, manifest.files.meta.name), 'utf8')) as MetaJson;
       store.nextId = meta.nextId;
       const paths: string[] = [];
-      for (const [p, size, mtimeMs, hash] of meta.files) {
+      for (const [p, size, mtimeMs, hash, racy] of meta.files) {
         paths.push(p);
-        store.files.set(p, { path: p, size, mtimeMs, hash, chunks: [] });
+        store.files.set(p, { path: p, size, mtimeMs, hash, chunks: [], ...(racy ? { racy: true } : {}) });
       }
       for (const row of meta.chunks) {
         const [id, fileIdx, startLine, endLine, hash, symbol] = row;
@@ -259,11 +265,13 @@ export class IndexStore {
   }
 
   /** Updates size/mtime of a file whose content is unchanged. */
-  touchFile(p: string, size: number, mtimeMs: number): void {
+  touchFile(p: string, size: number, mtimeMs: number, racy = false): void {
     const f = this.files.get(p);
-    if (f && (f.size !== size || f.mtimeMs !== mtimeMs)) {
+    if (f && (f.size !== size || f.mtimeMs !== mtimeMs || !!f.racy !== racy)) {
       f.size = size;
       f.mtimeMs = mtimeMs;
+      if (racy) f.racy = true;
+      else delete f.racy;
       this.dirty = true;
     }
   }
@@ -317,16 +325,28 @@ export class IndexStore {
    * Older generations are removed afterwards.
    */
   async save(): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
-    await this.lexical.compact();
     const gen = this.generation + 1;
     const names = { vectors: `vectors.${gen}.hnsw`, meta: `meta.${gen}.json`, lexical: `lexical.${gen}.json` };
+    try {
+      await this.write(gen, names);
+    } catch (e) {
+      const plain = unwritable(this.dir, e);
+      if (!plain) throw e;
+      // The previous generation is intact (the manifest was not replaced); drop this one's partial files.
+      for (const name of [...Object.values(names), `manifest.json.${process.pid}.tmp`]) await fs.rm(path.join(this.dir, name), { force: true }).catch(() => undefined);
+      throw plain;
+    }
+  }
+
+  private async write(gen: number, names: { vectors: string; meta: string; lexical: string }): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    await this.lexical.compact();
 
     const fileIdx = new Map<string, number>();
     const meta: MetaJson = { nextId: this.nextId, files: [], chunks: [], vectors: [...this.vectorIds] };
     for (const f of this.files.values()) {
       fileIdx.set(f.path, meta.files.length);
-      meta.files.push([f.path, f.size, f.mtimeMs, f.hash]);
+      meta.files.push(f.racy ? [f.path, f.size, f.mtimeMs, f.hash, 1] : [f.path, f.size, f.mtimeMs, f.hash]);
     }
     for (const c of this.chunks.values()) {
       const row: MetaJson['chunks'][number] = c.symbol
@@ -397,51 +417,112 @@ export async function clearIndexDir(dir: string): Promise<void> {
   await fs.rm(path.join(dir, 'manifest.json'), { force: true });
 }
 
+/** A plain-words error for a failed write to the index directory (permissions, full disk), or undefined. */
+export function unwritable(dir: string, e: unknown): KindredError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'the disk is full'
+      : code === 'EROFS'
+        ? 'the file system is read-only'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : undefined;
+  if (!why) return undefined;
+  return new KindredError(
+    'index-unwritable',
+    `Cannot write the index in ${dir}: ${why}.`,
+    why === 'the disk is full' ? 'Free some disk space; the index is brought up to date on the next run.' : 'Make that folder writable, or choose another index location (--index-dir).',
+  );
+}
+
+/** Tokens of the locks this process holds: two engines of one process (or two tests) exclude each other too. */
+const heldLocks = new Set<string>();
+
+interface LockOwner {
+  pid?: number;
+  host?: string;
+  token?: string;
+}
+
+function readOwner(file: string): LockOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+function lockedError(dir: string, owner: LockOwner): KindredError {
+  return new KindredError(
+    'index-locked',
+    owner.pid === process.pid ? `Kindred is already updating the index in ${dir}.` : `Another Kindred process (pid ${owner.pid ?? '?'}) is updating the index in ${dir}.`,
+    'Wait for it to finish, or use --no-update to search the index as it is.',
+  );
+}
+
 /**
- * A write lock on an index directory, so two processes never update one index at once.
- * Held by a lock file with the owner's pid; a lock whose owner is dead is taken over.
+ * A write lock on an index directory, so two writers (processes, or engines of one process) never
+ * update one index at once. Held by a lock file with the owner's pid and a random token; a lock
+ * whose owner is dead is taken over (a lock with our own pid that this process does not hold is
+ * a dead predecessor's: pids repeat, e.g. pid 1 in containers).
  */
 export class IndexLock {
-  private constructor(private readonly file: string) {}
+  private constructor(
+    private readonly file: string,
+    private readonly token: string,
+  ) {}
 
   static async acquire(dir: string): Promise<IndexLock> {
-    await fs.mkdir(dir, { recursive: true });
-    const file = path.join(dir, 'lock');
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fd = openSync(file, FS.O_CREAT | FS.O_EXCL | FS.O_WRONLY);
-        writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }));
-        closeSync(fd);
-        return new IndexLock(file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      let owner: { pid?: number; host?: string } = {};
-      try {
-        owner = JSON.parse(readFileSync(file, 'utf8')) as typeof owner;
-      } catch {
-        // Empty or half-written lock: its writer died between create and write, or is writing now.
-        await new Promise((r) => setTimeout(r, 50));
-        try {
-          owner = JSON.parse(readFileSync(file, 'utf8')) as typeof owner;
-        } catch {
-          owner = {};
-        }
-      }
-      if (owner.pid && owner.host === os.hostname() && owner.pid !== process.pid && isAlive(owner.pid)) {
-        throw new KindredError(
-          'index-locked',
-          `Another Kindred process (pid ${owner.pid}) is updating the index in ${dir}.`,
-          'Wait for it to finish, or use --no-update to search the index as it is.',
-        );
-      }
-      await fs.rm(file, { force: true }); // stale: its owner is gone
+    try {
+      return await IndexLock.tryAcquire(dir);
+    } catch (e) {
+      throw unwritable(dir, e) ?? e;
     }
-    throw new KindredError('index-locked', `Could not lock the index in ${dir}.`);
   }
 
+  private static async tryAcquire(dir: string): Promise<IndexLock> {
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'lock');
+    let tookOver = false;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const token = randomUUID();
+      try {
+        const fd = openSync(file, FS.O_CREAT | FS.O_EXCL | FS.O_WRONLY);
+        writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token }));
+        closeSync(fd);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        // Empty or half-written lock: its writer died between create and write, or is writing now.
+        let owner = readOwner(file);
+        if (!owner) {
+          await new Promise((r) => setTimeout(r, 50));
+          owner = readOwner(file) ?? {};
+        }
+        const self = owner.pid === process.pid && owner.host === os.hostname();
+        if (self && owner.token !== undefined && heldLocks.has(owner.token)) throw lockedError(dir, owner);
+        if (!self && owner.pid && owner.host === os.hostname() && isAlive(owner.pid)) throw lockedError(dir, owner);
+        await fs.rm(file, { force: true }); // stale: its owner is gone
+        tookOver = true;
+        continue;
+      }
+      if (tookOver) {
+        // Two processes that found the same stale lock could each remove it and create their own;
+        // the one whose lock is no longer there a moment later backs off.
+        await new Promise((r) => setTimeout(r, 30));
+        const now = readOwner(file);
+        if (now?.token !== token) throw lockedError(dir, now ?? {});
+      }
+      heldLocks.add(token);
+      return new IndexLock(file, token);
+    }
+    throw new KindredError('index-locked', `Could not lock the index in ${dir}.`, 'Wait a moment and try again.');
+  }
+
+  /** Removes the lock file if it is still this lock's (never another writer's). */
   async release(): Promise<void> {
-    await fs.rm(this.file, { force: true });
+    heldLocks.delete(this.token);
+    if (readOwner(this.file)?.token === this.token) await fs.rm(this.file, { force: true });
   }
 }
 

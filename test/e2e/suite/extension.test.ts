@@ -112,6 +112,32 @@ describe('Kindred in a real VS Code', () => {
     assert.equal(a.hits[0].path, 'src/upload.py');
   });
 
+  it('the Clusters view shows clusters of the workspace files', async () => {
+    const shown = new Promise<import('../../../src/shared/webviewProtocol').PanelClusters>((resolve) => {
+      const sub = api.panel.onDidShowClusters((r) => {
+        sub.dispose();
+        resolve(r);
+      });
+    });
+    await vscode.commands.executeCommand('kindred.showClusters');
+    const r = await Promise.race([shown, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no clusters shown')), 90_000))]);
+    const status = await api.ctx.client.request('status', {});
+    assert.ok(r.clusters.length >= 2, `${r.clusters.length} clusters`);
+    assert.equal(r.items, status.folders[0].files, 'every indexed file is in a cluster');
+    const files = r.clusters.flatMap((c) => c.files.map((f) => f.path));
+    assert.ok(files.includes('src/sorting.c') && files.includes('docs/guide.md'));
+    for (const c of r.clusters) assert.ok(c.label.length > 0 && c.terms.length > 0, JSON.stringify(c));
+  });
+
+  it('Evaluate Search Quality measures the model on the workspace (doc comments as queries)', async () => {
+    const report = (await vscode.commands.executeCommand('kindred.evaluateWorkspace')) as import('../../../src/core/eval/workspace').WorkspaceReport;
+    assert.ok(report && report.pairs >= 5, JSON.stringify(report));
+    for (const mode of ['bm25', 'vector', 'hybrid'] as const) {
+      const mrr = report.modes[mode]!.mrr;
+      assert.ok(mrr > 0 && mrr <= 1, `${mode} MRR ${mrr}`);
+    }
+  });
+
   it('a crashed engine worker is restarted and search works again', async () => {
     await api.ctx.client.simulateCrash();
     const hits = await waitFor('search after the restart', async () => {
