@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { chunkText, type Chunk } from './chunking/chunker';
 import { promises as fs } from 'node:fs';
+import { lengthBatches } from './embedding/batching';
 import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
 import { hashText, type IndexStore } from './index/store';
@@ -54,8 +55,6 @@ export interface UpdateOptions {
 }
 
 /** Items per batch and padded tokens per batch: similar lengths share a batch so little is padding. */
-const MAX_BATCH_ITEMS = 32;
-const MAX_BATCH_CHARS = 32 * 1024;
 const WAVE = 512;
 
 /**
@@ -307,18 +306,7 @@ async function embedPending(
       else byHash.set(h, [id]);
     }
     const unique = [...byHash.values()].map((group) => ({ group, text: texts.get(group[0])! }));
-    unique.sort((a, b) => a.text.length - b.text.length);
-    const batches: (typeof unique)[] = [];
-    let cur: typeof unique = [];
-    for (const u of unique) {
-      // Sorted by length, so this text is the longest in the batch: it sets the padded size.
-      if (cur.length > 0 && (cur.length >= MAX_BATCH_ITEMS || u.text.length * (cur.length + 1) > MAX_BATCH_CHARS)) {
-        batches.push(cur);
-        cur = [];
-      }
-      cur.push(u);
-    }
-    if (cur.length) batches.push(cur);
+    const batches = lengthBatches(unique, (u) => u.text.length);
 
     // Rounds of batches, `concurrency` in flight. A runner stops taking batches once a checkpoint is
     // due (after at least one, so progress never stalls); the checkpoint is saved when every batch in

@@ -3,6 +3,9 @@ import { discoverFiles } from '../../src/core/discovery';
 import { hashText, type IndexStore } from '../../src/core/index/store';
 import { readTextFile } from '../../src/core/text';
 
+// A small seeded PRNG (mulberry32), so a failing random run can be replayed.
+export { seededRandom } from '../../src/core/cluster/vecmath';
+
 /** What an index of `folder` must hold: every indexable file's path and text hash. */
 export async function groundTruth(folder: string, maxFileBytes = 1 << 20): Promise<Map<string, string>> {
   const { files } = await discoverFiles(folder, { maxFileBytes });
@@ -24,14 +27,3 @@ export function diffIndex(store: IndexStore, truth: Map<string, string>): { miss
   };
 }
 
-/** A small seeded PRNG (mulberry32), so a failing random run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

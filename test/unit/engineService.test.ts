@@ -4,12 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, promises as fs, writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES, discoverFiles } from '../../src/core/discovery';
-import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
+import { discoverFiles } from '../../src/core/discovery';
 import { hashText } from '../../src/core/index/store';
 import { readTextFile } from '../../src/core/text';
 import type { EngineStatus, EventMessage } from '../../src/shared/engineProtocol';
 import { EngineService } from '../../src/worker/engineService';
+import { testEngineConfig } from '../helpers/engineConfig';
 import { removeTree } from '../helpers/fixtures';
 
 // The extension's engine service with its real chokidar watcher, driven by real `git checkout`s
@@ -91,17 +91,7 @@ before(async () => {
   git('checkout', '-q', 'main');
 
   service = new EngineService((e) => events.push(e));
-  const status = await service.handle('configure', {
-    folders: [{ path: repo, name: 'repo' }],
-    modelId: DEFAULT_MODEL_ID,
-    allowDownload: false,
-    dtype: 'q8',
-    threads: 1,
-    exclude: [...DEFAULT_EXCLUDES],
-    maxFileBytes: 1 << 20,
-    indexOnStartup: true,
-    indexRoot: path.join(tmp, 'indexes'),
-  });
+  const status = await service.handle('configure', testEngineConfig(repo, 'repo', path.join(tmp, 'indexes')));
   assert.notEqual(status.state, 'error', JSON.stringify(status.error));
 });
 

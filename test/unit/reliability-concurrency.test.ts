@@ -3,12 +3,11 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES } from '../../src/core/discovery';
-import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
 import { IndexStore } from '../../src/core/index/store';
-import type { EngineConfig, EngineStatus, EventMessage } from '../../src/shared/engineProtocol';
+import type { EngineStatus, EventMessage } from '../../src/shared/engineProtocol';
 import { EngineService } from '../../src/worker/engineService';
 import { runCli, startCli } from '../helpers/cli';
+import { testEngineConfig } from '../helpers/engineConfig';
 import { removeTree } from '../helpers/fixtures';
 import { diffIndex, groundTruth } from '../helpers/truth';
 
@@ -102,17 +101,7 @@ test('two windows (two engine services) on one folder and one index: both conver
   const indexRoot = path.join(tmp, 'indexes-two-windows');
   const events: EventMessage[][] = [[], []];
   const services = [0, 1].map((i) => new EngineService((e) => events[i].push(e)));
-  const config: EngineConfig = {
-    folders: [{ path: folder, name: 'ws' }],
-    modelId: DEFAULT_MODEL_ID,
-    allowDownload: false,
-    dtype: 'q8',
-    threads: 1,
-    exclude: [...DEFAULT_EXCLUDES],
-    maxFileBytes: 1 << 20,
-    indexOnStartup: true,
-    indexRoot,
-  };
+  const config = testEngineConfig(folder, 'ws', indexRoot);
   try {
     const statuses = (await Promise.all(services.map((s) => s.handle('configure', config)))) as EngineStatus[];
     for (const st of statuses) assert.notEqual(st.state, 'error', JSON.stringify(st.error));

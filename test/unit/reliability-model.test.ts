@@ -3,9 +3,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES } from '../../src/core/discovery';
 import { APPROXIMATE_TOKEN_MARGIN, approximateTokens } from '../../src/core/embedding/approximate';
-import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
 import { Engine } from '../../src/core/engine';
 import { isKindredError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/log';
@@ -13,6 +11,8 @@ import { defaultModelsDir } from '../../src/core/paths';
 import type { EngineConfig, EngineStatus, EventMessage, WorkspaceHit } from '../../src/shared/engineProtocol';
 import { EngineService } from '../../src/worker/engineService';
 import { runCli } from '../helpers/cli';
+import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
+import { testEngineConfig } from '../helpers/engineConfig';
 import { removeTree, repoRoot } from '../helpers/fixtures';
 import { realTokenizer } from '../helpers/model';
 
@@ -43,18 +43,7 @@ before(() => {
 after(() => removeTree(tmp));
 
 function config(modelsDir: string | undefined, indexRoot: string): EngineConfig {
-  return {
-    folders: [{ path: folder, name: 'ws' }],
-    modelId: DEFAULT_MODEL_ID,
-    modelsDir,
-    allowDownload: false,
-    dtype: 'q8',
-    threads: 1,
-    exclude: [...DEFAULT_EXCLUDES],
-    maxFileBytes: 1 << 20,
-    indexOnStartup: true,
-    indexRoot,
-  };
+  return testEngineConfig(folder, 'ws', indexRoot, { modelsDir });
 }
 
 test('the engine service without a model: bm25 search answers, the error is reported once, status is degraded not dead', async () => {

@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { lengthBatches } from '../embedding/batching';
 import type { ModelRuntime } from '../embedding/runtime';
 import { cacheRoot } from '../paths';
-
-/** Texts per batch and padded characters per batch (the indexer's batching: similar lengths share a batch). */
-const MAX_BATCH_ITEMS = 32;
-const MAX_BATCH_CHARS = 32 * 1024;
 
 /**
  * The longest prefix of `text` within `budget` tokens: what the model sees of a document too long for it
@@ -74,17 +71,7 @@ export async function embedCorpus(runtime: ModelRuntime, texts: readonly string[
 
   const started = performance.now();
   const cut = texts.map((t) => truncateToTokens(t, budget, (s) => runtime.countTokens(s)));
-  const order = cut.map((_, i) => i).sort((a, b) => cut[a].length - cut[b].length);
-  const batches: number[][] = [];
-  let cur: number[] = [];
-  for (const i of order) {
-    if (cur.length > 0 && (cur.length >= MAX_BATCH_ITEMS || cut[i].length * (cur.length + 1) > MAX_BATCH_CHARS)) {
-      batches.push(cur);
-      cur = [];
-    }
-    cur.push(i);
-  }
-  if (cur.length) batches.push(cur);
+  const batches = lengthBatches(cut.map((_, i) => i), (i) => cut[i].length);
 
   const data = new Float32Array(texts.length * dims);
   let next = 0;
