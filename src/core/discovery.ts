@@ -126,9 +126,10 @@ export class IgnoreMatcher {
     const parts = rel.split('/');
     for (let i = 0; i < parts.length; i++) {
       const dirRel = parts.slice(0, i).join('/');
+      // A directory is judged by the layers above it, as discovery does, before its own .gitignore applies.
+      if (i > 0 && isIgnored(layers, dirRel, true)) return true;
       const l = this.layer(dirRel);
       if (l) layers.push(l);
-      if (i > 0 && isIgnored(layers, dirRel, true)) return true;
     }
     return isIgnored(layers, rel, isDir) || (!isDir && hasBinaryExtension(rel));
   }

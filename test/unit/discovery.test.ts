@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { chmodSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { discoverFiles } from '../../src/core/discovery';
+import { discoverFiles, IgnoreMatcher } from '../../src/core/discovery';
 import { decodeText, readTextFile } from '../../src/core/text';
 import { makeTree, removeTree } from '../helpers/fixtures';
 
@@ -77,6 +77,31 @@ test('readTextFile says why a file is skipped instead of throwing', async () => 
     assert.equal((await readTextFile(path.join(root, 'bin.dat'), 1000) as { reason: string }).reason, 'binary');
     assert.equal((await readTextFile(path.join(root, 'big.txt'), 10) as { reason: string }).reason, 'too-large');
     assert.equal((await readTextFile(path.join(root, 'nope.txt'), 10) as { reason: string }).reason, 'unreadable');
+  } finally {
+    removeTree(root);
+  }
+});
+
+test('the watcher\'s IgnoreMatcher gives the same answers as discovery, nested .gitignore files included', async () => {
+  const root = makeTree({
+    '.gitignore': 'build/\n',
+    'pkg/.gitignore': 'generated/\n*.tmp\n',
+    'pkg/sub/a.ts': 'x\n',
+    'pkg/generated/g.ts': 'x\n',
+    'pkg/b.tmp': 'x\n',
+    'build/out.js': 'x\n',
+    'node_modules/d/i.js': 'x\n',
+    'src/c.ts': 'x\n',
+  });
+  try {
+    const m = new IgnoreMatcher(root, {});
+    const { files } = await discoverFiles(root, { maxFileBytes: 1e6 });
+    const found = new Set(files.map((f) => f.rel));
+    for (const rel of ['pkg/sub/a.ts', 'pkg/generated/g.ts', 'pkg/b.tmp', 'build/out.js', 'node_modules/d/i.js', 'src/c.ts', 'pkg/.gitignore']) {
+      assert.equal(m.ignores(rel, false), !found.has(rel), rel);
+    }
+    assert.equal(m.ignores('pkg', true), false);
+    assert.equal(m.ignores('pkg/generated', true), true);
   } finally {
     removeTree(root);
   }
