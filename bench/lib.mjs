@@ -51,16 +51,9 @@ export function stats(values, d = 1) {
   };
 }
 
-/** Deterministic PRNG (mulberry32). */
+/** Deterministic PRNG (mulberry32): the engine's own, from the compiled clustering code. */
 export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return core('core/cluster/vecmath').seededRandom(seed);
 }
 
 /** Standard normal samples from a uniform PRNG (Box-Muller). */
