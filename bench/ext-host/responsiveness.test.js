@@ -54,6 +54,7 @@ function explainStalls(profile, profilerStartedAt, windowStart, stalls) {
     const from = s.atMs;
     const to = s.atMs + s.stallMs + 10;
     const leaves = new Map();
+    const callers = new Map();
     let n = 0;
     let ours = 0;
     for (let i = 0; i < profile.samples.length; i++) {
@@ -61,6 +62,15 @@ function explainStalls(profile, profilerStartedAt, windowStart, stalls) {
       n++;
       const leaf = byId.get(profile.samples[i]);
       leaves.set(label(leaf), (leaves.get(label(leaf)) ?? 0) + 1);
+      // Who asked: the innermost frame outside Node's own modules.
+      for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
+        const url = byId.get(id).callFrame.url;
+        if (url && !url.startsWith('node:')) {
+          const c = label(byId.get(id));
+          callers.set(c, (callers.get(c) ?? 0) + 1);
+          break;
+        }
+      }
       for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
         if (byId.get(id).callFrame.url.includes('/dist/extension.js')) {
           ours++;
@@ -69,7 +79,8 @@ function explainStalls(profile, profilerStartedAt, windowStart, stalls) {
       }
     }
     const top = [...leaves.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ×${v}`);
-    return { ...s, samples: n, kindredSamples: ours, top };
+    const topCallers = [...callers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ×${v}`);
+    return { ...s, samples: n, kindredSamples: ours, top, callers: topCallers };
   });
 }
 const r1 = (x) => Math.round(x * 10) / 10;
