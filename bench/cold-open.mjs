@@ -33,13 +33,7 @@ main(async () => {
     t = performance.now();
     store.checkIntegrity();
     r.integrityCheckMs = round(performance.now() - t);
-    await sleep(2000);
-    global.gc?.();
-    await sleep(500);
-    r.idleRssMB = mb(process.memoryUsage.rss());
-    const m = process.memoryUsage();
-    r.heapUsedMB = mb(m.heapUsed);
-    r.externalMB = mb(m.external);
+    await idleMemory(r, 2000);
     r.keep = store.chunks.size > 0; // keep the store alive until here
   } else {
     t = performance.now();
@@ -60,14 +54,19 @@ main(async () => {
     r.secondQueryMs = round(performance.now() - t);
     r.openPlusFirstQueryMs = round(r.indexOpenMs + r.firstQueryMs);
     r.modelPlusOpenPlusFirstQueryMs = round(r.modelLoadMs + r.indexOpenMs + r.firstQueryMs);
-    await sleep(3000);
-    global.gc?.();
-    await sleep(500);
-    r.idleRssMB = mb(process.memoryUsage.rss());
-    const m = process.memoryUsage();
-    r.heapUsedMB = mb(m.heapUsed);
-    r.externalMB = mb(m.external);
+    await idleMemory(r, 3000);
     await runtime.close();
   }
   emit({ ...r, loadavg: loadavg() });
 });
+
+/** Memory once things settle: wait, collect garbage if exposed, then record RSS, heap and external bytes. */
+async function idleMemory(r, settleMs) {
+  await sleep(settleMs);
+  global.gc?.();
+  await sleep(500);
+  r.idleRssMB = mb(process.memoryUsage.rss());
+  const m = process.memoryUsage();
+  r.heapUsedMB = mb(m.heapUsed);
+  r.externalMB = mb(m.external);
+}
