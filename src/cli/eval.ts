@@ -14,6 +14,8 @@ import { evaluateCosqa, type CosqaSplit } from '../core/eval/cosqa';
 import { EVAL_MODES, type EvalMode } from '../core/eval/retrieval';
 import { tuneFusion } from '../core/eval/tune';
 import { evaluateWorkspace } from '../core/eval/workspace';
+import { evaluateRepos, REPO_EVAL_MODES, type RepoEvalMode, type ReposReport } from '../core/eval/repos';
+import { ruleNames } from '../core/ranking/stack';
 import { ProgressBar } from './progress';
 
 /** The options `main` parsed that eval reads. */
@@ -26,6 +28,9 @@ export interface EvalValues {
   'models-dir'?: string;
   'allow-download'?: boolean;
   threads?: string;
+  only?: string;
+  'per-query'?: boolean;
+  ablate?: boolean;
   json?: boolean;
 }
 
@@ -33,6 +38,10 @@ export const EVAL_USAGE = `  eval cosqa [--data DIR] [--split dev|test] [--mode 
                                        Score search on CoSQA (default data: ../shared/eval/cosqa)
   eval workspace <folder> [--mode M]   Score search on (doc comment -> code) pairs mined from a folder
   eval tune [<folder>...] [--split dev] Compare hybrid fusion settings on a CoSQA split (and folders)
+  eval repos [<dir>] [--mode M|all] [--only a,b] [--per-query] [--ablate]
+                                       NDCG@10 on labelled repositories (default: ../shared/eval/repos),
+                                       per repository and category, for bm25 / vector / hybrid / hybrid+stack;
+                                       --ablate adds hybrid+stack with each ranking rule left out
 `;
 
 function bad(message: string): never {
@@ -100,8 +109,40 @@ export async function evalCommand(args: readonly string[], values: EvalValues): 
       bar.done();
       await runtime.close();
     }
+  } else if (what === 'repos') {
+    if (rest.length > 1) bad('eval repos takes at most one folder (the set: repos.json + annotations/).');
+    const dir = path.resolve(rest[0] ?? path.join('..', 'shared', 'eval', 'repos'));
+    const m = values.mode ?? 'all';
+    if (m !== 'all' && !(REPO_EVAL_MODES as readonly string[]).includes(m)) bad(`--mode must be ${REPO_EVAL_MODES.join(', ')} or all, got "${m}".`);
+    const repoModes = m === 'all' ? REPO_EVAL_MODES : [m as RepoEvalMode];
+    const runtime = await startRuntime(values);
+    try {
+      const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+      const onProgress = (phase: string, done: number, total: number): void => bar.update(phase, done, total);
+      const report: ReposReport & { ablation?: Record<string, { ndcg: number; byCategory: Record<string, number> }> } = await evaluateRepos(dir, runtime, {
+        modes: repoModes,
+        only,
+        perQuery: values['per-query'],
+        onProgress,
+      });
+      if (values.ablate) {
+        // Each rule left out in turn: what hybrid+stack loses without it (negative = the rule helps).
+        report.ablation = {};
+        for (const rule of ruleNames()) {
+          const r = await evaluateRepos(dir, runtime, { modes: ['hybrid+stack'], only, disabledRules: new Set([rule]), onProgress });
+          report.ablation[`-${rule}`] = {
+            ndcg: r.ndcg['hybrid+stack'] ?? 0,
+            byCategory: Object.fromEntries(Object.entries(r.byCategory).map(([c, v]) => [c, v['hybrid+stack'] ?? 0])),
+          };
+        }
+      }
+      result = report;
+    } finally {
+      bar.done();
+      await runtime.close();
+    }
   } else {
-    bad(`eval takes cosqa, workspace or tune, got "${what ?? ''}".`);
+    bad(`eval takes cosqa, workspace, tune or repos, got "${what ?? ''}".`);
   }
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
   return 0;

@@ -173,12 +173,16 @@ export class Engine {
     }
   }
 
-  async search(query: string, opts: { k?: number; mode?: SearchMode } = {}): Promise<SearchHit[]> {
+  /**
+   * Ranks the folder's chunks for a query. `stack` (default: on for hybrid) re-ranks the fused candidates
+   * with the ranking rules; `disabledRules` leaves some out (evaluation).
+   */
+  async search(query: string, opts: { k?: number; mode?: SearchMode; stack?: boolean; disabledRules?: ReadonlySet<string> } = {}): Promise<SearchHit[]> {
     const q = query.trim();
     if (!q) return [];
     const mode = this.effectiveMode(opts.mode ?? 'hybrid');
     const vector = mode === 'bm25' ? undefined : await this.runtime!.embedQuery(q);
-    return toHits(this.store, this.folder, rank(this.store, q, vector, { k: opts.k ?? 10, mode }));
+    return toHits(this.store, this.folder, rank(this.store, q, vector, { k: opts.k ?? 10, mode, stack: opts.stack ?? (opts.mode ?? 'hybrid') === 'hybrid', disabledRules: opts.disabledRules }));
   }
 
   /** The mode a search really runs in: BM25 when there is no model (noted in the log once). */

@@ -3,6 +3,9 @@ import { promises as fs } from 'node:fs';
 import type { ChunkRecord, IndexStore } from './index/store';
 import { looksLikeIdentifier } from './index/tokenize';
 import { decodeText } from './text';
+import { applyStack } from './ranking/stack';
+import type { ChunkInfo, ChunkSource } from './ranking/rules';
+import { lastName } from './ranking/query';
 
 export type SearchMode = 'hybrid' | 'vector' | 'bm25';
 
@@ -61,6 +64,35 @@ export interface RankOptions {
   mode: SearchMode;
   /** Excludes chunks (e.g. the selection itself for find-similar). */
   filter?: (id: number) => boolean;
+  /** Re-rank the fused candidates with the ranking stack (src/core/ranking). Default: on for hybrid search. */
+  stack?: boolean;
+  /** Stack rules to leave out (evaluation ablations). */
+  disabledRules?: ReadonlySet<string>;
+}
+
+/** Candidates the ranking stack re-scores (it never looks further down the fused list). */
+export const STACK_DEPTH = 200;
+
+/** The ranking stack's view of an in-memory index. */
+export function storeSource(store: IndexStore, filter?: (id: number) => boolean): ChunkSource {
+  const info = (c: ChunkRecord): ChunkInfo => c;
+  return {
+    fileChunks(p) {
+      const f = store.files.get(p);
+      if (!f) return [];
+      return f.chunks.map((id) => store.chunks.get(id)).filter((c): c is ChunkRecord => !!c).map(info).sort((a, b) => a.startLine - b.startLine);
+    },
+    definitions(name, limit) {
+      const out: ChunkInfo[] = [];
+      for (const c of store.chunks.values()) {
+        if (c.symbol && lastName(c.symbol) === name && (!filter || filter(c.id))) {
+          out.push(info(c));
+          if (out.length >= limit) break;
+        }
+      }
+      return out;
+    },
+  };
 }
 
 /**
@@ -75,6 +107,13 @@ export function rank(store: IndexStore, query: string, queryVector: Float32Array
   if (options.mode === 'bm25' || !queryVector) ranked = lexical;
   else if (options.mode === 'vector') ranked = vector;
   else ranked = fuseHybrid(query, lexical, vector);
+  if (options.stack ?? options.mode === 'hybrid') {
+    const candidates = ranked.slice(0, STACK_DEPTH).flatMap((r) => {
+      const c = store.chunks.get(r.id);
+      return c ? [{ ...c, score: r.score }] : [];
+    });
+    return applyStack(query, candidates, storeSource(store, options.filter), { k: options.k, disabled: options.disabledRules });
+  }
   return dedupeOverlapping(store, ranked, options.k);
 }
 

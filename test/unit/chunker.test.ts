@@ -35,7 +35,7 @@ const CASES: { file: string; source: string; symbols: [string, number, number][]
   {
     file: 'main.go',
     source: `package main\n\nfunc Add(a, b int) int {\n${body('Add')}\n\treturn a + b\n}\n\nfunc (s *Server) Serve() error {\n${body('Serve')}\n\treturn nil\n}\n`,
-    symbols: [['Add', 3, 11], ['Serve', 13, 21]],
+    symbols: [['Add', 3, 11], ['Server.Serve', 13, 21]],
   },
   {
     file: 'lib.rs',

@@ -102,19 +102,68 @@ function isContainer(node: SyntaxNode): boolean {
     const inner = wrapped ? node.childForFieldName(wrapped) : node.namedChildren.find((c) => c && isDefinition(c));
     return !!inner && isContainer(inner);
   }
+  const binding = declaredFunctionValue(node);
+  if (binding) return OBJECT_VALUES.has(boundValue(binding)?.type ?? '');
   return CONTAINERS.has(node.type);
 }
 
 const COMMENTS = new Set(['comment', 'line_comment', 'block_comment']);
 
+/** Values that make a named binding a definition: functions and classes, and object literals (their methods are members). */
+const DEFINED_VALUES = new Set([
+  'arrow_function',
+  'function_expression',
+  'function',
+  'class',
+  'generator_function',
+  'object',
+  // PHP closures
+  'anonymous_function',
+  'anonymous_function_creation_expression',
+]);
+const OBJECT_VALUES = new Set(['object', 'class']);
+
+/**
+ * The node that names a function, class or object value bound by a declaration or an assignment, or undefined:
+ * `const foo = () => {...}`, `let Bar = class {...}`, `res.cookie = function (...) {...}`,
+ * `exports.x = function`, `module.exports = function`, `$handler = function () {...}` (PHP),
+ * an object-literal `key: function` / `key: () =>` pair, and a class field `handle = (e) => {...}`.
+ * Its `value` field is the value.
+ */
 function declaredFunctionValue(node: SyntaxNode): SyntaxNode | undefined {
-  // const foo = () => {...}  /  let Bar = class {...}
-  if (node.type !== 'lexical_declaration' && node.type !== 'variable_declaration') return undefined;
-  const declarators = node.namedChildren.filter((c): c is SyntaxNode => c?.type === 'variable_declarator');
-  if (declarators.length !== 1) return undefined;
-  const value = declarators[0].childForFieldName('value');
-  if (!value) return undefined;
-  return ['arrow_function', 'function_expression', 'function', 'class', 'generator_function'].includes(value.type) ? declarators[0] : undefined;
+  let binding: SyntaxNode | null | undefined;
+  if (node.type === 'lexical_declaration' || node.type === 'variable_declaration') {
+    const declarators = node.namedChildren.filter((c): c is SyntaxNode => c?.type === 'variable_declarator');
+    if (declarators.length !== 1) return undefined;
+    binding = declarators[0];
+  } else if (node.type === 'expression_statement') {
+    const expr = node.namedChildren[0];
+    if (expr?.type !== 'assignment_expression' || node.namedChildren.length !== 1) return undefined;
+    binding = expr;
+  } else if (node.type === 'pair' || node.type === 'public_field_definition' || node.type === 'field_definition') {
+    binding = node;
+  } else {
+    return undefined;
+  }
+  const value = binding.childForFieldName('value') ?? binding.childForFieldName('right');
+  if (!value || !DEFINED_VALUES.has(value.type)) return undefined;
+  // An object literal is a definition only when bound by a declaration or assignment (not a nested pair).
+  if (value.type === 'object' && node.type !== 'lexical_declaration' && node.type !== 'variable_declaration' && node.type !== 'expression_statement') return undefined;
+  return binding;
+}
+
+/** The value node of a binding found by declaredFunctionValue. */
+function boundValue(binding: SyntaxNode): SyntaxNode | null {
+  return binding.childForFieldName('value') ?? binding.childForFieldName('right');
+}
+
+/** The name a binding gives: `res.cookie`, `json` for `exports.json`, the function's own name for `module.exports = function name`. */
+function bindingName(binding: SyntaxNode): string | undefined {
+  const target = binding.childForFieldName('name') ?? binding.childForFieldName('left') ?? binding.childForFieldName('key') ?? binding.childForFieldName('property');
+  if (!target) return undefined;
+  let name = target.text.replace(/^["'`]|["'`]$/g, '').replace(/^\$/, '');
+  if (name === 'module.exports' || name === 'exports') name = boundValue(binding)?.childForFieldName('name')?.text ?? name;
+  return name.replace(/^(?:module\.)?exports\./, '').replace(/^this\./, '');
 }
 
 function isDefinition(node: SyntaxNode): boolean {
@@ -144,8 +193,15 @@ export function definitionName(node: SyntaxNode): string | undefined {
     const inner = wrapped ? node.childForFieldName(wrapped) : node.namedChildren.find((c) => c && isDefinition(c));
     return inner ? definitionName(inner) : undefined;
   }
-  const declarator = declaredFunctionValue(node);
-  if (declarator) return declarator.childForFieldName('name')?.text;
+  const binding = declaredFunctionValue(node);
+  if (binding) return bindingName(binding);
+  if (node.type === 'method_declaration') {
+    // Go: `func (s *Server) Serve(...)` is Server.Serve.
+    const receiver = node.childForFieldName('receiver')?.namedChildren.find((c) => c?.type === 'parameter_declaration')?.childForFieldName('type');
+    const type = receiver?.text.replace(/^\*/, '').replace(/\[.*$/, '');
+    const name = node.childForFieldName('name')?.text;
+    if (receiver && name) return type ? `${type}.${name}` : name;
+  }
   if (node.type === 'impl_item') {
     const type = node.childForFieldName('type')?.text;
     const trait = node.childForFieldName('trait')?.text;
@@ -428,8 +484,8 @@ function children(node: SyntaxNode): SyntaxNode[] {
 function expandBody(node: SyntaxNode): SyntaxNode[] {
   const inner = WRAPPERS[node.type] !== undefined ? (WRAPPERS[node.type] ? node.childForFieldName(WRAPPERS[node.type]) : null) : null;
   if (inner) return expandBody(inner);
-  const declarator = declaredFunctionValue(node);
-  const target = declarator?.childForFieldName('value') ?? node;
+  const binding = declaredFunctionValue(node);
+  const target = (binding && boundValue(binding)) ?? node;
   const body = target.childForFieldName('body') ?? target.namedChildren.find((c) => c && /body|block|declaration_list|field_declaration_list|class_body/.test(c.type)) ?? null;
   if (body) {
     const kids = children(body);
@@ -461,7 +517,16 @@ function cutMarkdown(out: LineCutter, lines: string[]): void {
     }
     if (fence) return;
     const h = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(l);
-    if (h) headings.push({ line: i + 1, level: h[1].length, title: h[2] });
+    if (h) {
+      headings.push({ line: i + 1, level: h[1].length, title: h[2] });
+      return;
+    }
+    // Setext: a paragraph line underlined with === (level 1) or --- (level 2); the heading starts on the text line.
+    const u = /^\s{0,3}(=+|-+)\s*$/.exec(l);
+    const prev = i > 0 ? lines[i - 1] : '';
+    if (u && prev.trim() && !/^\s{0,3}(?:[-*+>|]|\d+[.)]\s|#{1,6}\s|(?:=+|-+)\s*$)/.test(prev) && (i < 2 || !lines[i - 2].trim() || headings.at(-1)?.line === i - 1)) {
+      headings.push({ line: i, level: u[1][0] === '=' ? 1 : 2, title: prev.trim() });
+    }
   });
   const path: { level: number; title: string }[] = [];
   let sectionStart = 1;

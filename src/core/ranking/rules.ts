@@ -1,0 +1,225 @@
+/**
+ * The ranking stack's rules: small named functions, each with the one-line reason it exists. They re-score
+ * the fused top candidates of a query (never the whole index). docs/model-eval.md has each rule's
+ * measured effect (`kindred eval repos --ablate`); a rule that does not help is removed.
+ */
+import { splitIdentifier } from '../index/tokenize';
+import { fileStem, pathKinds } from './paths';
+import { lastName, type QueryIntent } from './query';
+
+/** What the rules know of a chunk. Lines are 1-based, inclusive. */
+export interface ChunkInfo {
+  id: number;
+  path: string;
+  startLine: number;
+  endLine: number;
+  symbol?: string;
+  /** Hash of the chunk's text: equal hashes are identical chunks. */
+  hash: string;
+}
+
+export interface Candidate extends ChunkInfo {
+  score: number;
+}
+
+/** Index look-ups the rules may make (cheap: a few per query). */
+export interface ChunkSource {
+  /** Chunks of one file, in line order. */
+  fileChunks(path: string): ChunkInfo[];
+  /** Chunks that define `name` (their symbol's last name is `name`), at most `limit`. */
+  definitions(name: string, limit: number): ChunkInfo[];
+}
+
+export interface RuleContext {
+  intent: QueryIntent;
+  source: ChunkSource;
+  /** The best fused score before any rule (rules add multiples of it, so they work on any score scale). */
+  maxScore: number;
+}
+
+export interface Rule {
+  name: string;
+  why: string;
+  apply(candidates: Candidate[], ctx: RuleContext): Candidate[];
+}
+
+/** How much each rule moves a score, in one place for tuning (`kindred eval repos`). */
+export const WEIGHTS = {
+  /** Added (× the best score) to a chunk defining the symbol a symbol query names. */
+  definition: 3,
+  /** The same for a symbol named inside a natural-language query (it may be incidental). */
+  embeddedDefinition: 1.5,
+  /** Extra factor when the defining file is named after the symbol (`Router` in router.py). */
+  definitionFileMatch: 1.5,
+  /** Added (× the best score × share of query words matched) when the file's name matches query words. */
+  fileName: 0.5,
+  /** Multipliers for paths the query does not ask about. */
+  test: 0.3,
+  example: 0.35,
+  vendor: 0.3,
+  generated: 0.3,
+  bench: 0.5,
+  changelog: 0.3,
+  types: 0.7,
+  reexport: 0.6,
+  /** Prose (Markdown, ...) for a question about how code works. */
+  proseForCode: 0.45,
+  /** Added (× the best score) to each file's best chunk, scaled by the file's share of candidate score. */
+  coherence: 0.2,
+  /** Each further chunk of a file already in the results is multiplied by this, once per chunk. */
+  saturation: 0.5,
+};
+
+function normName(s: string): string {
+  return s.replace(/[_$-]/g, '').toLowerCase();
+}
+
+/** Does the chunk define `name`: its symbol's last name is `name`, or it opens the container `name` (first chunk of `name.*` in the file)? */
+function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
+  if (!c.symbol) return false;
+  const want = normName(lastName(name));
+  if (normName(lastName(c.symbol)) === want) {
+    // A qualified query (`Router.handle`) wants that qualification.
+    return !/[.:#>\\]/.test(name) || normName(c.symbol).endsWith(normName(name.replace(/::|->|#|\\/g, '.')));
+  }
+  // A class cut into Class.method chunks: the chunk holding the class header is the first `Class.` chunk of the file.
+  const segs = c.symbol.split('.');
+  const i = segs.findIndex((seg) => normName(seg) === want);
+  if (i < 0 || i === segs.length - 1) return false;
+  const container = segs.slice(0, i + 1).join('.');
+  const first = source.fileChunks(c.path).find((k) => k.symbol === container || k.symbol?.startsWith(`${container}.`));
+  return first?.id === c.id;
+}
+
+function stemMatches(stem: string, name: string): boolean {
+  const s = stem.replace(/[_-]/g, '');
+  const n = normName(name);
+  return s === n || s.replace(/s$/, '') === n || s === n.replace(/s$/, '');
+}
+
+const definitionBoost: Rule = {
+  name: 'definition',
+  why: 'A query naming a symbol wants where it is defined, not its uses or impls.',
+  apply(cands, ctx) {
+    const { symbols, kind } = ctx.intent;
+    if (symbols.length === 0) return cands;
+    const unit = ctx.maxScore * (kind === 'symbol' ? WEIGHTS.definition : WEIGHTS.embeddedDefinition);
+    const byId = new Map(cands.map((c) => [c.id, c]));
+    for (const name of symbols) {
+      // Definitions that retrieval missed join the candidates (a symbol query must find its definition).
+      for (const d of ctx.source.definitions(lastName(name), 20)) {
+        if (!byId.has(d.id)) {
+          const c = { ...d, score: 0 };
+          byId.set(d.id, c);
+          cands.push(c);
+        }
+      }
+    }
+    for (const c of cands) {
+      const hit = symbols.find((name) => defines(c, name, ctx.source));
+      if (hit) c.score += unit * (stemMatches(fileStem(c.path), lastName(hit)) ? WEIGHTS.definitionFileMatch : 1);
+    }
+    return cands;
+  },
+};
+
+/** Query words matched by a file's name or its folder's, allowing shared prefixes of 4+ letters ("dependency" ~ "dependencies"). */
+function fileNameOverlap(keywords: readonly string[], rel: string): number {
+  const parts = rel.replace(/\\/g, '/').split('/');
+  const words = new Set([...splitIdentifier(fileStem(rel)), ...(parts.length > 1 ? splitIdentifier(parts[parts.length - 2]) : [])].map((w) => w.toLowerCase()).filter((w) => w.length > 2));
+  let n = 0;
+  for (const k of keywords) {
+    for (const w of words) {
+      const [short, long] = k.length <= w.length ? [k, w] : [w, k];
+      if (short === long || (short.length >= 4 && long.startsWith(short))) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+const fileNameBoost: Rule = {
+  name: 'file-name',
+  why: 'A file named after what the question is about (retry.py for "retry policy") usually holds the answer.',
+  apply(cands, ctx) {
+    const { keywords, kind } = ctx.intent;
+    if (keywords.length === 0 || (kind !== 'code-question' && kind !== 'usage')) return cands;
+    const memo = new Map<string, number>();
+    for (const c of cands) {
+      let n = memo.get(c.path);
+      if (n === undefined) memo.set(c.path, (n = fileNameOverlap(keywords, c.path)));
+      if (n > 0) c.score += ctx.maxScore * WEIGHTS.fileName * (n / keywords.length);
+    }
+    return cands;
+  },
+};
+
+const pathPrior: Rule = {
+  name: 'path-prior',
+  why: 'Tests, examples, vendored, generated and declaration files repeat the code they are about; lower them unless asked for.',
+  apply(cands, ctx) {
+    const asked = ctx.intent.mentions;
+    for (const c of cands) {
+      const k = pathKinds(c.path);
+      let f = 1;
+      if (k.topics.has('test') && !asked.has('test')) f *= WEIGHTS.test;
+      if (k.topics.has('example') && !asked.has('example')) f *= WEIGHTS.example;
+      if (k.topics.has('vendor') && !asked.has('vendor')) f *= WEIGHTS.vendor;
+      if (k.topics.has('generated') && !asked.has('generated')) f *= WEIGHTS.generated;
+      if (k.topics.has('bench') && !asked.has('bench')) f *= WEIGHTS.bench;
+      if (k.topics.has('changelog') && !asked.has('changelog')) f *= WEIGHTS.changelog;
+      if (k.topics.has('types') && !asked.has('types')) f *= WEIGHTS.types;
+      if (k.reexport) f *= WEIGHTS.reexport;
+      c.score *= f;
+    }
+    return cands;
+  },
+};
+
+const intentPrior: Rule = {
+  name: 'intent-prior',
+  why: 'A question about how code works wants code; "how do I install/configure" may want the docs (both stay searchable).',
+  apply(cands, ctx) {
+    const { kind, mentions } = ctx.intent;
+    if (kind === 'usage' || kind === 'quoted' || kind === 'path' || mentions.has('doc')) return cands;
+    for (const c of cands) if (pathKinds(c.path).prose) c.score *= WEIGHTS.proseForCode;
+    return cands;
+  },
+};
+
+const pathQuery: Rule = {
+  name: 'path-query',
+  why: 'A query that is a path or a file name wants that file.',
+  apply(cands, ctx) {
+    if (ctx.intent.kind !== 'path') return cands;
+    const want = ctx.intent.text.replace(/\\/g, '/').replace(/^\.?\//, '').toLowerCase();
+    for (const c of cands) {
+      const p = c.path.toLowerCase();
+      if (p === want || p.endsWith(`/${want}`)) c.score += ctx.maxScore * WEIGHTS.definition;
+    }
+    return cands;
+  },
+};
+
+const fileCoherence: Rule = {
+  name: 'file-coherence',
+  why: 'A file with several strong chunks is more likely the answer than one lucky chunk.',
+  apply(cands, ctx) {
+    const sum = new Map<string, number>();
+    const best = new Map<string, Candidate>();
+    for (const c of cands) {
+      sum.set(c.path, (sum.get(c.path) ?? 0) + Math.max(0, c.score));
+      const b = best.get(c.path);
+      if (!b || c.score > b.score) best.set(c.path, c);
+    }
+    const top = Math.max(0, ...sum.values());
+    if (top <= 0) return cands;
+    for (const [p, c] of best) c.score += ctx.maxScore * WEIGHTS.coherence * (sum.get(p)! / top);
+    return cands;
+  },
+};
+
+/** The re-scoring rules, in order. Selection (duplicates, saturation) follows in stack.ts. */
+export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, pathPrior, intentPrior, pathQuery, fileCoherence];

@@ -1,0 +1,119 @@
+/**
+ * Chunking shapes seen in real code (issue 10): definitions that are not declarations (assigned functions,
+ * object-literal methods, class fields), receivers and impls, doc comments kept with what they document,
+ * and setext Markdown headings. One test per shape, on snippets written the way real projects write them.
+ */
+import { before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { chunkText, type Chunk, type ChunkerOptions } from '../../src/core/chunking/chunker';
+import type { Tokenizer } from '../../src/core/embedding/transformers';
+import { realTokenizer } from '../helpers/model';
+
+let opts: ChunkerOptions;
+before(async () => {
+  const tok: Tokenizer = await realTokenizer();
+  opts = { maxTokens: 254, countTokens: (t) => tok.count(t) };
+});
+
+/** Lines of plausible body code (enough tokens for a definition to stand alone). */
+function body(name: string, indent = '  ', comment = '//', lines = 5): string {
+  return Array.from({ length: lines }, (_, i) => `${indent}${comment} ${name} step ${i}: validate the input, update the state and continue`).join('\n');
+}
+
+function chunkOf(chunks: Chunk[], symbol: string): Chunk {
+  const c = chunks.find((x) => x.symbol === symbol);
+  assert.ok(c, `no chunk named ${symbol}; got ${JSON.stringify(chunks.map((x) => [x.symbol, x.startLine, x.endLine]))}`);
+  return c;
+}
+
+const SHAPES: { name: string; file: string; source: string; expect: [symbol: string, firstLine: string][] }[] = [
+  {
+    name: 'JavaScript: x.y = function with its JSDoc (Express style)',
+    file: 'response.js',
+    source: `'use strict';\n\n/**\n * Set cookie \`name\` to \`value\`.\n *\n * @param {String} name\n * @public\n */\n\nres.cookie = function (name, value, options) {\n${body('cookie')}\n  return this;\n};\n\n/**\n * Render \`view\`.\n */\napp.render = function render(name, options, callback) {\n${body('render')}\n};\n`,
+    expect: [['res.cookie', '/**'], ['app.render', '/**']],
+  },
+  {
+    name: 'JavaScript: exports.x = and module.exports = function name',
+    file: 'utils.js',
+    source: `exports.etag = function etag(body, encoding) {\n${body('etag')}\n};\n\nmodule.exports = function createApplication() {\n${body('create')}\n};\n`,
+    expect: [['etag', 'exports.etag'], ['createApplication', 'module.exports']],
+  },
+  {
+    name: 'TypeScript: const arrow function and function expression',
+    file: 'handlers.ts',
+    source: `export const handleUpload = async (req: Request): Promise<Response> => {\n${body('upload')}\n  return new Response();\n};\n\nconst retryPolicy = function (attempt: number): number {\n${body('retry')}\n  return attempt * 2;\n};\n`,
+    expect: [['handleUpload', 'export const handleUpload'], ['retryPolicy', 'const retryPolicy']],
+  },
+  {
+    name: 'JavaScript: object-literal methods and pairs',
+    file: 'api.js',
+    source: `const api = {\n  get(url) {\n${body('get', '    ')}\n  },\n  post: function (url, data) {\n${body('post', '    ')}\n  },\n  remove: (url) => {\n${body('remove', '    ')}\n  },\n};\n`,
+    expect: [['api.get', 'const api'], ['api.post', 'post: function'], ['api.remove', 'remove: (url)']],
+  },
+  {
+    name: 'TypeScript: class fields holding arrow functions',
+    file: 'store.ts',
+    source: `export class Store {\n  private items: string[] = [];\n  onChange = (event: Event): void => {\n${body('onChange', '    ')}\n  };\n  static create(): Store {\n${body('create', '    ')}\n    return new Store();\n  }\n}\n`,
+    expect: [['Store.onChange', 'export class Store'], ['Store.create', 'static create']],
+  },
+  {
+    name: 'Python: decorated functions keep their decorators',
+    file: 'routes.py',
+    source: `import functools\n\n\n@app.route("/login")\n@functools.cache\ndef login(request):\n${body('login', '    ', '#')}\n    return None\n`,
+    expect: [['login', '@app.route']],
+  },
+  {
+    name: 'Go: methods are named Receiver.Method',
+    file: 'server.go',
+    source: `package http\n\n// Serve accepts incoming connections.\nfunc (srv *Server) Serve(l net.Listener) error {\n${body('Serve', '\t')}\n\treturn nil\n}\n`,
+    expect: [['Server.Serve', '// Serve accepts']],
+  },
+  {
+    name: 'Rust: impl items are cut into methods under the impl',
+    file: 'point.rs',
+    source: `pub struct Point { x: f64, y: f64 }\n\nimpl fmt::Display for Point {\n    /// Writes the point as (x, y).\n    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {\n${body('fmt', '        ')}\n        write!(f, "({}, {})", self.x, self.y)\n    }\n\n    fn other(&self) -> u32 {\n${body('other', '        ')}\n        0\n    }\n}\n`,
+    expect: [['impl fmt::Display for Point.fmt', 'impl fmt::Display'], ['impl fmt::Display for Point.other', 'fn other']],
+  },
+  {
+    name: 'Ruby: def self.x is a method of its class',
+    file: 'job.rb',
+    source: `class Job\n  # Builds a job from params.\n  def self.build(params)\n${body('build', '    ', '#')}\n  end\n\n  def perform\n${body('perform', '    ', '#')}\n  end\nend\n`,
+    expect: [['Job.build', 'class Job'], ['Job.perform', 'def perform']],
+  },
+  {
+    name: 'PHP: trait methods and closures assigned to names',
+    file: 'greets.php',
+    source: `<?php\ntrait Greets {\n    public function hello($name) {\n${body('hello', '        ')}\n        return "hi";\n    }\n}\n\n$handler = function ($request) {\n${body('handler', '    ')}\n    return $request;\n};\n`,
+    expect: [['Greets.hello', 'trait Greets'], ['handler', '$handler']],
+  },
+  {
+    name: 'C++: out-of-class method definitions',
+    file: 'parser.cpp',
+    source: `#include "parser.h"\n\n// Parses one token.\nToken Parser::next() {\n${body('next')}\n  return Token();\n}\n`,
+    expect: [['Parser::next', '// Parses one token']],
+  },
+];
+
+for (const s of SHAPES) {
+  test(`chunking: ${s.name}`, async () => {
+    const chunks = await chunkText(s.file, s.source, opts);
+    for (const [symbol, first] of s.expect) {
+      const c = chunkOf(chunks, symbol);
+      assert.ok(c.text.trimStart().startsWith(first), `${symbol} starts with ${JSON.stringify(c.text.slice(0, 40))}, expected ${first}`);
+    }
+  });
+}
+
+test('chunking: setext Markdown headings (=== and ---) cut sections like # headings', async () => {
+  const md = `Express\n=======\n\nFast web framework.\n\nInstallation\n------------\n\nRun npm install.\n\n- a list item\n---\n\nSecurity\n--------\n\nReport issues privately.\n`;
+  const chunks = await chunkText('Readme.md', md, opts);
+  assert.deepEqual(
+    chunks.map((c) => [c.symbol, c.startLine]),
+    [
+      ['Express', 1],
+      ['Express > Installation', 6],
+      ['Express > Security', 14],
+    ],
+  );
+});
