@@ -51,7 +51,7 @@ function bad(message: string): never {
 function modesOf(values: EvalValues): EvalMode[] {
   const m = values.mode ?? 'all';
   if (m === 'all') return [...EVAL_MODES];
-  if (!(EVAL_MODES as readonly string[]).includes(m)) bad(`--mode must be bm25, vector, hybrid or all, got "${m}".`);
+  if (!(EVAL_MODES as readonly string[]).includes(m)) bad(`--mode must be ${EVAL_MODES.join(", ")} or all, got "${m}".`);
   return [m as EvalMode];
 }
 

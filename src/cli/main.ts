@@ -9,6 +9,7 @@ import { Engine, type EngineOptions } from '../core/engine';
 import { errorMessage, isKindredError } from '../core/errors';
 import { silentLogger, stderrLogger } from '../core/log';
 import type { SearchHit, SearchMode } from '../core/search';
+import { groupByFile, type FileHit } from '../core/ranking/group';
 import { computeClusters, formatClusters } from '../core/cluster';
 import { evalCommand, EVAL_USAGE } from './eval';
 import { ProgressBar } from './progress';
@@ -32,6 +33,7 @@ Options:
   --exclude GLOB      Extra gitignore-style exclude pattern (repeatable)
   --max-file-size N   Skip files larger than N bytes (default: 1048576)
   --k N               Number of results (default: 10)
+  --group files       search: one result per file (ranked by its best chunk), with the chunks that matched
   --mode M            hybrid | vector | bm25 (default: hybrid; eval: all)
   --split S           eval: dev | test (default: test; tune: dev)
   --data DIR          eval: CoSQA data folder (default: ../shared/eval/cosqa)
@@ -64,6 +66,7 @@ const OPTIONS = {
   scope: { type: 'string' },
   level: { type: 'string' },
   'no-update': { type: 'boolean' },
+  group: { type: 'string' },
   only: { type: 'string' },
   'per-query': { type: 'boolean' },
   ablate: { type: 'boolean' },
@@ -134,7 +137,15 @@ async function withEngine<T>(
 
 function printHits(hits: SearchHit[], json: boolean | undefined): void {
   if (json) {
-    const results = hits.map(({ path: p, startLine, endLine, score, symbol, preview }) => ({ path: p, startLine, endLine, score, symbol: symbol ?? null, preview }));
+    const results = hits.map(({ path: p, startLine, endLine, score, symbol, preview, duplicates }) => ({
+      path: p,
+      startLine,
+      endLine,
+      score,
+      symbol: symbol ?? null,
+      preview,
+      ...(duplicates ? { duplicates } : {}),
+    }));
     process.stdout.write(`${JSON.stringify({ results })}\n`);
     return;
   }
@@ -144,7 +155,31 @@ function printHits(hits: SearchHit[], json: boolean | undefined): void {
   }
   for (const h of hits) {
     const sym = h.symbol ? `  ${h.symbol}` : '';
-    process.stdout.write(`${h.score.toFixed(4)}  ${h.path}:${h.startLine}-${h.endLine}${sym}\n        ${h.preview}\n`);
+    const also = h.duplicates?.length ? `\n        (identical in ${h.duplicates.map((d) => `${d.path}:${d.startLine}`).join(', ')})` : '';
+    process.stdout.write(`${h.score.toFixed(4)}  ${h.path}:${h.startLine}-${h.endLine}${sym}\n        ${h.preview}${also}\n`);
+  }
+}
+
+/** Chunks ranked per wanted file when grouping by file. */
+const FILE_GROUP_DEPTH = 4;
+
+function printFiles(files: FileHit[], json: boolean | undefined): void {
+  if (json) {
+    const results = files.map((f) => ({
+      path: f.path,
+      score: f.score,
+      hits: f.hits.map(({ startLine, endLine, score, symbol, preview }) => ({ startLine, endLine, score, symbol: symbol ?? null, preview })),
+    }));
+    process.stdout.write(`${JSON.stringify({ group: 'files', results })}\n`);
+    return;
+  }
+  if (files.length === 0) {
+    process.stdout.write('No results.\n');
+    return;
+  }
+  for (const f of files) {
+    process.stdout.write(`${f.score.toFixed(4)}  ${f.path}\n`);
+    for (const h of f.hits) process.stdout.write(`        ${h.startLine}-${h.endLine}${h.symbol ? `  ${h.symbol}` : ''}  ${h.preview}\n`);
   }
 }
 
@@ -202,9 +237,13 @@ export async function main(argv: string[]): Promise<number> {
         const mode = (values.mode ?? 'hybrid') as SearchMode;
         if (!['hybrid', 'vector', 'bm25'].includes(mode)) throw new UsageError(`--mode must be hybrid, vector or bm25`);
         const k = intOption(values, 'k', 1) ?? 10;
+        const group = values.group;
+        if (group !== undefined && group !== 'files') throw new UsageError('--group must be files');
         // Without a model, search still answers by keywords (a warning says why and how to fix it).
-        const hits = await withEngine(rest[0], values, update, (e) => e.search(rest[1], { k, mode }), { allowMissingModel: true });
-        printHits(hits, values.json);
+        // Grouped by file, more chunks are ranked so that k files can be filled.
+        const hits = await withEngine(rest[0], values, update, (e) => e.search(rest[1], { k: group ? k * FILE_GROUP_DEPTH : k, mode }), { allowMissingModel: true });
+        if (group) printFiles(groupByFile(hits, k), values.json);
+        else printHits(hits, values.json);
         return 0;
       }
       case 'similar': {

@@ -6,6 +6,7 @@ import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
 import { hashText, type IndexStore } from './index/store';
 import { readTextFile } from './text';
+import { embeddingText } from './chunking/embedText';
 
 /** What one update did. `reused` counts chunks whose vector was not computed in this run. */
 export interface UpdateSummary {
@@ -153,7 +154,7 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
       skipped++;
       continue;
     }
-    const hashed = chunks.map((c) => ({ ...c, hash: hashText(c.text) }));
+    const hashed = chunks.map((c) => ({ ...c, hash: hashText(embeddingText(f.rel, c)) }));
     for (const c of hashed) {
       if (!reusable.has(c.hash)) {
         const v = store.vectorForHash(c.hash);
@@ -164,7 +165,7 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
     records.forEach((r, i) => {
       const v = reusable.get(r.hash);
       if (v) store.addVector(r.id, v);
-      else pendingText.set(r.id, hashed[i].text);
+      else pendingText.set(r.id, embeddingText(f.rel, hashed[i]));
     });
   }
   onProgress?.({ phase: 'chunking', done: changed.length, total: changed.length });
@@ -237,7 +238,7 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
     const rechunk = async (): Promise<(Chunk & { hash: string })[]> => {
       if (!fresh) {
         try {
-          fresh = (await chunkText(rel, read.text, { maxTokens: deps.chunkTokens, countTokens: deps.countTokens })).map((k) => ({ ...k, hash: hashText(k.text) }));
+          fresh = (await chunkText(rel, read.text, { maxTokens: deps.chunkTokens, countTokens: deps.countTokens })).map((k) => ({ ...k, hash: hashText(embeddingText(rel, k)) }));
         } catch {
           fresh = []; // stays pending; the file is re-chunked when it changes
         }
@@ -247,8 +248,11 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
     let lost = false;
     for (const id of ids) {
       const c = store.chunks.get(id)!;
-      let text: string | undefined = lines.slice(c.startLine - 1, c.endLine).join('\n');
-      if (hashText(text) !== c.hash) text = (await rechunk()).find((k) => k.hash === c.hash)?.text;
+      let text: string | undefined = embeddingText(rel, { symbol: c.symbol, text: lines.slice(c.startLine - 1, c.endLine).join('\n') });
+      if (hashText(text) !== c.hash) {
+        const k = (await rechunk()).find((x) => x.hash === c.hash);
+        text = k && embeddingText(rel, k);
+      }
       if (text === undefined) lost = true;
       else texts.set(id, text);
     }
@@ -263,7 +267,7 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
       records.forEach((r, i) => {
         const v = reusable.get(r.hash);
         if (v) store.addVector(r.id, v);
-        else texts.set(r.id, chunks[i].text);
+        else texts.set(r.id, embeddingText(rel, chunks[i]));
       });
     }
   }

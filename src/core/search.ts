@@ -19,11 +19,15 @@ export interface SearchHit {
   preview: string;
   /** Chunk id inside the index (stable until the chunk changes). */
   id: number;
+  /** Identical chunks elsewhere (vendored copies, licence headers) that this hit stands for. */
+  duplicates?: { path: string; startLine: number; endLine: number }[];
 }
 
 export interface Ranked {
   id: number;
   score: number;
+  /** Ids of identical chunks this one stands for (set by the ranking stack). */
+  duplicates?: number[];
 }
 
 /**
@@ -166,6 +170,10 @@ export async function toHits(store: IndexStore, root: string, ranked: Ranked[]):
     const c = store.chunks.get(r.id);
     if (!c) continue;
     const lines = await linesOf(c.path);
+    const duplicates = (r.duplicates ?? []).flatMap((id) => {
+      const d = store.chunks.get(id);
+      return d ? [{ path: d.path, startLine: d.startLine, endLine: d.endLine }] : [];
+    });
     hits.push({
       path: c.path,
       startLine: c.startLine,
@@ -174,6 +182,7 @@ export async function toHits(store: IndexStore, root: string, ranked: Ranked[]):
       ...(c.symbol ? { symbol: c.symbol } : {}),
       preview: previewOf(lines, c.startLine, c.endLine),
       id: c.id,
+      ...(duplicates.length ? { duplicates } : {}),
     });
   }
   return hits;

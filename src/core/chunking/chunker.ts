@@ -145,7 +145,7 @@ function declaredFunctionValue(node: SyntaxNode): SyntaxNode | undefined {
   } else {
     return undefined;
   }
-  const value = binding.childForFieldName('value') ?? binding.childForFieldName('right');
+  const value = boundValue(binding);
   if (!value || !DEFINED_VALUES.has(value.type)) return undefined;
   // An object literal is a definition only when bound by a declaration or assignment (not a nested pair).
   if (value.type === 'object' && node.type !== 'lexical_declaration' && node.type !== 'variable_declaration' && node.type !== 'expression_statement') return undefined;
@@ -154,7 +154,10 @@ function declaredFunctionValue(node: SyntaxNode): SyntaxNode | undefined {
 
 /** The value node of a binding found by declaredFunctionValue. */
 function boundValue(binding: SyntaxNode): SyntaxNode | null {
-  return binding.childForFieldName('value') ?? binding.childForFieldName('right');
+  let value = binding.childForFieldName('value') ?? binding.childForFieldName('right');
+  // `res.contentType = res.type = function contentType(...)`: the value at the end of the chain.
+  for (let i = 0; value?.type === 'assignment_expression' && i < 8; i++) value = value.childForFieldName('right');
+  return value;
 }
 
 /** The name a binding gives: `res.cookie`, `json` for `exports.json`, the function's own name for `module.exports = function name`. */

@@ -5,7 +5,8 @@ import { KindredError } from '../errors';
 import type { FusionParams } from '../search';
 import { embedCorpus, type EmbedCorpusResult } from './embed';
 import type { Metrics } from './metrics';
-import { retrieve, scoreModes, type EvalMode, type EvalQuery, type QueryLists } from './retrieval';
+import type { LexicalDoc } from '../index/lexical';
+import { retrieve, scoreModes, stackCorpus, type EvalMode, type EvalQuery, type QueryLists } from './retrieval';
 
 /**
  * The CoSQA retrieval set (CoCLR's data/search): a corpus of Python functions and real web
@@ -117,7 +118,7 @@ export async function cosqaRankings(
   dir: string,
   runtime: ModelRuntime | undefined,
   options: Pick<CosqaEvalOptions, 'split' | 'cacheDir' | 'onProgress'>,
-): Promise<{ corpus: CosqaFunction[]; queries: EvalQuery[]; lists: QueryLists[]; embedded?: EmbedCorpusResult }> {
+): Promise<{ corpus: CosqaFunction[]; docs: LexicalDoc[]; queries: EvalQuery[]; lists: QueryLists[]; embedded?: EmbedCorpusResult }> {
   await checkCosqaDir(dir);
   const corpus = await loadCosqaCorpus(dir);
   const raw = await loadCosqaQueries(dir, options.split);
@@ -131,20 +132,20 @@ export async function cosqaRankings(
     : undefined;
   const queries = raw.map((q) => ({ text: q.query, relevant: new Set([q.target]) }));
   const lists = await retrieve(runtime, docs, embedded?.vectors, queries, { onProgress: (d, t) => options.onProgress?.('ranking', d, t) });
-  return { corpus, queries, lists, embedded };
+  return { corpus, docs, queries, lists, embedded };
 }
 
 /** Scores bm25 / vector / hybrid on one CoSQA split. `runtime` may be omitted for bm25 alone. */
 export async function evaluateCosqa(dir: string, runtime: ModelRuntime | undefined, options: CosqaEvalOptions): Promise<CosqaReport> {
   const modes = runtime ? options.modes : options.modes.filter((m) => m === 'bm25');
-  const { corpus, queries, lists, embedded } = await cosqaRankings(dir, runtime, options);
+  const { corpus, docs, queries, lists, embedded } = await cosqaRankings(dir, runtime, options);
   const seconds = embedded ? embedded.seconds : null;
   return {
     dataset: 'cosqa',
     split: options.split,
     model: runtime?.source.modelId ?? null,
     dtype: runtime?.source.dtype ?? null,
-    modes: scoreModes(modes, queries, lists, options.fusion),
+    modes: scoreModes(modes, queries, lists, options.fusion, stackCorpus(docs)),
     corpus: corpus.length,
     queries: queries.length,
     embedSeconds: seconds === null ? null : Math.round(seconds * 10) / 10,

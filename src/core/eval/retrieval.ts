@@ -1,11 +1,36 @@
 import type { ModelRuntime } from '../embedding/runtime';
 import { LexicalIndex, type LexicalDoc } from '../index/lexical';
-import { fuseHybrid, HYBRID_FUSION, type FusionParams, type Ranked } from '../search';
+import { fuseHybrid, HYBRID_FUSION, STACK_DEPTH, type FusionParams, type Ranked } from '../search';
+import { lastName } from '../ranking/query';
+import type { ChunkInfo, ChunkSource } from '../ranking/rules';
+import { applyStack } from '../ranking/stack';
 import { nearestRows, type VectorMatrix } from './embed';
 import { MRR_CUTOFF, rankOf, rounded, summarize, type Metrics } from './metrics';
 
-export type EvalMode = 'bm25' | 'vector' | 'hybrid';
-export const EVAL_MODES: readonly EvalMode[] = ['bm25', 'vector', 'hybrid'];
+export type EvalMode = 'bm25' | 'vector' | 'hybrid' | 'hybrid+stack';
+export const EVAL_MODES: readonly EvalMode[] = ['bm25', 'vector', 'hybrid', 'hybrid+stack'];
+
+/** The documents of a corpus as the ranking stack sees them (an empty path stands for a file of its own). */
+export interface StackCorpus {
+  info: ReadonlyMap<number, ChunkInfo>;
+  source: ChunkSource;
+}
+
+export function stackCorpus(docs: readonly LexicalDoc[]): StackCorpus {
+  const info = new Map<number, ChunkInfo>();
+  const bySymbol = new Map<string, ChunkInfo[]>();
+  const byPath = new Map<string, ChunkInfo[]>();
+  for (const d of docs) {
+    const c: ChunkInfo = { id: d.id, path: d.path || `#${d.id}`, startLine: 1, endLine: 1, hash: `#${d.id}`, ...(d.symbol ? { symbol: d.symbol } : {}) };
+    info.set(d.id, c);
+    if (d.symbol) bySymbol.set(lastName(d.symbol), [...(bySymbol.get(lastName(d.symbol)) ?? []), c]);
+    byPath.set(c.path, [...(byPath.get(c.path) ?? []), c]);
+  }
+  return {
+    info,
+    source: { fileChunks: (p) => byPath.get(p) ?? [], definitions: (name, limit) => (bySymbol.get(name) ?? []).slice(0, limit) },
+  };
+}
 
 /** A query and the ids of the documents that answer it (CoSQA: exactly one). */
 export interface EvalQuery {
@@ -54,15 +79,25 @@ export async function retrieve(
 }
 
 /** A mode's ranking for one query; hybrid goes through the product's fusion. */
-export function rankingFor(mode: EvalMode, query: string, lists: QueryLists, fusion: FusionParams = HYBRID_FUSION): Ranked[] {
+export function rankingFor(mode: EvalMode, query: string, lists: QueryLists, fusion: FusionParams = HYBRID_FUSION, corpus?: StackCorpus): Ranked[] {
   if (mode === 'bm25') return lists.lexical;
   if (mode === 'vector') return lists.vector;
-  return fuseHybrid(query, lists.lexical, lists.vector, fusion);
+  const fused = fuseHybrid(query, lists.lexical, lists.vector, fusion);
+  if (mode === 'hybrid') return fused;
+  if (!corpus) throw new Error('hybrid+stack needs the corpus');
+  const candidates = fused.slice(0, STACK_DEPTH).flatMap((r) => {
+    const c = corpus.info.get(r.id);
+    return c ? [{ ...c, score: r.score }] : [];
+  });
+  // Ranks past the stack's depth keep the fused order, so MRR still sees the whole list.
+  const top = applyStack(query, candidates, corpus.source, { k: STACK_DEPTH });
+  const seen = new Set(top.map((r) => r.id));
+  return [...top, ...fused.filter((r) => !seen.has(r.id))];
 }
 
 /** Rank (1-based) of the first relevant document in each query's ranking for `mode`. */
-export function ranksFor(mode: EvalMode, queries: readonly EvalQuery[], lists: readonly QueryLists[], fusion?: FusionParams): (number | undefined)[] {
-  return queries.map((q, i) => rankOf(rankingFor(mode, q.text, lists[i], fusion), (r) => q.relevant.has(r.id)));
+export function ranksFor(mode: EvalMode, queries: readonly EvalQuery[], lists: readonly QueryLists[], fusion?: FusionParams, corpus?: StackCorpus): (number | undefined)[] {
+  return queries.map((q, i) => rankOf(rankingFor(mode, q.text, lists[i], fusion, corpus), (r) => q.relevant.has(r.id)));
 }
 
 export function scoreModes(
@@ -70,8 +105,9 @@ export function scoreModes(
   queries: readonly EvalQuery[],
   lists: readonly QueryLists[],
   fusion?: FusionParams,
+  corpus?: StackCorpus,
 ): Partial<Record<EvalMode, Metrics>> {
   const out: Partial<Record<EvalMode, Metrics>> = {};
-  for (const mode of modes) out[mode] = rounded(summarize(ranksFor(mode, queries, lists, fusion)));
+  for (const mode of modes) out[mode] = rounded(summarize(ranksFor(mode, queries, lists, fusion, corpus)));
   return out;
 }

@@ -11,7 +11,7 @@ import type { FusionParams } from '../search';
 import { readTextFile } from '../text';
 import { embedCorpus, type EmbedCorpusResult } from './embed';
 import type { Metrics } from './metrics';
-import { EVAL_MODES, retrieve, scoreModes, type EvalMode, type EvalQuery, type QueryLists } from './retrieval';
+import { EVAL_MODES, retrieve, scoreModes, stackCorpus, type EvalMode, type EvalQuery, type QueryLists } from './retrieval';
 
 /**
  * Search quality on the user's own code: every documented function gives a (query, target) pair,
@@ -268,7 +268,7 @@ export async function evaluateWorkspace(folder: string, runtime: ModelRuntime, o
     folder: root,
     model: runtime.source.modelId,
     dtype: runtime.source.dtype,
-    modes: scoreModes(modes, queries, lists, options.fusion),
+    modes: scoreModes(modes, queries, lists, options.fusion, stackCorpus(docs)),
     pairs: queries.length,
     pairsByLanguage,
     files,

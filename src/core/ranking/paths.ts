@@ -16,7 +16,7 @@ const GENERATED = /(?:^|\/)(?:generated|gen|__generated__)(?:\/)|[._-](?:generat
 const CHANGELOG = /(?:^|\/)(?:CHANGE(?:LOG|S)|HISTORY|NEWS|RELEASE[_-]?NOTES)(?:\.\w+)?$/i;
 const TYPE_STUB = /\.d\.[cm]?ts$|\.pyi$/;
 /** Re-export barrels and package metadata: little code of their own. */
-const REEXPORT = /(?:^|\/)(?:__init__\.py|package-info\.java|index\.d\.ts|mod\.rs)$/;
+const REEXPORT = /(?:^|\/)(?:__init__\.py|package-info\.java)$/;
 
 export interface PathKinds {
   topics: ReadonlySet<PathTopic>;

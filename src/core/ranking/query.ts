@@ -43,7 +43,7 @@ const USAGE = /\b(?:install(?:ing|ation)?|setup|set up|configur(?:e|ing|ation)|g
 
 const STOP = new Set(
   ('a an and are as at be by can do does for from has have how i if in into is it its not of on or should the their this to ' +
-    'was what when where which who why with use used using work works get gets set sets code function functions method methods file files').split(' '),
+    'was what when where which who why with use used using work works code function functions method methods').split(' '),
 );
 
 const TOPICS: [PathTopic, RegExp][] = [

@@ -53,6 +53,8 @@ export const WEIGHTS = {
   definitionFileMatch: 1.5,
   /** Added (× the best score × share of query words matched) when the file's name matches query words. */
   fileName: 0.5,
+  /** Added (× the best score × overlap) when the chunk's symbol is made of the query's words (`get_file_size`). */
+  symbolWords: 0.5,
   /** Multipliers for paths the query does not ask about. */
   test: 0.3,
   example: 0.35,
@@ -77,14 +79,14 @@ function normName(s: string): string {
 /** Does the chunk define `name`: its symbol's last name is `name`, or it opens the container `name` (first chunk of `name.*` in the file)? */
 function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   if (!c.symbol) return false;
-  const want = normName(lastName(name));
-  if (normName(lastName(c.symbol)) === want) {
+  const want = lastName(name);
+  if (lastName(c.symbol) === want) {
     // A qualified query (`Router.handle`) wants that qualification.
     return !/[.:#>\\]/.test(name) || normName(c.symbol).endsWith(normName(name.replace(/::|->|#|\\/g, '.')));
   }
   // A class cut into Class.method chunks: the chunk holding the class header is the first `Class.` chunk of the file.
   const segs = c.symbol.split('.');
-  const i = segs.findIndex((seg) => normName(seg) === want);
+  const i = segs.findIndex((seg) => seg === want);
   if (i < 0 || i === segs.length - 1) return false;
   const container = segs.slice(0, i + 1).join('.');
   const first = source.fileChunks(c.path).find((k) => k.symbol === container || k.symbol?.startsWith(`${container}.`));
@@ -156,6 +158,26 @@ const fileNameBoost: Rule = {
   },
 };
 
+/** Overlap (0-1) of a symbol's words with the query's keywords: matched words over the words of both. */
+function symbolOverlap(keywords: readonly string[], symbol: string): number {
+  const words = [...new Set(splitIdentifier(lastName(symbol)).map((w) => w.toLowerCase()).filter((w) => w.length > 2))];
+  if (words.length === 0) return 0;
+  let n = 0;
+  for (const w of words) if (keywords.some((k) => k === w || (Math.min(k.length, w.length) >= 4 && (k.startsWith(w) || w.startsWith(k))))) n++;
+  return n === 0 ? 0 : n / (words.length + keywords.length - n);
+}
+
+const symbolWordsBoost: Rule = {
+  name: 'symbol-words',
+  why: 'A definition whose name spells the question ("get file size" → get_file_size) is likely what is asked for.',
+  apply(cands, ctx) {
+    const { keywords, kind } = ctx.intent;
+    if (keywords.length === 0 || (kind !== 'code-question' && kind !== 'usage')) return cands;
+    for (const c of cands) if (c.symbol) c.score += ctx.maxScore * WEIGHTS.symbolWords * symbolOverlap(keywords, c.symbol);
+    return cands;
+  },
+};
+
 const pathPrior: Rule = {
   name: 'path-prior',
   why: 'Tests, examples, vendored, generated and declaration files repeat the code they are about; lower them unless asked for.',
@@ -222,4 +244,4 @@ const fileCoherence: Rule = {
 };
 
 /** The re-scoring rules, in order. Selection (duplicates, saturation) follows in stack.ts. */
-export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, pathPrior, intentPrior, pathQuery, fileCoherence];
+export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, symbolWordsBoost, pathPrior, intentPrior, pathQuery, fileCoherence];

@@ -1,0 +1,144 @@
+/**
+ * The ranking stack's rules, each pinned on a small fixture (src/core/ranking): what the rule promises,
+ * checked against the same candidates with the rule left out, so each test fails if its rule stops working.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { classifyQuery } from '../../src/core/ranking/query';
+import { pathKinds } from '../../src/core/ranking/paths';
+import type { Candidate, ChunkInfo, ChunkSource } from '../../src/core/ranking/rules';
+import { applyStack } from '../../src/core/ranking/stack';
+
+let nextId = 1;
+function chunk(path: string, startLine: number, endLine: number, symbol: string | undefined, score: number, hash?: string): Candidate {
+  const id = nextId++;
+  return { id, path, startLine, endLine, ...(symbol ? { symbol } : {}), hash: hash ?? `h${id}`, score };
+}
+
+function sourceOf(all: readonly ChunkInfo[]): ChunkSource {
+  return {
+    fileChunks: (p) => all.filter((c) => c.path === p).sort((a, b) => a.startLine - b.startLine),
+    definitions: (name, limit) => all.filter((c) => c.symbol && c.symbol.split(/[.:]/).pop() === name).slice(0, limit),
+  };
+}
+
+function ranked(query: string, cands: Candidate[], all: readonly ChunkInfo[] = cands, disabled: string[] = [], k = 10): Candidate[] {
+  const byId = new Map(all.map((c) => [c.id, c]));
+  return applyStack(query, cands, sourceOf(all), { k, disabled: new Set(disabled) }).map((r) => byId.get(r.id) as Candidate);
+}
+
+test('query kinds: identifiers, paths, quoted strings, snippets, usage and code questions', () => {
+  assert.equal(classifyQuery('HTTPAdapter').kind, 'symbol');
+  assert.equal(classifyQuery('field_validator').kind, 'symbol');
+  assert.equal(classifyQuery('Sinatra::Base').kind, 'symbol');
+  assert.equal(classifyQuery('res.cookie').kind, 'symbol');
+  assert.equal(classifyQuery('src/utils/retry.ts').kind, 'path');
+  assert.equal(classifyQuery('response.js').kind, 'path');
+  assert.equal(classifyQuery('"connection reset"').kind, 'quoted');
+  assert.equal(classifyQuery('if (err) return next(err);').kind, 'snippet');
+  assert.equal(classifyQuery('how do I install and configure the server').kind, 'usage');
+  assert.equal(classifyQuery('where are cookies signed').kind, 'code-question');
+  assert.deepEqual(classifyQuery('how extractors implement FromRequest').symbols, ['FromRequest']);
+  assert.ok(classifyQuery('how are unit tests run').mentions.has('test'));
+});
+
+test('path kinds: tests, examples, docs, vendored, generated and declaration files across languages', () => {
+  for (const p of ['tests/test_app.py', 'src/app_test.go', 'src/FooTest.java', 'lib/foo.spec.ts', 'spec/foo_spec.rb', 'test_suite/tests/de.rs', 'a/__tests__/x.js']) {
+    assert.ok(pathKinds(p).topics.has('test'), p);
+  }
+  for (const p of ['src/app.py', 'src/contest.ts', 'lib/attestation.go', 'src/testing_utils_impl.rs']) assert.ok(!pathKinds(p).topics.has('test'), p);
+  assert.ok(pathKinds('examples/basic/main.go').topics.has('example'));
+  assert.ok(pathKinds('docs/extract.md').prose);
+  assert.ok(pathKinds('vendor/lib/x.go').topics.has('vendor'));
+  assert.ok(pathKinds('dist/app.min.js').topics.has('generated'));
+  assert.ok(pathKinds('types/index.d.ts').topics.has('types'));
+  assert.ok(pathKinds('CHANGELOG.md').topics.has('changelog'));
+});
+
+test('definition: for a symbol query the chunk that defines it outranks a call site that scores higher', () => {
+  const call = chunk('src/routes.py', 10, 30, 'handle_login', 1.0);
+  const def = chunk('src/adapters.py', 40, 80, 'HTTPAdapter', 0.6);
+  const other = chunk('src/client.py', 1, 20, 'Client.send', 0.8);
+  assert.equal(ranked('HTTPAdapter', [call, other, def])[0].id, def.id);
+  assert.notEqual(ranked('HTTPAdapter', [call, other, def], undefined, ['definition'])[0].id, def.id);
+});
+
+test('definition: a definition retrieval missed joins the results for a symbol query', () => {
+  const use1 = chunk('src/a.rs', 1, 10, 'run', 1.0);
+  const use2 = chunk('src/b.rs', 1, 10, 'start', 0.9);
+  const def = chunk('src/extract.rs', 5, 40, 'FromRequest', 0);
+  const got = ranked('FromRequest', [use1, use2], [use1, use2, def]);
+  assert.equal(got[0].id, def.id);
+});
+
+test('definition: the chunk holding a class header defines the class (Class.method chunks)', () => {
+  const head = chunk('src/router.py', 1, 30, 'Router.__init__', 0.5);
+  const later = chunk('src/router.py', 31, 60, 'Router.add_route', 0.9);
+  const user = chunk('src/app.py', 1, 30, 'App.route', 1.0);
+  const got = ranked('Router', [user, later, head], [head, later, user]);
+  assert.equal(got[0].id, head.id);
+});
+
+test('definition: an impl of a trait is not its definition', () => {
+  const impl = chunk('src/json.rs', 1, 30, 'impl Serialize for Value.serialize', 1.0);
+  const def = chunk('src/ser.rs', 1, 30, 'Serialize', 0.5);
+  assert.equal(ranked('Serialize', [impl, def])[0].id, def.id);
+});
+
+test('path prior: an implementation outranks its test for a natural-language query, unless tests are asked for', () => {
+  const test1 = chunk('tests/test_cookies.py', 1, 30, 'test_signed_cookie', 1.0);
+  const impl = chunk('src/cookies.py', 1, 30, 'sign_cookie', 0.7);
+  assert.equal(ranked('where are cookies signed', [test1, impl])[0].id, impl.id);
+  assert.equal(ranked('where are cookies signed', [test1, impl], undefined, ['path-prior', 'symbol-words', 'file-coherence'])[0].id, test1.id);
+  assert.equal(ranked('tests for signed cookies', [test1, impl], undefined, ['symbol-words', 'file-name'])[0].id, test1.id);
+});
+
+test('intent prior: code beats prose for a question about code; docs stay first for a setup question', () => {
+  const doc = chunk('docs/extract.md', 1, 30, 'Extractors', 1.0);
+  const code = chunk('src/extract/mod.rs', 1, 30, 'Query.from_request', 0.6);
+  assert.equal(ranked('how extractors parse the request', [doc, code], undefined, ['file-name'])[0].id, code.id);
+  const doc2 = chunk('docs/install.md', 1, 30, 'Installation', 1.0);
+  const code2 = chunk('src/config.rs', 1, 30, 'Config.load', 0.6);
+  assert.equal(ranked('how do I install and configure it', [doc2, code2])[0].id, doc2.id);
+});
+
+test('saturation: one file cannot fill the top 10 when other files match', () => {
+  const big = Array.from({ length: 12 }, (_, i) => chunk('src/big.ts', i * 10 + 1, i * 10 + 9, `Big.m${i}`, 1 - i * 0.01));
+  const others = Array.from({ length: 6 }, (_, i) => chunk(`src/other${i}.ts`, 1, 9, `f${i}`, 0.6 - i * 0.01));
+  const got = ranked('how is the cache invalidated', [...big, ...others]);
+  const fromBig = got.filter((c) => c.path === 'src/big.ts').length;
+  assert.ok(fromBig <= 4, `${fromBig} of 10 from one file`);
+  const without = ranked('how is the cache invalidated', [...big, ...others], undefined, ['saturation']);
+  assert.equal(without.filter((c) => c.path === 'src/big.ts').length, 10);
+});
+
+test('duplicates: identical chunks collapse into one result that lists the other places', () => {
+  const a = chunk('v3/lib/parse.js', 1, 20, 'parse', 1.0, 'same');
+  const b = chunk('v4/lib/parse.js', 1, 20, 'parse', 0.99, 'same');
+  const c = chunk('lib/format.js', 1, 20, 'format', 0.5);
+  const res = applyStack('parse the input', [a, b, c], sourceOf([a, b, c]), { k: 10 });
+  assert.deepEqual(res.map((r) => r.id), [a.id, c.id]);
+  assert.deepEqual(res[0].duplicates, [b.id]);
+});
+
+test('file coherence: a file with several strong chunks outranks one lucky chunk', () => {
+  const lucky = chunk('src/misc.py', 1, 10, undefined, 1.0);
+  const f1 = chunk('src/retry.py', 1, 10, undefined, 0.95);
+  const f2 = chunk('src/retry.py', 11, 20, undefined, 0.9);
+  const f3 = chunk('src/retry.py', 21, 30, undefined, 0.9);
+  assert.equal(ranked('when does the client give up', [lucky, f1, f2, f3])[0].path, 'src/retry.py');
+  assert.equal(ranked('when does the client give up', [lucky, f1, f2, f3], undefined, ['file-coherence'])[0].path, 'src/misc.py');
+});
+
+test('symbol words: a definition named by the question rises', () => {
+  const other = chunk('src/a.py', 1, 10, 'read_config', 1.0);
+  const named = chunk('src/b.py', 1, 10, 'get_file_size', 0.8);
+  assert.equal(ranked('python get file size', [other, named])[0].id, named.id);
+  assert.equal(ranked('python get file size', [other, named], undefined, ['symbol-words'])[0].id, other.id);
+});
+
+test('path query: the named file comes first', () => {
+  const other = chunk('src/request.js', 1, 10, 'req.get', 1.0);
+  const file = chunk('lib/response.js', 1, 10, 'res.send', 0.3);
+  assert.equal(ranked('response.js', [other, file])[0].id, file.id);
+});
