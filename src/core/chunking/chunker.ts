@@ -107,7 +107,8 @@ function isContainer(node: SyntaxNode): boolean {
   return CONTAINERS.has(node.type);
 }
 
-const COMMENTS = new Set(['comment', 'line_comment', 'block_comment']);
+/** Comment node types across the grammars. */
+export const COMMENTS: ReadonlySet<string> = new Set(['comment', 'line_comment', 'block_comment']);
 
 /** Values that make a named binding a definition: functions and classes, and object literals (their methods are members). */
 const DEFINED_VALUES = new Set([
@@ -150,6 +151,18 @@ function declaredFunctionValue(node: SyntaxNode): SyntaxNode | undefined {
   // An object literal is a definition only when bound by a declaration or assignment (not a nested pair).
   if (value.type === 'object' && node.type !== 'lexical_declaration' && node.type !== 'variable_declaration' && node.type !== 'expression_statement') return undefined;
   return binding;
+}
+
+/**
+ * A function bound to a name by a declaration or an assignment (`const f = () =>`, `res.cookie = function`,
+ * `exports.x = function`): its name, or undefined when `node` binds no function.
+ */
+export function functionBinding(node: SyntaxNode): { name?: string } | undefined {
+  const binding = declaredFunctionValue(node);
+  const value = binding && boundValue(binding);
+  if (!binding || !value || OBJECT_VALUES.has(value.type)) return undefined;
+  const name = bindingName(binding);
+  return name ? { name } : {};
 }
 
 /** The value node of a binding found by declaredFunctionValue. */

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { chunkText } from '../chunking/chunker';
+import { chunkText, COMMENTS, functionBinding } from '../chunking/chunker';
 import { strategyFor } from '../chunking/languages';
 import { parse, type SyntaxNode } from '../chunking/treeSitter';
 import { DEFAULT_EXCLUDES, discoverFiles } from '../discovery';
@@ -43,22 +43,12 @@ const FUNCTIONS = new Set([
   'function_item',
 ]);
 
-const COMMENTS = new Set(['comment', 'line_comment', 'block_comment']);
-
 /** Queries shorter than this many words say too little to search with. */
 const MIN_QUERY_WORDS = 3;
 
 function endLineOf(node: SyntaxNode): number {
   const end = node.endPosition;
   return end.column === 0 && end.row > node.startPosition.row ? end.row : end.row + 1;
-}
-
-/** `const f = () => ...` / `const f = function ...`: the declaration documented as a function. */
-function isFunctionVariable(node: SyntaxNode): boolean {
-  if (node.type !== 'lexical_declaration' && node.type !== 'variable_declaration') return false;
-  const decls = node.namedChildren.filter((c) => c?.type === 'variable_declarator');
-  const value = decls.length === 1 ? decls[0]!.childForFieldName('value') : null;
-  return !!value && ['arrow_function', 'function_expression', 'function', 'generator_function'].includes(value.type);
 }
 
 /** The node a comment above the definition precedes (through `export`). */
@@ -75,7 +65,9 @@ function docCommentAbove(node: SyntaxNode, go: boolean): SyntaxNode[] {
   const run: SyntaxNode[] = [];
   let next = node;
   for (let prev = node.previousNamedSibling; prev && COMMENTS.has(prev.type); prev = prev.previousNamedSibling) {
-    if (endLineOf(prev) < next.startPosition.row) break; // a blank line between
+    // Adjacent lines only; a JSDoc block may stand one blank line above (Express's style).
+    const gap = next.startPosition.row - endLineOf(prev);
+    if (gap > 1 || (gap === 1 && (next !== node || !prev.text.startsWith('/**')))) break;
     run.unshift(prev);
     next = prev;
   }
@@ -130,7 +122,8 @@ export async function minePairs(relPath: string, text: string): Promise<DocPair[
   const python = strategy.grammar === 'python';
   try {
     const visit = (node: SyntaxNode): void => {
-      if (FUNCTIONS.has(node.type) || isFunctionVariable(node)) {
+      const bound = FUNCTIONS.has(node.type) ? undefined : functionBinding(node);
+      if (FUNCTIONS.has(node.type) || bound) {
         let comment: { start: number; end: number; text: string } | undefined;
         if (python) {
           const doc = docstringOf(node);
@@ -141,7 +134,7 @@ export async function minePairs(relPath: string, text: string): Promise<DocPair[
         }
         const query = comment ? commentToQuery(comment.text) : '';
         if (comment && query.split(' ').length >= MIN_QUERY_WORDS) {
-          const name = node.childForFieldName('name')?.text ?? node.namedChildren.find((c) => c?.type === 'variable_declarator')?.childForFieldName('name')?.text;
+          const name = bound ? bound.name : node.childForFieldName('name')?.text;
           pairs.push({
             query,
             startLine: outerOf(node).startPosition.row + 1,

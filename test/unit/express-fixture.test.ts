@@ -1,0 +1,66 @@
+/**
+ * Real Express code (test/fixtures/express, MIT): its lib/ is written as `res.cookie = function (...)` with a
+ * JSDoc block one blank line above. Search must return such a method with its symbol, and the workspace
+ * evaluation must find (doc comment → function) pairs in proportion to the doc comments there are.
+ */
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Engine } from '../../src/core/engine';
+import { minePairs } from '../../src/core/eval/workspace';
+import { removeTree, repoRoot } from '../helpers/fixtures';
+
+const FIXTURE = path.join(repoRoot, 'test/fixtures/express');
+let folder: string;
+let engine: Engine;
+
+before(async () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-express-'));
+  folder = path.join(tmp, 'express');
+  cpSync(FIXTURE, folder, { recursive: true });
+  engine = await Engine.open({ folder, indexDir: path.join(tmp, 'index'), threads: 1 });
+  await engine.update();
+});
+
+after(async () => {
+  await engine?.close();
+  removeTree(path.dirname(folder));
+});
+
+test('express: every `x.y = function` method of lib/response.js is a chunk named after it, its JSDoc included', async () => {
+  const chunks = [...engine.index.chunks.values()].filter((c) => c.path === 'lib/response.js');
+  const lines = readFileSync(path.join(folder, 'lib/response.js'), 'utf8').split('\n');
+  for (const name of ['res.cookie', 'res.send', 'res.json', 'res.redirect', 'res.clearCookie']) {
+    const c = chunks.find((k) => k.symbol === name);
+    assert.ok(c, `${name}: ${JSON.stringify(chunks.map((k) => k.symbol))}`);
+    assert.match(lines[c.startLine - 1], /^\/\*\*/, `${name} starts at its JSDoc`);
+  }
+});
+
+test('express: "where are cookies signed" finds res.cookie in lib/response.js, labelled with its symbol', async () => {
+  const hits = await engine.search('where are cookies signed', { k: 5 });
+  const at = hits.findIndex((h) => h.path === 'lib/response.js' && h.symbol === 'res.cookie');
+  assert.ok(at >= 0 && at < 3, JSON.stringify(hits.map((h) => `${h.path}:${h.startLine} ${h.symbol}`)));
+});
+
+test('express: a symbol query returns the definition first', async () => {
+  const hits = await engine.search('res.render', { k: 5 });
+  assert.equal(hits[0].symbol, 'res.render', JSON.stringify(hits.map((h) => `${h.path}:${h.startLine} ${h.symbol}`)));
+});
+
+test('express: the workspace evaluation mines a pair from most JSDoc-documented functions', async () => {
+  let pairs = 0;
+  let documented = 0;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  for (const file of walk(path.join(folder, 'lib'))) {
+    const text = readFileSync(file, 'utf8');
+    pairs += (await minePairs(path.relative(folder, file), text)).length;
+    // A JSDoc block whose next code line (after at most one blank line) assigns or declares a function.
+    documented += (text.match(/\*\/\n\n?(?:[\w.]+ = (?:[\w.]+ = )?function|function \w+)/g) ?? []).length;
+  }
+  assert.ok(documented >= 60, `documented: ${documented}`);
+  assert.ok(pairs >= documented * 0.8, `pairs ${pairs} for ${documented} documented functions`);
+});
