@@ -96,6 +96,7 @@ export function storeSource(store: IndexStore, filter?: (id: number) => boolean)
       }
       return out;
     },
+    vector: (id) => store.vectorOf(id),
   };
 }
 

@@ -142,3 +142,17 @@ test('path query: the named file comes first', () => {
   const file = chunk('lib/response.js', 1, 10, 'res.send', 0.3);
   assert.equal(ranked('response.js', [other, file])[0].id, file.id);
 });
+
+test('near-duplicates: a versioned copy of a selected chunk (same name, same file name, same embedding) collapses', () => {
+  const v = new Float32Array([0.6, 0.8]);
+  const w = new Float32Array([1, 0]);
+  const a = chunk('v3/src/parse.ts', 1, 20, 'parse', 1.0);
+  const b = chunk('v4/src/parse.ts', 1, 22, 'parse', 0.98);
+  const c = chunk('src/other/parse.ts', 1, 20, 'parse', 0.9);
+  const vectors = new Map([[a.id, v], [b.id, v], [c.id, w]]);
+  const source = { ...sourceOf([a, b, c]), vector: (id: number) => vectors.get(id) };
+  const res = applyStack('parse the input', [a, b, c], source, { k: 10 });
+  assert.deepEqual(res.map((r) => r.id), [a.id, c.id]);
+  assert.deepEqual(res[0].duplicates, [b.id]);
+  assert.equal(applyStack('parse the input', [a, b, c], source, { k: 10, disabled: new Set(['near-duplicates']) }).length, 3);
+});

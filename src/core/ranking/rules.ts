@@ -28,6 +28,8 @@ export interface ChunkSource {
   fileChunks(path: string): ChunkInfo[];
   /** Chunks that define `name` (their symbol's last name is `name`), at most `limit`. */
   definitions(name: string, limit: number): ChunkInfo[];
+  /** The chunk's embedding (normalized), if it has one: near-duplicate detection compares a few. */
+  vector?(id: number): Float32Array | undefined;
 }
 
 export interface RuleContext {
@@ -70,6 +72,8 @@ export const WEIGHTS = {
   coherence: 0.2,
   /** Each further chunk of a file already in the results is multiplied by this, once per chunk. */
   saturation: 0.5,
+  /** Cosine similarity above which two chunks of the same name in files of the same name are copies (v3/ and v4/). */
+  nearDuplicate: 0.95,
 };
 
 function normName(s: string): string {

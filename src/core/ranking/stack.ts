@@ -22,7 +22,7 @@ export interface StackResult {
 }
 
 /** Names of the selection steps, which can be disabled like the rules. */
-export const SELECTION_STEPS = ['duplicates', 'saturation'] as const;
+export const SELECTION_STEPS = ['duplicates', 'near-duplicates', 'saturation'] as const;
 
 export function ruleNames(): string[] {
   return [...RULES.map((r: Rule) => r.name), ...SELECTION_STEPS];
@@ -30,6 +30,33 @@ export function ruleNames(): string[] {
 
 function overlapping(a: Candidate, b: Candidate): boolean {
   return a.path === b.path && a.startLine <= b.endLine && b.startLine <= a.endLine;
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
+  return dot;
+}
+
+/**
+ * A selected result this candidate nearly copies: the same symbol in a file of the same name elsewhere
+ * (a vendored or versioned copy), with nearly the same embedding. Only such pairs are compared, so it costs
+ * a few vector reads per query.
+ */
+function nearCopyOf(c: Candidate, selected: readonly { c: Candidate; r: StackResult }[], source: ChunkSource): StackResult | undefined {
+  if (!c.symbol || !source.vector) return undefined;
+  let mine: Float32Array | undefined;
+  for (const s of selected) {
+    if (s.c.path === c.path || s.c.symbol !== c.symbol || baseName(s.c.path) !== baseName(c.path)) continue;
+    mine ??= source.vector(c.id);
+    const theirs = mine && source.vector(s.c.id);
+    if (mine && theirs && cosine(mine, theirs) >= WEIGHTS.nearDuplicate) return s.r;
+  }
+  return undefined;
 }
 
 /**
@@ -58,6 +85,13 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
       }
     }
     if (selected.some((s) => overlapping(s.c, c))) continue;
+    if (!off.has('near-duplicates')) {
+      const copy = nearCopyOf(c, selected, source);
+      if (copy) {
+        (copy.duplicates ??= []).push(c.id);
+        continue;
+      }
+    }
     const already = perFile.get(c.path) ?? 0;
     const score = off.has('saturation') ? c.score : c.score * WEIGHTS.saturation ** already;
     const r: StackResult = { id: c.id, score };
