@@ -244,8 +244,9 @@ function qualify(parent: string | undefined, name: string | undefined): string |
  */
 export async function chunkText(relPath: string, text: string, options: ChunkerOptions): Promise<Chunk[]> {
   const lines = text.split(/\r?\n/);
-  const cutter = new LineCutter(lines, options);
+  options = { ...options, minTokens: options.minTokens ?? Math.min(48, Math.floor(options.maxTokens / 5)) };
   const strategy = strategyFor(relPath);
+  const cutter = new LineCutter(lines, options, strategy.kind === 'markdown');
   if (strategy.kind === 'tree-sitter') {
     let tree: Awaited<ReturnType<typeof parse>>;
     try {
@@ -280,6 +281,8 @@ class LineCutter {
   constructor(
     private readonly lines: string[],
     private readonly options: ChunkerOptions,
+    /** Markdown sections stand alone however short: a heading is a unit of meaning. */
+    private readonly markdown = false,
   ) {
     this.maxTokens = options.maxTokens;
     // WordPiece and BPE tokenizers split on whitespace first, so a range's count is close to the sum of its lines'.
@@ -311,7 +314,26 @@ class LineCutter {
     start = Math.max(start, this.coveredUpTo + 1);
     if (start > end) return;
     this.coveredUpTo = end;
+    if (this.joinPrevious(start, end)) return;
     this.emit(start, end, symbol);
+  }
+
+  /**
+   * A fragment too small to say anything alone (a closing line, a one-line statement between two
+   * functions) joins the chunk just before it when the two fit together. Returns whether it did.
+   */
+  private joinPrevious(start: number, end: number): boolean {
+    const last = this.chunks[this.chunks.length - 1];
+    const minTokens = this.options.minTokens ?? 0;
+    if (!last || minTokens <= 0 || this.markdown || last.endLine < start - 3 || this.tokens(start, end) >= minTokens) return false;
+    // Only braces and punctuation (a class's closing lines): nothing to join, and no chunk of its own either.
+    if (!/[\p{L}\p{N}]/u.test(this.text(start, end))) return false;
+    if (this.tokens(last.startLine, end) > this.maxTokens || !this.fits(last.startLine, end)) return false;
+    let e = end;
+    while (e > last.endLine && !this.lines[e - 1]?.trim()) e--;
+    last.endLine = e;
+    last.text = this.text(last.startLine, e);
+    return true;
   }
 
   /** Overlapping line windows over the range (for text with no structure to cut on). */
@@ -323,23 +345,34 @@ class LineCutter {
   }
 
   private emit(start: number, end: number, symbol: string | undefined): void {
-    // Trim blank lines at both ends so chunk ranges point at content.
+    if (this.tokens(start, end) <= this.maxTokens && this.fits(start, end)) this.push(start, end, symbol);
+    else this.windowsWithin(start, end, symbol);
+  }
+
+  private text(start: number, end: number): string {
+    return this.lines.slice(start - 1, end).join('\n');
+  }
+
+  /** Exact check with the model's tokenizer (the per-line sums only plan cuts: tokenizers that count newlines see more). */
+  private fits(start: number, end: number): boolean {
+    return this.options.countTokens(this.text(start, end)) <= this.maxTokens;
+  }
+
+  /** Adds a chunk for a range known to fit, blank lines trimmed; a range of only braces and punctuation says nothing: no chunk. */
+  private push(start: number, end: number, symbol: string | undefined): void {
     while (start <= end && !this.lines[start - 1]?.trim()) start++;
     while (end >= start && !this.lines[end - 1]?.trim()) end--;
     if (start > end) return;
-    // A range of only braces and punctuation (a class's closing lines) says nothing: no chunk.
-    if (!/[\p{L}\p{N}]/u.test(this.lines.slice(start - 1, end).join(''))) return;
-    if (this.tokens(start, end) <= this.maxTokens) {
-      const text = this.lines.slice(start - 1, end).join('\n');
-      if (this.options.countTokens(text) <= this.maxTokens) {
-        this.chunks.push({ startLine: start, endLine: end, symbol, text });
-        return;
-      }
-    }
-    this.windowsWithin(start, end, symbol);
+    const text = this.text(start, end);
+    if (!/[\p{L}\p{N}]/u.test(text)) return;
+    this.chunks.push({ startLine: start, endLine: end, symbol, text });
   }
 
-  /** Overlapping windows of whole lines, each within the budget; a line too long alone is cut by characters. */
+  /**
+   * Overlapping windows of whole lines, each within the budget; a line too long alone is cut by characters.
+   * Terminates for any tokenizer: a window that does not fit exactly shrinks by at least one line, and the
+   * next window starts at least one line further.
+   */
   private windowsWithin(start: number, end: number, symbol: string | undefined): void {
     while (start <= end && !this.lines[start - 1]?.trim()) start++;
     while (end >= start && !this.lines[end - 1]?.trim()) end--;
@@ -347,16 +380,17 @@ class LineCutter {
     while (s <= end) {
       let e = s;
       let used = this.lineTokens[s - 1];
-      if (used > this.maxTokens) {
-        this.longLine(s, symbol);
-        s++;
-        continue;
-      }
       while (e + 1 <= end && used + this.lineTokens[e] <= this.maxTokens) {
         used += this.lineTokens[e];
         e++;
       }
-      this.emit(s, e, symbol); // exact check; a window that the line sum underestimated is cut again
+      // Shrink in proportion to the overshoot, always by at least one line.
+      while (e > s && !this.fits(s, e)) {
+        const exact = this.options.countTokens(this.text(s, e));
+        e = Math.max(s, Math.min(e - 1, s + Math.floor(((e - s + 1) * this.maxTokens) / exact) - 1));
+      }
+      if (e === s && !this.fits(s, s)) this.longLine(s, symbol);
+      else this.push(s, e, symbol);
       if (e >= end) break;
       // Overlap about a sixth of the window so a statement cut at a window edge is whole in one of them.
       const overlap = Math.min(Math.floor((e - s + 1) / 6), 8);
