@@ -6,7 +6,15 @@ import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
 import { hashText, type IndexStore } from './index/store';
 import { readTextFile } from './text';
-import { embeddingText } from './chunking/embedText';
+import { CHUNKING_VERSION, embeddingText } from './chunking/embedText';
+
+/** Prefix of every file hash: the chunking that cut the file (see fileHashOf). */
+const CHUNKING_TAG = `${CHUNKING_VERSION}:`;
+
+/** A file's hash as the index keeps it: its text's hash, tagged with the chunking version. */
+function fileHashOf(text: string): string {
+  return CHUNKING_TAG + hashText(text);
+}
 
 /** What one update did. `reused` counts chunks whose vector was not computed in this run. */
 export interface UpdateSummary {
@@ -117,9 +125,10 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
   let deleted = gone.length;
 
   // Changed or new files: read, chunk, and collect vectors that can be reused by text hash.
+  // A file chunked by another version of the chunker is chunked again (its unchanged chunks keep their vectors).
   const changed = discovered.filter((f) => {
     const rec = store.files.get(f.rel);
-    return !rec || rec.racy || rec.size !== f.size || rec.mtimeMs !== f.mtimeMs;
+    return !rec || rec.racy || rec.size !== f.size || rec.mtimeMs !== f.mtimeMs || !rec.hash.startsWith(CHUNKING_TAG);
   });
   const reusable = new Map<string, Float32Array>();
   const pendingText = new Map<number, string>();
@@ -139,7 +148,7 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
       }
       continue;
     }
-    const fileHash = hashText(read.text);
+    const fileHash = fileHashOf(read.text);
     const racy = isRacy(read.mtimeMs);
     const prev = store.files.get(f.rel);
     if (prev && prev.hash === fileHash) {
@@ -263,7 +272,7 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
         if (v) reusable.set(k.hash, v);
       }
       const chunks = fresh;
-      const records = store.setFile({ path: rel, size: read.size, mtimeMs: read.mtimeMs, hash: hashText(read.text), ...(isRacy(read.mtimeMs) ? { racy: true } : {}) }, chunks);
+      const records = store.setFile({ path: rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHashOf(read.text), ...(isRacy(read.mtimeMs) ? { racy: true } : {}) }, chunks);
       records.forEach((r, i) => {
         const v = reusable.get(r.hash);
         if (v) store.addVector(r.id, v);

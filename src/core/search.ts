@@ -96,6 +96,7 @@ export function storeSource(store: IndexStore, filter?: (id: number) => boolean)
       }
       return out;
     },
+    hasFile: (p) => store.files.has(p),
     vector: (id) => store.vectorOf(id),
   };
 }

@@ -19,6 +19,7 @@ function sourceOf(all: readonly ChunkInfo[]): ChunkSource {
   return {
     fileChunks: (p) => all.filter((c) => c.path === p).sort((a, b) => a.startLine - b.startLine),
     definitions: (name, limit) => all.filter((c) => c.symbol && c.symbol.split(/[.:]/).pop() === name).slice(0, limit),
+    hasFile: (p) => all.some((c) => c.path === p),
   };
 }
 
@@ -155,4 +156,14 @@ test('near-duplicates: a versioned copy of a selected chunk (same name, same fil
   assert.deepEqual(res.map((r) => r.id), [a.id, c.id]);
   assert.deepEqual(res[0].duplicates, [b.id]);
   assert.equal(applyStack('parse the input', [a, b, c], source, { k: 10, disabled: new Set(['near-duplicates']) }).length, 3);
+});
+
+test('shadow copy: the v1/ copy of a file that exists outside v1/ ranks below the current one', () => {
+  const old = chunk('pydantic/v1/fields.py', 1, 30, 'ModelField', 1.0);
+  const cur = chunk('pydantic/fields.py', 1, 30, 'FieldInfo', 0.7);
+  const api = chunk('api/v1/types.go', 1, 30, 'Pod', 0.9);
+  assert.equal(ranked('how are model fields declared', [old, cur])[0].id, cur.id);
+  assert.equal(ranked('how are model fields declared', [old, cur], undefined, ['shadow-copy'])[0].id, old.id);
+  // A version folder with no namesake outside it is the live code.
+  assert.equal(ranked('pod spec fields', [api, cur], undefined, ['file-name', 'symbol-words'])[0].id, api.id);
 });

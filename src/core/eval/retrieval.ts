@@ -28,7 +28,7 @@ export function stackCorpus(docs: readonly LexicalDoc[]): StackCorpus {
   }
   return {
     info,
-    source: { fileChunks: (p) => byPath.get(p) ?? [], definitions: (name, limit) => (bySymbol.get(name) ?? []).slice(0, limit) },
+    source: { fileChunks: (p) => byPath.get(p) ?? [], definitions: (name, limit) => (bySymbol.get(name) ?? []).slice(0, limit), hasFile: (p) => byPath.has(p) },
   };
 }
 

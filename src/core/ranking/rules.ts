@@ -28,6 +28,8 @@ export interface ChunkSource {
   fileChunks(path: string): ChunkInfo[];
   /** Chunks that define `name` (their symbol's last name is `name`), at most `limit`. */
   definitions(name: string, limit: number): ChunkInfo[];
+  /** Is this file in the index? */
+  hasFile(path: string): boolean;
   /** The chunk's embedding (normalized), if it has one: near-duplicate detection compares a few. */
   vector?(id: number): Float32Array | undefined;
 }
@@ -66,6 +68,8 @@ export const WEIGHTS = {
   changelog: 0.3,
   types: 0.7,
   reexport: 0.6,
+  /** A file under a version folder (v1/, v2/) whose namesake exists outside it: an old copy kept for compatibility. */
+  shadowCopy: 0.5,
   /** Prose (Markdown, ...) for a question about how code works. */
   proseForCode: 0.45,
   /** Added (× the best score) to each file's best chunk, scaled by the file's share of candidate score. */
@@ -204,6 +208,30 @@ const pathPrior: Rule = {
   },
 };
 
+/** `pkg/v1/fields.py` → `pkg/fields.py`: the path without its version folder, or undefined. */
+function unversioned(p: string): string | undefined {
+  const m = /(^|\/)v\d+\//.exec(p);
+  return m ? p.slice(0, m.index + m[1].length) + p.slice(m.index + m[0].length) : undefined;
+}
+
+const shadowCopy: Rule = {
+  name: 'shadow-copy',
+  why: 'A file in a version folder (v1/) that also exists outside it is the old copy of the code the query is about.',
+  apply(cands, ctx) {
+    if (ctx.intent.mentions.has('vendor') || /\bv\d+\b/i.test(ctx.intent.text)) return cands;
+    const memo = new Map<string, boolean>();
+    for (const c of cands) {
+      let shadow = memo.get(c.path);
+      if (shadow === undefined) {
+        const current = unversioned(c.path);
+        memo.set(c.path, (shadow = current !== undefined && ctx.source.hasFile(current)));
+      }
+      if (shadow) c.score *= WEIGHTS.shadowCopy;
+    }
+    return cands;
+  },
+};
+
 const intentPrior: Rule = {
   name: 'intent-prior',
   why: 'A question about how code works wants code; "how do I install/configure" may want the docs (both stay searchable).',
@@ -248,4 +276,4 @@ const fileCoherence: Rule = {
 };
 
 /** The re-scoring rules, in order. Selection (duplicates, saturation) follows in stack.ts. */
-export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, symbolWordsBoost, pathPrior, intentPrior, pathQuery, fileCoherence];
+export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, symbolWordsBoost, pathPrior, shadowCopy, intentPrior, pathQuery, fileCoherence];
