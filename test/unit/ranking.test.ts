@@ -167,3 +167,9 @@ test('shadow copy: the v1/ copy of a file that exists outside v1/ ranks below th
   // A version folder with no namesake outside it is the live code.
   assert.equal(ranked('pod spec fields', [api, cur], undefined, ['file-name', 'symbol-words'])[0].id, api.id);
 });
+
+test('word forms: shared prefixes match inflections, not unrelated words', async () => {
+  const { sameWord } = await import('../../src/core/ranking/rules');
+  for (const [a, b] of [['streaming', 'streams'], ['serialize', 'serializers'], ['config', 'configuration'], ['fields', 'field'], ['validators', 'validate']]) assert.ok(sameWord(a, b), `${a} ~ ${b}`);
+  for (const [a, b] of [['parse', 'parallel'], ['stream', 'strength'], ['test', 'text'], ['model', 'modules']]) assert.ok(!sameWord(a, b), `${a} !~ ${b}`);
+});

@@ -244,9 +244,8 @@ function qualify(parent: string | undefined, name: string | undefined): string |
  */
 export async function chunkText(relPath: string, text: string, options: ChunkerOptions): Promise<Chunk[]> {
   const lines = text.split(/\r?\n/);
-  options = { ...options, minTokens: options.minTokens ?? Math.min(48, Math.floor(options.maxTokens / 5)) };
   const strategy = strategyFor(relPath);
-  const cutter = new LineCutter(lines, options, strategy.kind === 'markdown');
+  const cutter = new LineCutter(lines, options);
   if (strategy.kind === 'tree-sitter') {
     let tree: Awaited<ReturnType<typeof parse>>;
     try {
@@ -281,8 +280,6 @@ class LineCutter {
   constructor(
     private readonly lines: string[],
     private readonly options: ChunkerOptions,
-    /** Markdown sections stand alone however short: a heading is a unit of meaning. */
-    private readonly markdown = false,
   ) {
     this.maxTokens = options.maxTokens;
     // WordPiece and BPE tokenizers split on whitespace first, so a range's count is close to the sum of its lines'.
@@ -314,26 +311,7 @@ class LineCutter {
     start = Math.max(start, this.coveredUpTo + 1);
     if (start > end) return;
     this.coveredUpTo = end;
-    if (this.joinPrevious(start, end)) return;
     this.emit(start, end, symbol);
-  }
-
-  /**
-   * A fragment too small to say anything alone (a closing line, a one-line statement between two
-   * functions) joins the chunk just before it when the two fit together. Returns whether it did.
-   */
-  private joinPrevious(start: number, end: number): boolean {
-    const last = this.chunks[this.chunks.length - 1];
-    const minTokens = this.options.minTokens ?? 0;
-    if (!last || minTokens <= 0 || this.markdown || last.endLine < start - 3 || this.tokens(start, end) >= minTokens) return false;
-    // Only braces and punctuation (a class's closing lines): nothing to join, and no chunk of its own either.
-    if (!/[\p{L}\p{N}]/u.test(this.text(start, end))) return false;
-    if (this.tokens(last.startLine, end) > this.maxTokens || !this.fits(last.startLine, end)) return false;
-    let e = end;
-    while (e > last.endLine && !this.lines[e - 1]?.trim()) e--;
-    last.endLine = e;
-    last.text = this.text(last.startLine, e);
-    return true;
   }
 
   /** Overlapping line windows over the range (for text with no structure to cut on). */

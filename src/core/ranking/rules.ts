@@ -133,6 +133,18 @@ const definitionBoost: Rule = {
   },
 };
 
+/**
+ * Two lower-case words are forms of one word when they share a prefix of at least 4 letters covering
+ * three quarters of the shorter: streaming ~ streams, serialize ~ serializers, config ~ configuration.
+ */
+export function sameWord(a: string, b: string): boolean {
+  if (a === b) return true;
+  const n = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < n && a[p] === b[p]) p++;
+  return p >= 4 && p >= 0.75 * n;
+}
+
 /** Query words matched by a file's name or its folder's, allowing shared prefixes of 4+ letters ("dependency" ~ "dependencies"). */
 function fileNameOverlap(keywords: readonly string[], rel: string): number {
   const parts = rel.replace(/\\/g, '/').split('/');
@@ -140,8 +152,7 @@ function fileNameOverlap(keywords: readonly string[], rel: string): number {
   let n = 0;
   for (const k of keywords) {
     for (const w of words) {
-      const [short, long] = k.length <= w.length ? [k, w] : [w, k];
-      if (short === long || (short.length >= 4 && long.startsWith(short))) {
+      if (sameWord(k, w)) {
         n++;
         break;
       }
@@ -171,7 +182,7 @@ function symbolOverlap(keywords: readonly string[], symbol: string): number {
   const words = [...new Set(splitIdentifier(lastName(symbol)).map((w) => w.toLowerCase()).filter((w) => w.length > 2))];
   if (words.length === 0) return 0;
   let n = 0;
-  for (const w of words) if (keywords.some((k) => k === w || (Math.min(k.length, w.length) >= 4 && (k.startsWith(w) || w.startsWith(k))))) n++;
+  for (const w of words) if (keywords.some((k) => sameWord(k, w))) n++;
   return n === 0 ? 0 : n / (words.length + keywords.length - n);
 }
 
