@@ -45,6 +45,8 @@ export class McpSession {
   private opening?: Promise<Engine>;
   private engine?: Engine;
   private updating?: Promise<void>;
+  /** Settles when the running update has its lock and reports progress, or has ended (e.g. the lock is held elsewhere). */
+  private started?: Promise<void>;
   private lastStarted = 0;
   private lastFinished?: Date;
   private lastSummary?: UpdateSummary;
@@ -72,6 +74,8 @@ export class McpSession {
     if (!this.options.update || this.closed) return engine;
     if (!this.updating && Date.now() - this.lastStarted >= REFRESH_INTERVAL_MS) this.startUpdate(engine);
     if (this.updating) {
+      // Whether the index is writable is known before any waiting is timed.
+      await this.started;
       if (engine.index.chunks.size === 0) await this.updating;
       else await Promise.race([this.updating, new Promise((r) => setTimeout(r, REFRESH_WAIT_MS).unref())]);
     }
@@ -81,8 +85,16 @@ export class McpSession {
   private startUpdate(engine: Engine): void {
     this.lastStarted = Date.now();
     this.progress = undefined;
+    let markStarted!: () => void;
+    this.started = new Promise<void>((resolve) => (markStarted = resolve));
     this.updating = engine
-      .update({ onProgress: (p) => (this.progress = p), signal: this.abort.signal })
+      .update({
+        onProgress: (p) => {
+          this.progress = p;
+          markStarted();
+        },
+        signal: this.abort.signal,
+      })
       .then(
         (summary) => {
           this.lastSummary = summary;
@@ -97,6 +109,7 @@ export class McpSession {
         },
       )
       .finally(() => {
+        markStarted();
         this.updating = undefined;
         this.progress = undefined;
       });

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { IndexLock } from '../../src/core/index/store';
 import { CLI, runCli } from '../helpers/cli';
 import { removeTree, repoRoot } from '../helpers/fixtures';
 
@@ -110,7 +111,7 @@ test('kindred mcp: SDK client over stdio: tools, search, find_similar, index_sta
     await rejectsWithCode(client.request({ method: 'kindred/nothing', params: {} } as never, CallToolResultSchema), ErrorCode.MethodNotFound);
 
     const status = await client.callTool({ name: 'index_status', arguments: {} });
-    const s = status.structuredContent as { files: number; chunks: number; embedded: number; embeddedShare: number; model: string; stale: boolean; lastUpdate: string | null };
+    const s = status.structuredContent as { files: number; chunks: number; embedded: number; embeddedShare: number; model: string; stale: boolean; updating: boolean; lastUpdate: string | null };
     await client.close();
 
     // The counts are the index's: the CLI reads the same index from disk.
@@ -119,14 +120,43 @@ test('kindred mcp: SDK client over stdio: tools, search, find_similar, index_sta
     const stats = JSON.parse(cli.stdout) as { files: number; chunks: number; vectors: number; model: string };
     assert.ok(stats.files > 5 && stats.chunks > stats.files);
     assert.deepEqual(
-      { files: s.files, chunks: s.chunks, embedded: s.embedded, share: s.embeddedShare, model: s.model, stale: s.stale },
-      { files: stats.files, chunks: stats.chunks, embedded: stats.vectors, share: 1, model: stats.model, stale: false },
+      { files: s.files, chunks: s.chunks, embedded: s.embedded, share: s.embeddedShare, model: s.model },
+      { files: stats.files, chunks: stats.chunks, embedded: stats.vectors, share: 1, model: stats.model },
     );
+    // Fully embedded and writable: stale only while a refresh (started by a call) is still running.
+    assert.equal(s.stale, s.updating);
     assert.ok(s.lastUpdate && !Number.isNaN(Date.parse(s.lastUpdate)));
     assert.deepEqual(protocolErrors, [], `only JSON-RPC on stdout (stderr: ${stderr})`);
     assert.match(stderr, /kindred mcp: serving/, 'logs go to stderr');
   } finally {
     await client.close().catch(() => undefined);
+    removeTree(tmp);
+  }
+});
+
+test('kindred mcp: while another process holds the write lock, answers from the index on disk and says so', async () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-mcp-lock-'));
+  const folder = path.join(tmp, 'ws');
+  const indexDir = path.join(tmp, 'index');
+  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  const built = await runCli(['index', folder, '--index-dir', indexDir, '--threads', '1', '--json']);
+  assert.equal(built.code, 0, built.stderr);
+  // This test process plays the other writer (the extension's engine, a `kindred index`).
+  const lock = await IndexLock.acquire(indexDir);
+  const client = new Client({ name: 'kindred-test', version: '1.0.0' });
+  try {
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', folder, '--index-dir', indexDir, '--threads', '1'], stderr: 'ignore' }));
+    const search = await client.callTool({ name: 'search', arguments: { query: 'upload a payload and retry with exponential backoff', k: 3 } });
+    const { results } = search.structuredContent as { results: Hit[] };
+    assert.ok(results.some((h) => h.symbol === 'upload_with_retry'), JSON.stringify(results));
+    const status = (await client.callTool({ name: 'index_status', arguments: {} })).structuredContent as { readOnly: boolean; stale: boolean; note: string | null; chunks: number };
+    assert.equal(status.readOnly, true);
+    assert.equal(status.stale, true);
+    assert.match(status.note ?? '', /index on disk/);
+    assert.ok(status.chunks > 0);
+  } finally {
+    await client.close().catch(() => undefined);
+    await lock.release();
     removeTree(tmp);
   }
 });
