@@ -161,7 +161,7 @@ main(async () => {
   const { packContext, LineCache } = core('core/context');
   const indexDir = args['index-dir'] ? path.resolve(args['index-dir']) : undefined;
   // The evaluation's own files would answer their own questions: left out of both sides.
-  const exclude = [...DEFAULT_EXCLUDES, 'bench/agents/', 'bench/agents.mjs', 'docs/agents.md'];
+  const exclude = [...DEFAULT_EXCLUDES, 'bench/agents/', 'bench/agents.mjs', 'docs/agents.md', 'docs/agents/'];
   const engine = await Engine.open({ folder, indexDir, threads: Number(args.threads ?? 1), exclude });
   try {
     const summary = await engine.update();
