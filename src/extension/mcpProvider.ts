@@ -28,9 +28,7 @@ export function mcpServerDefinitions(ctx: Ctx): vscode.McpStdioServerDefinition[
     if (config.threads > 0) args.push('--threads', String(config.threads));
     for (const e of extraExcludes) args.push('--exclude', e);
     // process.execPath is the editor's own runtime: run it as plain Node.
-    const def = new vscode.McpStdioServerDefinition(`Kindred: ${f.name}`, process.execPath, args, { ELECTRON_RUN_AS_NODE: '1' }, String(ctx.extension.extension.packageJSON.version ?? ''));
-    def.cwd = vscode.Uri.file(f.path);
-    return def;
+    return new vscode.McpStdioServerDefinition(`Kindred: ${f.name}`, process.execPath, args, { ELECTRON_RUN_AS_NODE: '1' }, String(ctx.extension.extension.packageJSON.version ?? ''));
   });
 }
 
