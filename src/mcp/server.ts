@@ -37,7 +37,10 @@ function claimStdout(): Writable {
  * tool's JSON Schema (an unknown tool or invalid arguments is a JSON-RPC "invalid params" error),
  * then runs it (a failure while running is a tool result with isError, for the model to read).
  */
-export function createServer(session: McpSession): Server {
+export function createServer(session: McpSession): { server: Server; drained: () => Promise<void> } {
+  let inflight = 0;
+  let waiters: (() => void)[] = [];
+  const drained = (): Promise<void> => (inflight === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve)));
   const server = new Server(
     { name: 'kindred', title: 'Kindred semantic code search', version: typeof KINDRED_VERSION === 'string' ? KINDRED_VERSION : '0.0.0' },
     { instructions: SERVER_INSTRUCTIONS, capabilities: { tools: {} } },
@@ -61,20 +64,27 @@ export function createServer(session: McpSession): Server {
     if (!tool.validate(args)) {
       throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${tool.def.name}: ${ajv.errorsText(tool.validate.errors, { dataVar: 'arguments' })}.`);
     }
+    inflight++;
     try {
       return await tool.def.run(session, args);
     } catch (e) {
       return toolFailure(e);
+    } finally {
+      if (--inflight === 0) {
+        const w = waiters;
+        waiters = [];
+        for (const resolve of w) resolve();
+      }
     }
   });
-  return server;
+  return { server, drained };
 }
 
 /** Serves until stdin closes or a signal arrives; resolves with the exit code. */
 export async function serveStdio(engine: EngineOptions, update: boolean): Promise<number> {
   const stdout = claimStdout();
   const session = new McpSession({ engine, update });
-  const server = createServer(session);
+  const { server, drained } = createServer(session);
   const transport = new StdioServerTransport(process.stdin, stdout);
   // A line that is not JSON-RPC cannot be answered (no id): say so on stderr and keep serving.
   server.onerror = (e) => process.stderr.write(`kindred mcp: ${e.message}\n`);
@@ -89,7 +99,8 @@ export async function serveStdio(engine: EngineOptions, update: boolean): Promis
     finish(code);
   };
   transport.onclose = () => void shutdown(0);
-  process.stdin.once('end', () => void shutdown(0));
+  // A client that writes its requests and closes stdin still gets every answer.
+  process.stdin.once('end', () => void drained().then(() => shutdown(0)));
   process.once('SIGINT', () => void shutdown(130));
   process.once('SIGTERM', () => void shutdown(143));
   await server.connect(transport);
