@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -157,6 +158,35 @@ test('kindred mcp: while another process holds the write lock, answers from the 
   } finally {
     await client.close().catch(() => undefined);
     await lock.release();
+    removeTree(tmp);
+  }
+});
+
+test('kindred mcp: a client that writes its requests and closes stdin gets every answer, and stdout holds only JSON-RPC', async () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-mcp-pipe-'));
+  const folder = path.join(tmp, 'ws');
+  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  try {
+    const rpc = (id: number, method: string, params: unknown): string => `${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`;
+    const input =
+      rpc(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipe', version: '1' } }) +
+      `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n` +
+      'this line is not JSON-RPC\n' +
+      rpc(2, 'tools/call', { name: 'search', arguments: { query: 'quicksort of an integer array', k: 2 } }) +
+      rpc(3, 'tools/call', { name: 'index_status', arguments: {} });
+    const r = spawnSync(process.execPath, [CLI, 'mcp', folder, '--index-dir', path.join(tmp, 'index'), '--threads', '1'], { input, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    // Answers may come in any order (JSON-RPC matches them by id).
+    const messages = lines
+      .map((l) => JSON.parse(l) as { jsonrpc: string; id: number; result?: { structuredContent?: { results?: Hit[]; chunks?: number } } })
+      .sort((a, b) => a.id - b.id);
+    assert.ok(messages.every((m) => m.jsonrpc === '2.0'));
+    assert.deepEqual(messages.map((m) => m.id), [1, 2, 3]);
+    assert.ok(messages[1].result?.structuredContent?.results?.some((h) => /sort/.test(h.path)));
+    assert.ok((messages[2].result?.structuredContent?.chunks ?? 0) > 0);
+    assert.match(r.stderr, /kindred mcp:/, 'the bad line is reported on stderr');
+  } finally {
     removeTree(tmp);
   }
 });
