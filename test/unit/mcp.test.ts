@@ -5,13 +5,14 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { IndexLock } from '../../src/core/index/store';
+import { SERVER_INSTRUCTIONS } from '../../src/mcp/instructions';
 import { CLI, runCli } from '../helpers/cli';
 import { removeTree, repoRoot } from '../helpers/fixtures';
 
@@ -96,6 +97,10 @@ test('kindred mcp: SDK client over stdio: tools, search, find_similar, index_sta
     const ctxText = (ctx.content as { text: string }[])[0].text;
     assert.match(ctxText, /^src\/upload\.py:\d+-\d+ \(upload_with_retry\)$/m);
     assert.match(ctxText, /delay \*= 2/);
+
+    const clusters = await client.callTool({ name: 'clusters', arguments: {} });
+    assert.ok(!clusters.isError, JSON.stringify(clusters.content));
+    assert.match((clusters.content as { text: string }[])[0].text, /clusters of \d+ files/);
 
     // A failure while running is a tool result the model can read, not a protocol error.
     const missing = await client.callTool({ name: 'find_similar', arguments: { path: 'src/nope.py', startLine: 1, endLine: 2 } });
@@ -189,4 +194,15 @@ test('kindred mcp: a client that writes its requests and closes stdin gets every
   } finally {
     removeTree(tmp);
   }
+});
+
+test('the README quotes the server instructions word for word', () => {
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### When agents should use it'));
+  const quoted = section
+    .split('\n')
+    .filter((l) => l.startsWith('>'))
+    .map((l) => l.replace(/^> ?/, ''))
+    .join('\n');
+  assert.equal(quoted.trim(), SERVER_INSTRUCTIONS.trim());
 });
