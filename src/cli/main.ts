@@ -264,7 +264,7 @@ export async function main(argv: string[]): Promise<number> {
         const packed = await withEngine(rest[0], values, update, (e) => packContext(e, rest[1], { budget, candidates, mode, path: values.path }), { allowMissingModel: true });
         if (values.json) process.stdout.write(`${JSON.stringify(packed)}\n`);
         else process.stdout.write(packed.text ? `${packed.text}\n` : 'No results.\n');
-        process.stderr.write(`${packed.blocks.length} blocks, ${packed.tokens} of ${budget} tokens${packed.omitted ? `, ${packed.omitted} hits left out` : ''}${packed.duplicates.length ? `, ${packed.duplicates.length} duplicates` : ''}\n`);
+        process.stderr.write(`${packed.blocks.length} blocks, ${packed.tokens} of ${budget} tokens${packed.omitted ? `, ${packed.omitted} hits left out` : ''}${packed.duplicates.length ? `, ${packed.duplicates.length} duplicates` : ''}${packed.truncated ? ', the best hit cut to fit' : ''}\n`);
         return 0;
       }
       case 'mcp': {
