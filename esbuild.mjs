@@ -34,6 +34,8 @@ const options = {
   entryPoints: entries,
   outdir: 'dist',
   banner: { js: '' },
+  // The MCP server reports this version to clients.
+  define: { KINDRED_VERSION: JSON.stringify(JSON.parse(await import('node:fs').then((fs) => fs.promises.readFile('package.json', 'utf8'))).version) },
 };
 
 if (watch) {

@@ -13,6 +13,13 @@ import { groupByFile, type FileHit } from '../core/ranking/group';
 import { computeClusters, formatClusters } from '../core/cluster';
 import { evalCommand, EVAL_USAGE } from './eval';
 import { ProgressBar } from './progress';
+import { DEFAULT_CONTEXT_BUDGET, packContext } from '../core/context';
+import { serveStdio } from '../mcp/server';
+import { promises as fsp } from 'node:fs';
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await fsp.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
 
 const USAGE = `Usage: kindred <command> [options]
 
@@ -22,6 +29,8 @@ Commands:
   similar <folder> <path>:<start>-<end> Find code similar to a line range
   stats   <folder>                     Files, chunks, model, dimension, bytes on disk
   clusters <folder>                    Clusters of related files, labelled by their distinctive terms
+  context <folder> "<question>"        The best code for a question, packed into a token budget (for LLM prompts)
+  mcp     <folder>                     Serve the folder's index to coding agents (MCP over stdio)
 ${EVAL_USAGE}
 Options:
   --index-dir DIR     Index location (default: a per-folder directory in ~/.cache/kindred/indexes)
@@ -41,6 +50,8 @@ Options:
   --method M          clusters: kmeans | hierarchical (default: kmeans)
   --scope PATH        clusters: only files under PATH; a single file clusters its chunks
   --level L           clusters: file | chunk (default: file)
+  --budget N          context: maximum tokens, counted with the model's tokenizer (default: 4000)
+  --path P            context: only files under this folder or gitignore-style glob
   --no-update         Do not bring the index up to date before reading it
   --json              Machine-readable output on stdout
   --verbose           Log skipped files and other details to stderr
@@ -70,6 +81,8 @@ const OPTIONS = {
   only: { type: 'string' },
   'per-query': { type: 'boolean' },
   ablate: { type: 'boolean' },
+  budget: { type: 'string' },
+  path: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -77,7 +90,7 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-function intOption(values: Values, name: 'threads' | 'max-file-size' | 'k', min: number): number | undefined {
+function intOption(values: Values, name: 'threads' | 'max-file-size' | 'k' | 'budget', min: number): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -283,6 +296,26 @@ export async function main(argv: string[]): Promise<number> {
         const result = await withEngine(folder, values, update, (e) => computeClusters(e, { method, k, scope, level }));
         process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatClusters(result));
         return 0;
+      }
+      case 'context': {
+        needs(2, '<folder> "<question>"');
+        const mode = (values.mode ?? 'hybrid') as SearchMode;
+        if (!['hybrid', 'vector', 'bm25'].includes(mode)) throw new UsageError(`--mode must be hybrid, vector or bm25`);
+        const budget = intOption(values, 'budget', 1) ?? DEFAULT_CONTEXT_BUDGET;
+        const candidates = intOption(values, 'k', 1);
+        const packed = await withEngine(rest[0], values, update, (e) => packContext(e, rest[1], { budget, candidates, mode, path: values.path }), { allowMissingModel: true });
+        if (values.json) process.stdout.write(`${JSON.stringify(packed)}\n`);
+        else process.stdout.write(packed.text ? `${packed.text}\n` : 'No results.\n');
+        process.stderr.write(`${packed.blocks.length} blocks, ${packed.tokens} of ${budget} tokens${packed.omitted ? `, ${packed.omitted} hits left out` : ''}${packed.duplicates.length ? `, ${packed.duplicates.length} duplicates` : ''}${packed.truncated ? ', the best hit cut to fit' : ''}\n`);
+        return 0;
+      }
+      case 'mcp': {
+        needs(1, '<folder>');
+        const opts = engineOptions(rest[0], values);
+        // Logs go to stderr (stdout is the protocol); the folder must exist before a client connects.
+        opts.folder = path.resolve(opts.folder);
+        if (!(await isDirectory(opts.folder))) throw new UsageError(`${opts.folder} is not a folder`);
+        return await serveStdio({ ...opts, logger: values.verbose ? stderrLogger : { ...silentLogger, warn: stderrLogger.warn } }, update);
       }
       case 'eval':
         return await evalCommand(rest, values);

@@ -2,11 +2,14 @@ import * as vscode from 'vscode';
 import { registerCommands, findSimilar } from './commands';
 import { Ctx } from './context';
 import { KindredPanel } from './panel';
+import { registerAgentFeatures, type AgentFeatures } from './agents';
 
 /** What activate() returns: used by the end-to-end tests to reach the running extension. */
 export interface KindredApi {
   ctx: Ctx;
   panel: KindredPanel;
+  /** Agent features the host supports (language-model tools, MCP provider, @kindred). */
+  agents: AgentFeatures;
 }
 
 let ctx: Ctx | undefined;
@@ -35,9 +38,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Kindre
       if (d.uri.scheme === 'file') void c.client.request('prioritize', { paths: [d.uri.fsPath] });
     }),
   );
+  const agents = registerAgentFeatures(c);
   // Starting the engine is asynchronous: activation returns at once and VS Code's start is not delayed.
   void c.configure();
-  return { ctx: c, panel };
+  return { ctx: c, panel, agents };
 }
 
 export async function deactivate(): Promise<void> {

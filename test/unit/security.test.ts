@@ -109,13 +109,13 @@ before(() => {
 after(() => removeTree(tmp));
 
 /** Runs a command under strace and returns the internet sockets and connections it attempted. */
-function internetAttempts(argv: string[], label: string): { status: number | null; attempts: string[]; stderr: string } {
+function internetAttempts(argv: string[], label: string, input?: string): { status: number | null; attempts: string[]; stderr: string; stdout: string } {
   const log = path.join(tmp, `strace-${label}.txt`);
   // Every thread and child (-f); socket() and connect() of every family are logged, then filtered.
-  const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=socket,connect,sendto,sendmsg', '-o', log, ...argv], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=socket,connect,sendto,sendmsg', '-o', log, ...argv], { encoding: 'utf8', timeout: 120_000, input });
   const lines = readFileSync(log, 'utf8').split('\n');
   const attempts = lines.filter((l) => /\b(socket|connect|sendto|sendmsg)\(/.test(l) && /AF_INET6?\b|PF_INET6?\b|sin6?_addr|inet_addr|inet_pton/.test(l));
-  return { status: r.status, attempts, stderr: r.stderr };
+  return { status: r.status, attempts, stderr: r.stderr, stdout: r.stdout };
 }
 
 test('the no-network check itself catches a connection attempt (control)', (t) => {
@@ -137,18 +137,29 @@ test('indexing, searching, find-similar and stats open no internet socket (CLI u
     return;
   }
   const indexDir = path.join(tmp, 'index');
-  const runs: [string, string[]][] = [
+  // An MCP session: initialize, then a search and a context call; the server exits when stdin ends.
+  const rpc = (id: number, method: string, params: unknown): string => `${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`;
+  const mcpSession =
+    rpc(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'strace', version: '1' } }) +
+    `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n` +
+    rpc(2, 'tools/call', { name: 'search', arguments: { query: 'retry uploads' } }) +
+    rpc(3, 'tools/call', { name: 'context', arguments: { question: 'how are uploads retried?' } });
+  const runs: [string, string[], string?][] = [
     ['index', ['index', folder, '--index-dir', indexDir, '--json', '--threads', '1']],
     ['search', ['search', folder, 'read the contents of a file', '--index-dir', indexDir, '--json', '--threads', '1']],
     ['similar', ['similar', folder, 'src/sorting.c:10-26', '--index-dir', indexDir, '--json', '--threads', '1']],
     ['stats', ['stats', folder, '--index-dir', indexDir, '--json']],
+    ['context', ['context', folder, 'how are uploads retried', '--index-dir', indexDir, '--json', '--threads', '1']],
+    ['mcp', ['mcp', folder, '--index-dir', indexDir, '--threads', '1'], mcpSession],
     // No model: the code path that would be tempted to fetch one.
     ['search-no-model', ['search', folder, 'quicksort', '--index-dir', path.join(tmp, 'index2'), '--models-dir', path.join(tmp, 'none'), '--json']],
   ];
-  for (const [label, args] of runs) {
-    const r = internetAttempts([process.execPath, CLI, ...args], label);
+  for (const [label, args, input] of runs) {
+    const r = internetAttempts([process.execPath, CLI, ...args], label, input);
     assert.equal(r.status, 0, `${label}: ${r.stderr}`);
     assert.deepEqual(r.attempts, [], `${label} attempted network access`);
+    // The MCP calls were answered (not cut short by stdin closing).
+    if (label === 'mcp') assert.match(r.stdout, /"id":3\b/, r.stdout.slice(0, 500));
   }
 });
 

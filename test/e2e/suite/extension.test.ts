@@ -56,6 +56,42 @@ describe('Kindred in a real VS Code', () => {
     for (const id of ['kindred.search', 'kindred.findSimilar', 'kindred.reindex', 'kindred.showClusters']) assert.ok(commands.includes(id), id);
   });
 
+  it('agents: kindred_search and kindred_findSimilar are language-model tools; the MCP provider and @kindred are registered', async () => {
+    assert.deepEqual(api.agents, { lmTools: true, mcpProvider: true, chatParticipant: true });
+    const names = vscode.lm.tools.map((t) => t.name);
+    assert.ok(names.includes('kindred_search') && names.includes('kindred_findSimilar'), names.join(', '));
+    const textOf = (r: vscode.LanguageModelToolResult): string =>
+      r.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+    const found = textOf(
+      await vscode.lm.invokeTool('kindred_search', { input: { query: 'upload a payload, retrying failures with exponential backoff', k: 3 }, toolInvocationToken: undefined }),
+    );
+    assert.match(found, /^1\. src\/upload\.py:\d+-\d+ upload_with_retry/m, found);
+    const similar = textOf(
+      await vscode.lm.invokeTool('kindred_findSimilar', { input: { path: 'src/sorting.c', startLine: 10, endLine: 25, k: 3 }, toolInvocationToken: undefined }),
+    );
+    assert.match(similar, /^1\. src\/legacy\/sort_copy\.c:/m, similar);
+    const pkg = vscode.extensions.getExtension('kindred.kindred')!.packageJSON as { contributes: Record<string, { id?: string; name?: string }[]> };
+    assert.equal(pkg.contributes.chatParticipants?.[0]?.name, 'kindred');
+    assert.equal(pkg.contributes.mcpServerDefinitionProviders?.[0]?.id, 'kindred.mcpServers');
+    // The server the MCP provider publishes starts with the editor's own runtime and answers a search.
+    const { mcpServerDefinitions } = await import('../../../src/extension/mcpProvider');
+    const defs = mcpServerDefinitions(api.ctx);
+    assert.equal(defs.length, 1);
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, ...defs[0].env })) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
+    const client = new Client({ name: 'kindred-e2e', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: defs[0].command, args: defs[0].args, env, stderr: 'ignore' }));
+    try {
+      const r = await client.callTool({ name: 'search', arguments: { query: 'upload a payload, retrying failures with exponential backoff', k: 3 } });
+      const results = (r.structuredContent as { results: { path: string; symbol: string | null }[] }).results;
+      assert.ok(results.some((h) => h.path === 'src/upload.py' && h.symbol === 'upload_with_retry'), JSON.stringify(results));
+    } finally {
+      await client.close();
+    }
+  });
+
   it('Search by Meaning finds the answering function and opens it at its range', async () => {
     const hits = await search('read the contents of a file from disk');
     assert.equal(hits[0].path, 'src/fileUtils.ts');
