@@ -218,6 +218,8 @@ export async function packContext(engine: Engine, question: string, opts: PackOp
       byFile.set(h.path, { ranges: merged, tokens, lines });
       total = after;
       seen.set(body, where);
+      // The ranking already collapsed identical chunks elsewhere into this hit: they are listed, not packed.
+      for (const d of h.duplicates ?? []) duplicates.push({ ...d, sameAs: where });
       continue;
     }
     if (total === 0) {
