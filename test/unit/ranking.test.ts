@@ -90,8 +90,8 @@ test('path prior: an implementation outranks its test for a natural-language que
   const test1 = chunk('tests/test_cookies.py', 1, 30, 'test_signed_cookie', 1.0);
   const impl = chunk('src/cookies.py', 1, 30, 'sign_cookie', 0.7);
   assert.equal(ranked('where are cookies signed', [test1, impl])[0].id, impl.id);
-  assert.equal(ranked('where are cookies signed', [test1, impl], undefined, ['path-prior', 'symbol-words', 'file-coherence'])[0].id, test1.id);
-  assert.equal(ranked('tests for signed cookies', [test1, impl], undefined, ['symbol-words', 'file-name'])[0].id, test1.id);
+  assert.equal(ranked('where are cookies signed', [test1, impl], undefined, ['path-prior', 'file-coherence'])[0].id, test1.id);
+  assert.equal(ranked('tests for signed cookies', [test1, impl], undefined, ['file-name'])[0].id, test1.id);
 });
 
 test('intent prior: code beats prose for a question about code; docs stay first for a setup question', () => {
@@ -131,13 +131,6 @@ test('file coherence: a file with several strong chunks outranks one lucky chunk
   assert.equal(ranked('when does the client give up', [lucky, f1, f2, f3], undefined, ['file-coherence'])[0].path, 'src/misc.py');
 });
 
-test('symbol words: a definition named by the question rises', () => {
-  const other = chunk('src/a.py', 1, 10, 'read_config', 1.0);
-  const named = chunk('src/b.py', 1, 10, 'get_file_size', 0.8);
-  assert.equal(ranked('python get file size', [other, named])[0].id, named.id);
-  assert.equal(ranked('python get file size', [other, named], undefined, ['symbol-words'])[0].id, other.id);
-});
-
 test('path query: the named file comes first', () => {
   const other = chunk('src/request.js', 1, 10, 'req.get', 1.0);
   const file = chunk('lib/response.js', 1, 10, 'res.send', 0.3);
@@ -165,7 +158,7 @@ test('shadow copy: the v1/ copy of a file that exists outside v1/ ranks below th
   assert.equal(ranked('how are model fields declared', [old, cur])[0].id, cur.id);
   assert.equal(ranked('how are model fields declared', [old, cur], undefined, ['shadow-copy'])[0].id, old.id);
   // A version folder with no namesake outside it is the live code.
-  assert.equal(ranked('pod spec fields', [api, cur], undefined, ['file-name', 'symbol-words'])[0].id, api.id);
+  assert.equal(ranked('pod spec fields', [api, cur], undefined, ['file-name'])[0].id, api.id);
 });
 
 test('word forms: shared prefixes match inflections, not unrelated words', async () => {

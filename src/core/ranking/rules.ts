@@ -57,8 +57,6 @@ export const WEIGHTS = {
   definitionFileMatch: 1.5,
   /** Added (× the best score × share of query words matched) when the file's name matches query words. */
   fileName: 0.5,
-  /** Added (× the best score × overlap) when the chunk's symbol is made of the query's words (`get_file_size`). */
-  symbolWords: 0.5,
   /** Multipliers for paths the query does not ask about. */
   test: 0.3,
   example: 0.35,
@@ -177,26 +175,6 @@ const fileNameBoost: Rule = {
   },
 };
 
-/** Overlap (0-1) of a symbol's words with the query's keywords: matched words over the words of both. */
-function symbolOverlap(keywords: readonly string[], symbol: string): number {
-  const words = [...new Set(splitIdentifier(lastName(symbol)).map((w) => w.toLowerCase()).filter((w) => w.length > 2))];
-  if (words.length === 0) return 0;
-  let n = 0;
-  for (const w of words) if (keywords.some((k) => sameWord(k, w))) n++;
-  return n === 0 ? 0 : n / (words.length + keywords.length - n);
-}
-
-const symbolWordsBoost: Rule = {
-  name: 'symbol-words',
-  why: 'A definition whose name spells the question ("get file size" → get_file_size) is likely what is asked for.',
-  apply(cands, ctx) {
-    const { keywords, kind } = ctx.intent;
-    if (keywords.length === 0 || (kind !== 'code-question' && kind !== 'usage')) return cands;
-    for (const c of cands) if (c.symbol) c.score += ctx.maxScore * WEIGHTS.symbolWords * symbolOverlap(keywords, c.symbol);
-    return cands;
-  },
-};
-
 const pathPrior: Rule = {
   name: 'path-prior',
   why: 'Tests, examples, vendored, generated and declaration files repeat the code they are about; lower them unless asked for.',
@@ -287,4 +265,4 @@ const fileCoherence: Rule = {
 };
 
 /** The re-scoring rules, in order. Selection (duplicates, saturation) follows in stack.ts. */
-export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, symbolWordsBoost, pathPrior, shadowCopy, intentPrior, pathQuery, fileCoherence];
+export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, pathPrior, shadowCopy, intentPrior, pathQuery, fileCoherence];
