@@ -9,7 +9,7 @@ import { Engine, type EngineOptions } from '../core/engine';
 import { errorMessage, isKindredError } from '../core/errors';
 import { silentLogger, stderrLogger } from '../core/log';
 import type { SearchHit, SearchMode } from '../core/search';
-import { groupByFile, type FileHit } from '../core/ranking/group';
+import { FILE_GROUP_DEPTH, groupByFile, type FileHit } from '../core/ranking/group';
 import { computeClusters, formatClusters } from '../core/cluster';
 import { evalCommand, EVAL_USAGE } from './eval';
 import { ProgressBar } from './progress';
@@ -172,9 +172,6 @@ function printHits(hits: SearchHit[], json: boolean | undefined): void {
     process.stdout.write(`${h.score.toFixed(4)}  ${h.path}:${h.startLine}-${h.endLine}${sym}\n        ${h.preview}${also}\n`);
   }
 }
-
-/** Chunks ranked per wanted file when grouping by file. */
-const FILE_GROUP_DEPTH = 4;
 
 function printFiles(files: FileHit[], json: boolean | undefined): void {
   if (json) {

@@ -8,6 +8,7 @@ import { computeClusters, formatClusters } from '../core/cluster';
 import { DEFAULT_CONTEXT_BUDGET, LineCache, packContext, searchFiltered } from '../core/context';
 import { errorMessage, isKindredError, KindredError } from '../core/errors';
 import type { SearchHit, SearchMode } from '../core/search';
+import { FILE_GROUP_DEPTH, groupByFile } from '../core/ranking/group';
 import type { McpSession } from './session';
 
 type JsonSchema = Record<string, unknown>;
@@ -117,6 +118,7 @@ export const TOOLS: ToolDef[] = [
         k,
         path: { type: 'string', description: 'Only search under this folder or gitignore-style glob, relative to the indexed folder (e.g. "src/core", "*.py", "src/**/test_*")' },
         mode: { type: 'string', enum: ['hybrid', 'vector', 'bm25'], description: 'hybrid (default): meaning + keywords; vector: meaning only; bm25: keywords only' },
+        group: { type: 'string', enum: ['chunks', 'files'], description: 'chunks (default): the best ranges; files: one result per file (its best range), for "which files deal with X?"' },
       },
       required: ['query'],
       additionalProperties: false,
@@ -124,8 +126,11 @@ export const TOOLS: ToolDef[] = [
     outputSchema: resultsSchema,
     async run(session, a) {
       const engine = await session.ready();
-      const hits = await searchFiltered(engine, a.query as string, { k: (a.k as number | undefined) ?? 8, mode: a.mode as SearchMode | undefined, path: a.path as string | undefined });
-      return withResults(await toResults(hits, engine.folder), session);
+      const k = (a.k as number | undefined) ?? 8;
+      const byFile = a.group === 'files';
+      const hits = await searchFiltered(engine, a.query as string, { k: byFile ? k * FILE_GROUP_DEPTH : k, mode: a.mode as SearchMode | undefined, path: a.path as string | undefined });
+      const shown = byFile ? groupByFile(hits, k).map((f) => f.hits[0]) : hits;
+      return withResults(await toResults(shown, engine.folder), session);
     },
   },
   {

@@ -64,3 +64,16 @@ test('express: the workspace evaluation mines a pair from most JSDoc-documented 
   assert.ok(documented >= 60, `documented: ${documented}`);
   assert.ok(pairs >= documented * 0.8, `pairs ${pairs} for ${documented} documented functions`);
 });
+
+test('express: kindred search --group files answers one line per file, ranked by its best chunk', async () => {
+  const { runCli } = await import('../helpers/cli');
+  const r = await runCli(['search', folder, 'how is the view rendered', '--index-dir', path.join(path.dirname(folder), 'index'), '--no-update', '--group', 'files', '--k', '3', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { group: string; results: { path: string; score: number; hits: { startLine: number; symbol: string | null }[] }[] };
+  assert.equal(out.group, 'files');
+  const paths = out.results.map((f) => f.path);
+  assert.equal(new Set(paths).size, paths.length);
+  assert.ok(paths.length >= 2 && paths.length <= 3, paths.join(', '));
+  for (let i = 1; i < out.results.length; i++) assert.ok(out.results[i - 1].score >= out.results[i].score);
+  assert.ok(paths.slice(0, 2).some((p) => p === 'lib/view.js' || p === 'lib/application.js' || p === 'lib/response.js'), paths.join(', '));
+});

@@ -80,6 +80,11 @@ test('kindred mcp: SDK client over stdio: tools, search, find_similar, index_sta
     assert.match(top.snippet, /def upload_with_retry/);
     assert.match((search.content as { text: string }[])[0].text, /src\/upload\.py:\d+-\d+ upload_with_retry/);
 
+    // one result per file
+    const grouped = await client.callTool({ name: 'search', arguments: { query: 'retry uploads', group: 'files', k: 4 } });
+    const files = (grouped.structuredContent as { results: Hit[] }).results.map((h) => h.path);
+    assert.ok(files.length > 1 && new Set(files).size === files.length, `one result per file: ${files.join(', ')}`);
+
     // path filter
     const scoped = await client.callTool({ name: 'search', arguments: { query: 'retry uploads', path: 'docs' } });
     const scopedHits = (scoped.structuredContent as { results: Hit[] }).results;

@@ -1,5 +1,8 @@
 import type { SearchHit } from '../search';
 
+/** Chunks to rank per wanted file when grouping by file (a file's chunks are spread by the ranking's saturation). */
+export const FILE_GROUP_DEPTH = 4;
+
 /** A file-level answer: the file, ranked by its best chunk, with the chunks that matched in it. */
 export interface FileHit {
   path: string;
