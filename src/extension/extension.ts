@@ -20,13 +20,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Kindre
     vscode.window.registerWebviewViewProvider(KindredPanel.viewId, panel, { webviewOptions: { retainContextWhenHidden: true } }),
     ...registerCommands({ ctx: c, panel }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('kindred.model') || e.affectsConfiguration('kindred.modelPrecision')) {
-        void vscode.window.showInformationMessage(`Kindred: switching to ${vscode.workspace.getConfiguration('kindred').get('model')}; the index will be rebuilt with it.`);
-      }
-      if (e.affectsConfiguration('kindred') || e.affectsConfiguration('files.exclude')) void c.configure();
+      if (e.affectsConfiguration('kindred') || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude')) c.configureSoon();
     }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void c.configure()),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void c.configure()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => c.configureSoon()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => c.configureSoon()),
     // Open and just-saved files are embedded first.
     vscode.window.onDidChangeActiveTextEditor((e) => {
       if (e?.document.uri.scheme === 'file') void c.client.request('prioritize', { paths: [e.document.uri.fsPath] });
