@@ -54,6 +54,12 @@ export interface EngineStatus {
   /** Set when state is 'error' (or a degraded mode): a sentence and the fix. */
   error?: { code?: string; message: string; fix?: string };
   lastUpdate?: { seconds: number; embedded: number; reused: number; deleted: number; skipped: number };
+  /** Precision of the model's weights. */
+  dtype?: Dtype;
+  /** What is running in the engine: model runtimes and file watchers (one each when configured; diagnostics and tests). */
+  live?: { runtimes: number; watchers: number };
+  /** Files changed on disk and not yet updated in the index (waiting for the debounce, a running update or resume). */
+  pendingFiles?: number;
 }
 
 export interface EngineMethods {

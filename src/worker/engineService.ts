@@ -319,6 +319,9 @@ export class EngineService {
       folders,
       progress: this.indexing ? this.progress : undefined,
       lastUpdate: this.lastUpdate,
+      pendingFiles: this.folders.reduce((n, f) => n + f.changed.size, 0),
+      ...(this.config ? { dtype: this.config.dtype } : {}),
+      live: { runtimes: EngineService.liveRuntimes, watchers: FolderWatcher.live },
     };
   }
 

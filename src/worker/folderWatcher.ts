@@ -37,6 +37,8 @@ export function relativeTo(f: { path: string }, abs: string): string {
  */
 export class FolderWatcher {
   private watcher: FSWatcher | undefined;
+  /** Watchers started and not closed, in this process (diagnostics and tests). */
+  static live = 0;
 
   constructor(private readonly host: WatcherHost) {}
 
@@ -47,6 +49,7 @@ export class FolderWatcher {
       const f = folderOf(this.host.folders(), abs);
       return f ? { f, rel: relativeTo(f, abs) } : undefined;
     };
+    FolderWatcher.live++;
     this.watcher = watch(
       folders.map((f) => f.path),
       {
@@ -79,6 +82,7 @@ export class FolderWatcher {
   async close(): Promise<void> {
     const w = this.watcher;
     this.watcher = undefined;
+    if (w) FolderWatcher.live--;
     await w?.close();
   }
 

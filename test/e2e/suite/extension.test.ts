@@ -151,8 +151,12 @@ describe('Kindred in a real VS Code', () => {
     await vscode.commands.executeCommand('kindred.pauseIndexing');
     const file = path.join(root(), 'src/paused.py');
     await fs.writeFile(file, 'def parse_iso_timestamp(text):\n    """Parse an ISO 8601 timestamp string into a datetime."""\n    return datetime.fromisoformat(text)\n');
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal((await api.ctx.client.request('status', {})).state, 'paused');
+    // The engine has seen the change (it is pending) and, paused, has not indexed it.
+    const seen = await waitFor('the watcher to see the change', async () => {
+      const s = await api.ctx.client.request('status', {});
+      return (s.pendingFiles ?? 0) > 0 ? s : undefined;
+    });
+    assert.equal(seen.state, 'paused');
     assert.ok(!(await search('parse an ISO 8601 timestamp')).some((h) => h.path === 'src/paused.py'));
     await vscode.commands.executeCommand('kindred.resumeIndexing');
     await waitFor('the change made while paused', async () => (await search('parse an ISO 8601 timestamp'))[0]?.path === 'src/paused.py');
