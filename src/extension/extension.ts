@@ -26,10 +26,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Kindre
     vscode.workspace.onDidGrantWorkspaceTrust(() => c.configureSoon()),
     // Open and just-saved files are embedded first.
     vscode.window.onDidChangeActiveTextEditor((e) => {
-      if (e?.document.uri.scheme === 'file') void c.client.request('prioritize', { paths: [e.document.uri.fsPath] });
+      if (e?.document.uri.scheme === 'file') c.client.request('prioritize', { paths: [e.document.uri.fsPath] }).catch(() => undefined); // a hint: lost during a restart
     }),
     vscode.workspace.onDidSaveTextDocument((d) => {
-      if (d.uri.scheme === 'file') void c.client.request('prioritize', { paths: [d.uri.fsPath] });
+      if (d.uri.scheme === 'file') c.client.request('prioritize', { paths: [d.uri.fsPath] }).catch(() => undefined);
     }),
   );
   // Starting the engine is asynchronous: activation returns at once and VS Code's start is not delayed.

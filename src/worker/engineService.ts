@@ -211,7 +211,9 @@ export class EngineService {
         }
       },
       onUpdated: (f, s) => {
-        this.lastUpdate = { seconds: s.seconds, embedded: s.embedded, reused: s.reused, deleted: s.deleted, skipped: s.skipped };
+        // Chunks still waiting for a vector (no model, or interrupted) were not reused from anywhere.
+        const reused = Math.max(0, s.reused - f.engine.index.pendingIds().length);
+        this.lastUpdate = { seconds: s.seconds, embedded: s.embedded, reused, deleted: s.deleted, skipped: s.skipped };
         this.emit({ kind: 'event', event: 'indexChanged', folder: f.path });
       },
     }));

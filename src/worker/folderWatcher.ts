@@ -73,7 +73,7 @@ export class FolderWatcher {
     };
     const onDirGone = (abs: string): void => {
       const m = locate(abs);
-      if (m && m.rel && !m.rel.startsWith('.git')) this.host.onDirGone(m.f, m.rel);
+      if (m && m.rel && m.rel !== '.git' && !m.rel.startsWith('.git/')) this.host.onDirGone(m.f, m.rel);
     };
     this.watcher.on('add', onFile).on('change', onFile).on('unlink', onFile).on('unlinkDir', onDirGone);
     this.watcher.on('error', (e) => this.host.onError(errorMessage(e), (e as NodeJS.ErrnoException)?.code));
