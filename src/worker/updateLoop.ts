@@ -172,8 +172,8 @@ export class UpdateLoop {
     const message = isKindredError(e) ? e.message : `Updating the index of ${f.name} failed: ${errorMessage(e)}`;
     const retry = `Kindred will retry in ${Math.round(delay / 1000)} s.`;
     const fix = locked ? 'Kindred will retry when the other process is done.' : isKindredError(e) && e.fix ? `${e.fix} ${retry}` : retry;
-    // Said once per distinct reason, not on every retry.
-    if (this.failure?.message !== message) {
+    // Said once per distinct reason, not on every retry; another window holding the lock is no failure.
+    if (this.failure?.message !== message && !locked) {
       this.host.logger.warn(isKindredError(e) ? e.toUserString() : `updating ${f.name} failed: ${(e as Error)?.stack ?? errorMessage(e)}`);
     }
     this.failure = { code: code ?? 'update-failed', message, fix, readonly };
