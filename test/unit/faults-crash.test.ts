@@ -111,6 +111,24 @@ test('SIGKILL at random moments never corrupts the index; a normal run then conv
   const args = ['index', folder, '--index-dir', indexDir, '--json', '--threads', '1'];
 
   try {
+    // Before anything is saved, a kill leaves no index at all (never a broken one).
+    {
+      const { child, done } = startCli(args, { KINDRED_CHECKPOINT_MS: '0' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 100);
+      await done;
+      clearTimeout(timer);
+      try {
+        assert.equal((await IndexStore.open(indexDir)).checkIntegrity(), undefined);
+      } catch (e) {
+        assert.ok(isKindredError(e) && e.code === 'index-missing', `after a kill before the first save: ${(e as Error).message}`);
+        figures.missingBeforeFirstSave++;
+      }
+      // Then one complete run: every kill below hits an index that exists, and its duration times the kills.
+      const first = await startCli(args).done;
+      assert.equal(first.code, 0, first.stderr);
+      typicalMs = first.ms;
+      everSaved = true;
+    }
     for (let round = 1; (figures.kills < KILLS || figures.killsThatInterruptedASave < SAVES_INTERRUPTED) && round <= MAX_ROUNDS; round++) {
       mutate(round);
       figures.runs++;
@@ -133,8 +151,7 @@ test('SIGKILL at random moments never corrupts the index; a normal run then conv
         });
         timer = setTimeout(kill, typicalMs * 3);
       } else {
-        // The first kill lands before anything is saved (the index must then simply not exist).
-        timer = setTimeout(kill, round === 1 ? 100 : typicalMs * (0.1 + rand() * 1.2));
+        timer = setTimeout(kill, typicalMs * (0.1 + rand() * 1.2));
       }
       const r = await done;
       clearTimeout(timer);
@@ -169,6 +186,7 @@ test('SIGKILL at random moments never corrupts the index; a normal run then conv
         else assert.fail(`after ${r.signal ?? 'exit'} the index does not open: ${(e as Error).message}; ${detail}`);
       }
     }
+    assert.equal(figures.integrityChecksPassed, figures.runs, 'after the first save, the index opens valid after every kill');
     assert.ok(figures.kills >= KILLS, `only ${figures.kills} kills in ${MAX_ROUNDS} rounds: ${JSON.stringify(figures)}`);
     assert.ok(figures.killsThatInterruptedASave >= SAVES_INTERRUPTED, `too few kills landed inside a save: ${JSON.stringify(figures)}`);
 
