@@ -25,6 +25,8 @@ import { searchWorkspace, similarInWorkspace } from './workspaceSearch';
 
 /** At most one progress event this often. */
 const PROGRESS_EVERY_MS = 250;
+/** Ignore rules changed: the watcher restarts once they have been quiet this long. */
+const WATCHER_RESTART_DEBOUNCE_MS = 300;
 /** When the file watcher fails (inotify limit), every folder is rescanned this often instead. */
 const RESCAN_FALLBACK_MS = 5 * 60_000;
 
@@ -52,6 +54,7 @@ export class EngineService {
   private configError: EngineStatus['error'];
   private watcherError: EngineStatus['error'];
   private rescanTimer: NodeJS.Timeout | undefined;
+  private watcherRestart: NodeJS.Timeout | undefined;
   private indexing = false;
   private progress: EngineStatus['progress'];
   private lastUpdate: EngineStatus['lastUpdate'];
@@ -230,7 +233,9 @@ export class EngineService {
         // watcher starts again so a directory that was ignored is watched from now on.
         f.matcher.invalidate(dirRel);
         loop.rescan(f);
-        void this.watcher?.restart();
+        // Once per burst (a checkout can touch many .gitignore files).
+        clearTimeout(this.watcherRestart);
+        this.watcherRestart = setTimeout(() => void this.watcher?.restart(), WATCHER_RESTART_DEBOUNCE_MS);
       },
       onError: (message, code) => this.onWatcherError(message, code),
     });
@@ -337,7 +342,8 @@ export class EngineService {
   private async closeEngines(closeRuntime: boolean): Promise<void> {
     await this.loop?.stop();
     this.loop = undefined;
-    await this.watcher?.close();
+    clearTimeout(this.watcherRestart);
+    await this.watcher?.dispose();
     this.watcher = undefined;
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     this.rescanTimer = undefined;

@@ -39,6 +39,8 @@ export class FolderWatcher {
   private watcher: FSWatcher | undefined;
   /** Watchers started and not closed, in this process (diagnostics and tests). */
   static live = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private disposed = false;
 
   constructor(private readonly host: WatcherHost) {}
 
@@ -79,15 +81,26 @@ export class FolderWatcher {
     this.watcher.on('error', (e) => this.host.onError(errorMessage(e), (e as NodeJS.ErrnoException)?.code));
   }
 
-  async close(): Promise<void> {
+  private close(): Promise<void> {
     const w = this.watcher;
     this.watcher = undefined;
     if (w) FolderWatcher.live--;
-    await w?.close();
+    return w ? w.close() : Promise.resolve();
   }
 
-  async restart(): Promise<void> {
-    await this.close();
-    this.start();
+  /** Starts watching again (ignore rules changed); restarts run one after another, never two at once. */
+  restart(): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      await this.close();
+      if (!this.disposed) this.start();
+    });
+    return this.chain;
+  }
+
+  /** Stops watching for good (a restart still queued does not start it again). */
+  dispose(): Promise<void> {
+    this.disposed = true;
+    this.chain = this.chain.then(() => this.close());
+    return this.chain;
   }
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { DEFAULT_EXCLUDES, discoverFiles, IgnoreMatcher } from '../../src/core/discovery';
 import { filesExcludeToPatterns } from '../../src/shared/excludeGlobs';
 import { EngineService } from '../../src/worker/engineService';
+import { FolderWatcher } from '../../src/worker/folderWatcher';
 import { testEngineConfig } from '../helpers/engineConfig';
 import { makeTree, removeTree } from '../helpers/fixtures';
 
@@ -108,5 +109,24 @@ test('.gitignore edits apply at once: files now ignored leave, files no longer i
     await service.dispose();
     removeTree(root);
     rmSync(`${root}-idx`, { recursive: true, force: true });
+  }
+});
+
+test('watcher restarts (one per changed .gitignore) never leave two watchers; dispose leaves none, even with a restart queued', async () => {
+  const root = makeTree({ 'a.ts': 'export const a = 1;\n' });
+  try {
+    const folder = { path: root, name: 'r', engine: undefined as never, matcher: new IgnoreMatcher(root, {}), full: false, changed: new Set<string>() };
+    const noop = (): void => undefined;
+    const w = new FolderWatcher({ folders: () => [folder], onFile: noop, onDirGone: noop, onIgnoreRulesChanged: noop, onError: noop });
+    const live = FolderWatcher.live;
+    w.start();
+    await Promise.all([w.restart(), w.restart(), w.restart(), w.restart(), w.restart()]);
+    assert.equal(FolderWatcher.live - live, 1);
+    const queued = w.restart();
+    await w.dispose();
+    await queued;
+    assert.equal(FolderWatcher.live - live, 0);
+  } finally {
+    removeTree(root);
   }
 });
