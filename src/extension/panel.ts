@@ -10,7 +10,9 @@ import {
   type ToWebview,
 } from '../shared/webviewProtocol';
 import { PendingMessages } from '../shared/pendingMessages';
+import { CANCELLED } from '../shared/engineProtocol';
 import type { Ctx } from './context';
+import { EngineRequestError } from './engineClient';
 import { describeStatus } from './statusBar';
 
 /**
@@ -24,6 +26,7 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
   /** What the panel needs when it shows: bounded, latest status and index-changed only. */
   private readonly queue = new PendingMessages<ToWebview>(new Set(['status', 'indexChanged', 'showView', 'clusterScopes']));
   private ready = false;
+  private search: vscode.CancellationTokenSource | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** For tests: resolves each search round trip the webview starts. */
   private readonly roundTrip = new vscode.EventEmitter<{ query: string; hits: PanelHit[] }>();
@@ -75,12 +78,18 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
         for (const m of this.queue.drain()) this.send(m);
         return;
       case 'search': {
+        // A newer search (the next keystroke) cancels the one before it in the engine.
+        this.search?.cancel();
+        const cts = (this.search = new vscode.CancellationTokenSource());
         try {
-          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40 })).map((h) => this.ctx.toPanelHit(h));
+          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40 }, cts.token)).map((h) => this.ctx.toPanelHit(h));
           this.post({ type: 'results', requestId: msg.requestId, query: msg.query, hits });
           this.roundTrip.fire({ query: msg.query, hits });
         } catch (e) {
-          this.post({ type: 'error', requestId: msg.requestId, message: (e as Error).message });
+          if (!(e instanceof EngineRequestError && e.code === CANCELLED)) this.post({ type: 'error', requestId: msg.requestId, message: (e as Error).message });
+        } finally {
+          cts.dispose();
+          if (this.search === cts) this.search = undefined;
         }
         return;
       }
