@@ -20,7 +20,7 @@ const entries = {
   cli: 'src/cli/main.ts',
   embedWorker: 'src/core/embedding/embedWorker.ts',
 };
-for (const [name, file] of Object.entries({ extension: 'src/extension/extension.ts', engineWorker: 'src/worker/engineWorker.ts' })) {
+for (const [name, file] of Object.entries({ extension: 'src/extension/extension.ts', engineProcess: 'src/worker/engineProcess.ts' })) {
   try {
     await import('node:fs').then((fs) => fs.promises.access(file));
     entries[name] = file;

@@ -36,9 +36,10 @@
       .flatMap((w) => [w, ...w.split(/_|(?<=[a-z])(?=[A-Z])/)])
       .filter((w) => w.length > 2)
       .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    const safe = escapeHtml(text);
-    if (!words.length) return safe;
-    return safe.replace(new RegExp(`(${[...new Set(words)].join('|')})`, 'giu'), '<mark>$1</mark>');
+    if (!words.length) return escapeHtml(text);
+    // Matched on the raw text, escaped piece by piece: a word like "amp" or "quot" never lands inside an entity.
+    const parts = text.split(new RegExp(`(${[...new Set(words)].join('|')})`, 'giu'));
+    return parts.map((part, i) => (i % 2 ? `<mark>${escapeHtml(part)}</mark>` : escapeHtml(part))).join('');
   }
 
   /** Renders hits grouped by file, in rank order of each file's best hit. */

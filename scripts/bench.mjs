@@ -37,7 +37,7 @@ const effRuns = Number(args['efficiency-runs'] ?? (quick ? 1 : 2));
 const sizes = quick ? [10_000] : [10_000, 100_000];
 const big = sizes[sizes.length - 1];
 
-for (const f of ['out/src/core/engine.js', 'out/src/worker/engineService.js', 'dist/extension.js', 'dist/engineWorker.js']) {
+for (const f of ['out/src/core/engine.js', 'out/src/worker/engineService.js', 'dist/extension.js', 'dist/engineProcess.js']) {
   if (!existsSync(path.join(ROOT, f))) {
     log(`${f} is missing: build first (npx tsc -p . && node esbuild.mjs, or npm run setup)`);
     process.exit(2);

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `npm test` (after setup): unit tests on the core with node's test runner, then the end-to-end suites.
+// `npm test` (after setup): the linter, unit tests on the core with node's test runner, then the end-to-end suites.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stages = [
+  ['lint (eslint + typescript-eslint)', process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), 'src', 'test']],
   ['unit', process.execPath, ['--test', '--test-concurrency=2', 'out/test/unit/']],
   ['e2e (extension host in code-server)', process.execPath, ['scripts/e2e.mjs']],
   ['ui (packaged VSIX driven through the command palette)', process.execPath, ['test/ui/ui.test.mjs']],

@@ -1,4 +1,4 @@
-import { promises as fs, readFileSync, statSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import type { Logger } from './log';
@@ -65,7 +65,62 @@ export interface DiscoveryResult {
 interface IgnoreLayer {
   /** Directory of the .gitignore relative to root ('' for root). */
   base: string;
+  /** For a rules file above the root: the root's path relative to that file's directory (prepended to paths). */
+  prefix?: string;
   ig: Ignore;
+}
+
+/**
+ * The rules git applies to the root from outside it: `.git/info/exclude` of the repository the root
+ * is in, then every `.gitignore` from the repository's top down to the root's parent. Empty when the
+ * root is not inside a git repository (git would not read those files either).
+ */
+function outerIgnoreLayers(root: string): IgnoreLayer[] {
+  const above: string[] = [];
+  let gitRoot: string | undefined;
+  for (let dir = path.resolve(root); ; ) {
+    if (existsSync(path.join(dir, '.git'))) {
+      gitRoot = dir;
+      break;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    above.unshift(parent);
+    dir = parent;
+  }
+  if (!gitRoot) return [];
+  const layers: IgnoreLayer[] = [];
+  const rootRel = (dir: string): string => path.relative(dir, root).split(path.sep).join('/');
+  const exclude = readText(path.join(gitDirOf(gitRoot), 'info', 'exclude'));
+  if (exclude !== undefined) layers.push({ base: '', prefix: rootRel(gitRoot), ig: ignore().add(exclude) });
+  for (const dir of above.filter((d) => d === gitRoot || d.startsWith(gitRoot + path.sep))) {
+    const text = readText(path.join(dir, '.gitignore'));
+    if (text !== undefined) layers.push({ base: '', prefix: rootRel(dir), ig: ignore().add(text) });
+  }
+  return layers;
+}
+
+/** The git directory of a work tree: `.git`, or where a `.git` file points (worktrees, submodules), shared part first. */
+function gitDirOf(workTree: string): string {
+  const dotGit = path.join(workTree, '.git');
+  try {
+    if (statSync(dotGit).isDirectory()) return dotGit;
+    const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'));
+    if (!m) return dotGit;
+    const gitDir = path.resolve(workTree, m[1].trim());
+    const common = readText(path.join(gitDir, 'commondir'));
+    return common ? path.resolve(gitDir, common.trim()) : gitDir;
+  } catch {
+    return dotGit;
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The root layer: the configured excludes, and `.git/` always. */
@@ -77,8 +132,8 @@ function baseLayer(exclude: readonly string[] | undefined): IgnoreLayer {
 function isIgnored(layers: IgnoreLayer[], rel: string, isDir: boolean): boolean {
   const candidate = isDir ? `${rel}/` : rel;
   for (let i = layers.length - 1; i >= 0; i--) {
-    const { base, ig } = layers[i];
-    const sub = base ? candidate.slice(base.length + 1) : candidate;
+    const { base, prefix, ig } = layers[i];
+    const sub = prefix ? `${prefix}/${candidate}` : base ? candidate.slice(base.length + 1) : candidate;
     const r = ig.test(sub);
     if (r.ignored) return true;
     if (r.unignored) return false;
@@ -97,6 +152,7 @@ async function readGitignore(absDir: string): Promise<string | undefined> {
 /** A compiled matcher for one path, used by the watcher to apply the same rules as discovery. */
 export class IgnoreMatcher {
   private readonly cache = new Map<string, IgnoreLayer | null>();
+  private outer: IgnoreLayer[] | undefined;
   constructor(
     private readonly root: string,
     private readonly options: Pick<DiscoveryOptions, 'exclude' | 'useGitignore'>,
@@ -115,14 +171,16 @@ export class IgnoreMatcher {
     return layer;
   }
 
-  /** Forget a cached .gitignore (call when one changes). */
+  /** Forget a cached .gitignore (call when one changes); '' also re-reads the rules from above the root. */
   invalidate(dirRel: string): void {
     this.cache.delete(dirRel);
+    if (dirRel === '') this.outer = undefined;
   }
 
   /** Synchronous (the watcher asks from its own callback); .gitignore files are read once and cached. */
   ignores(rel: string, isDir: boolean): boolean {
-    const layers: IgnoreLayer[] = [baseLayer(this.options.exclude)];
+    this.outer ??= this.options.useGitignore === false ? [] : outerIgnoreLayers(this.root);
+    const layers: IgnoreLayer[] = [baseLayer(this.options.exclude), ...this.outer];
     const parts = rel.split('/');
     for (let i = 0; i < parts.length; i++) {
       const dirRel = parts.slice(0, i).join('/');
@@ -141,7 +199,8 @@ export function hasBinaryExtension(rel: string): boolean {
 }
 
 /**
- * Lists the indexable files under `root`: honours nested .gitignore files and exclude patterns,
+ * Lists the indexable files under `root`: honours nested .gitignore files, those above the root up to
+ * its repository's top and the repository's .git/info/exclude (as git does), and exclude patterns;
  * never descends into .git, skips symlinked directories (no loops), files over the size limit
  * and files with binary extensions. Unreadable directories are recorded, not fatal.
  */
@@ -208,7 +267,7 @@ export async function discoverFiles(root: string, options: DiscoveryOptions): Pr
     for (const sub of subdirs) await walk(sub, layers);
   };
 
-  await walk('', [baseLayer(options.exclude)]);
+  await walk('', [baseLayer(options.exclude), ...(options.useGitignore === false ? [] : outerIgnoreLayers(root))]);
   for (const s of skipped) options.logger?.info(`skipped ${s.rel}: ${s.reason}`);
   return { files, skipped };
 }

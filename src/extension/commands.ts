@@ -6,6 +6,7 @@ import type { Ctx } from './context';
 import type { KindredPanel } from './panel';
 import { showSearchPick } from './quickPick';
 import { describeStatus } from './statusBar';
+import { folderIndexOf } from '../shared/paths';
 
 /** What a command needs: the context and the panel. */
 export interface CommandDeps {
@@ -31,7 +32,7 @@ export const COMMANDS = {
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Kindred: re-indexing', cancellable: true },
       async (progress, token) => {
-        token.onCancellationRequested(() => void ctx.client.request('setPaused', { paused: true }));
+        token.onCancellationRequested(() => void vscode.commands.executeCommand('kindred.pauseIndexing'));
         const sub = ctx.onStatus((s) => {
           if (s.progress) progress.report({ message: `${s.progress.phase} ${s.progress.done}/${s.progress.total} (${s.progress.folder})` });
         });
@@ -198,7 +199,7 @@ export async function findSimilar({ ctx, panel }: CommandDeps, location?: PanelL
   }
   try {
     const hits = await ctx.client.request('similar', { path: abs, startLine, endLine, text, k: 20 });
-    const folderIdx = ctx.status.folders.findIndex((f) => abs.startsWith(f.path));
+    const folderIdx = folderIndexOf(ctx.status.folders, abs);
     const rel = folderIdx >= 0 ? vscode.workspace.asRelativePath(abs, false) : abs;
     panel.post({ type: 'similar', source: { folder: Math.max(0, folderIdx), path: rel, startLine, endLine, label }, hits: hits.map((h) => ctx.toPanelHit(h)) });
     await showSearchPick(ctx, { title: `Kindred: Similar to ${label}`, initial: hits });

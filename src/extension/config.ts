@@ -2,16 +2,9 @@ import * as vscode from 'vscode';
 import { DEFAULT_EXCLUDES } from '../core/discovery';
 import { DEFAULT_MODEL_ID } from '../core/embedding/models';
 import type { EngineConfig } from '../shared/engineProtocol';
+import { filesExcludeToPatterns } from '../shared/excludeGlobs';
 
-/** Turns VS Code's `files.exclude` globs (`**\/.git`, `**\/*.log`) into gitignore patterns. */
-export function filesExcludeToPatterns(filesExclude: Record<string, unknown> | undefined): string[] {
-  const out: string[] = [];
-  for (const [glob, on] of Object.entries(filesExclude ?? {})) {
-    if (on !== true) continue; // `{ when: ... }` conditions need sibling files: not applied
-    out.push(glob.startsWith('**/') ? glob.slice(3) : glob.startsWith('/') ? glob : `/${glob}`);
-  }
-  return out;
-}
+export { filesExcludeToPatterns };
 
 /** The engine configuration from the user's settings for the open workspace. */
 export function readEngineConfig(): EngineConfig {
@@ -31,7 +24,12 @@ export function readEngineConfig(): EngineConfig {
     allowDownload: userValue<boolean>('allowModelDownload', false),
     dtype: c.get<'q8' | 'fp32'>('modelPrecision', 'q8') === 'fp32' ? 'fp32' : 'q8',
     threads: Math.max(0, Math.floor(c.get<number>('threads', 0))),
-    exclude: [...DEFAULT_EXCLUDES, ...filesExcludeToPatterns(vscode.workspace.getConfiguration('files').get('exclude')), ...c.get<string[]>('exclude', [])],
+    exclude: [
+      ...DEFAULT_EXCLUDES,
+      ...filesExcludeToPatterns(vscode.workspace.getConfiguration('files').get('exclude')),
+      ...filesExcludeToPatterns(vscode.workspace.getConfiguration('search').get('exclude')),
+      ...c.get<string[]>('exclude', []),
+    ],
     maxFileBytes: Math.max(1024, c.get<number>('maxFileSize', 1024 * 1024)),
     indexOnStartup: c.get<boolean>('indexOnStartup', true),
     // Where indexes live; by default a per-folder directory in the user cache. Tests point it at a temp dir.

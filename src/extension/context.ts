@@ -19,6 +19,10 @@ export class Ctx implements vscode.Disposable {
   private readonly statusEmitter = new vscode.EventEmitter<EngineStatus>();
   readonly onStatus = this.statusEmitter.event;
   private reportedError: string | undefined;
+  private configureTimer: NodeJS.Timeout | undefined;
+  /** Configure requests are sent one after the other, never two at once. */
+  private configureChain: Promise<void> = Promise.resolve();
+  private lastModel: string | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Kindred', { log: true });
@@ -29,6 +33,7 @@ export class Ctx implements vscode.Disposable {
       this.client.onLog(({ level, message }) => (level === 'warn' ? this.output.warn(message) : this.output.info(message))),
       this.client.onStatus((s) => this.setStatus(s)),
       this.client.onRestart(() => void this.configure()),
+      { dispose: () => clearTimeout(this.configureTimer) },
     );
   }
 
@@ -42,8 +47,11 @@ export class Ctx implements vscode.Disposable {
     this.statusEmitter.fire(s);
     // An error is announced once (with its fix), not on every status event. A missing or broken
     // model is announced too while the engine keeps working degraded (keyword search only).
+    void vscode.commands.executeCommand('setContext', 'kindred.paused', s.state === 'paused');
     const degraded = s.state !== 'error' && !!s.error?.code?.startsWith('model-');
-    const key = s.error && (s.state === 'error' || degraded) ? s.error.message : undefined;
+    // Failing updates (retried with backoff) and a failed watcher are announced once too.
+    const failing = !!s.error?.code && ANNOUNCED_ONCE.has(s.error.code);
+    const key = s.error && (s.state === 'error' || degraded || failing) ? s.error.message : undefined;
     if (key !== undefined && key !== this.reportedError && s.error) {
       const actions = s.error.code === 'model-missing' ? ['Open Settings', 'Show Log'] : ['Show Log'];
       void vscode.window.showErrorMessage(`Kindred: ${s.error.message}${s.error.fix ? ` ${s.error.fix}` : ''}`, ...actions).then((a) => {
@@ -54,13 +62,32 @@ export class Ctx implements vscode.Disposable {
     this.reportedError = key;
   }
 
+  /**
+   * Settings changed: configure once they settle. Writing several settings (model and precision)
+   * gives one configuration, read after the last write, so the engine never sees a mix.
+   */
+  configureSoon(): void {
+    clearTimeout(this.configureTimer);
+    this.configureTimer = setTimeout(() => void this.configure(), CONFIGURE_DEBOUNCE_MS);
+  }
+
   /** (Re)sends the settings to the engine; the engine reloads the model only if model settings changed. */
-  async configure(): Promise<void> {
-    try {
-      this.setStatus(await this.client.request('configure', readEngineConfig()));
-    } catch (e) {
-      this.output.error(`configure failed: ${(e as Error).message}`);
-    }
+  configure(): Promise<void> {
+    clearTimeout(this.configureTimer);
+    this.configureChain = this.configureChain.then(async () => {
+      const config = readEngineConfig();
+      const model = `${config.modelId} (${config.dtype})`;
+      if (this.lastModel !== undefined && model !== this.lastModel) {
+        void vscode.window.showInformationMessage(`Kindred: switching to ${model}; the index will be rebuilt with it.`);
+      }
+      this.lastModel = model;
+      try {
+        this.setStatus(await this.client.request('configure', config));
+      } catch (e) {
+        this.output.error(`configure failed: ${(e as Error).message}`);
+      }
+    });
+    return this.configureChain;
   }
 
   /** The absolute path of a hit, confined to its workspace folder. */
@@ -109,6 +136,12 @@ export class Ctx implements vscode.Disposable {
     for (const d of this.disposables.reverse()) d.dispose();
   }
 }
+
+/** Quiet time after a settings change before the engine is reconfigured. */
+const CONFIGURE_DEBOUNCE_MS = 400;
+
+/** Error codes shown to the user once while the engine keeps working (and retrying). */
+const ANNOUNCED_ONCE = new Set(['update-failed', 'index-unwritable', 'watcher-failed']);
 
 const highlight = vscode.window.createTextEditorDecorationType({
   backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),

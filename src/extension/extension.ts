@@ -23,19 +23,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Kindre
     vscode.window.registerWebviewViewProvider(KindredPanel.viewId, panel, { webviewOptions: { retainContextWhenHidden: true } }),
     ...registerCommands({ ctx: c, panel }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('kindred.model') || e.affectsConfiguration('kindred.modelPrecision')) {
-        void vscode.window.showInformationMessage(`Kindred: switching to ${vscode.workspace.getConfiguration('kindred').get('model')}; the index will be rebuilt with it.`);
-      }
-      if (e.affectsConfiguration('kindred') || e.affectsConfiguration('files.exclude')) void c.configure();
+      if (e.affectsConfiguration('kindred') || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude')) c.configureSoon();
     }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void c.configure()),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void c.configure()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => c.configureSoon()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => c.configureSoon()),
     // Open and just-saved files are embedded first.
     vscode.window.onDidChangeActiveTextEditor((e) => {
-      if (e?.document.uri.scheme === 'file') void c.client.request('prioritize', { paths: [e.document.uri.fsPath] });
+      if (e?.document.uri.scheme === 'file') c.client.request('prioritize', { paths: [e.document.uri.fsPath] }).catch(() => undefined); // a hint: lost during a restart
     }),
     vscode.workspace.onDidSaveTextDocument((d) => {
-      if (d.uri.scheme === 'file') void c.client.request('prioritize', { paths: [d.uri.fsPath] });
+      if (d.uri.scheme === 'file') c.client.request('prioritize', { paths: [d.uri.fsPath] }).catch(() => undefined);
     }),
   );
   const agents = registerAgentFeatures(c);

@@ -9,7 +9,10 @@ import {
   type PanelView,
   type ToWebview,
 } from '../shared/webviewProtocol';
+import { PendingMessages } from '../shared/pendingMessages';
+import { CANCELLED } from '../shared/engineProtocol';
 import type { Ctx } from './context';
+import { EngineRequestError } from './engineClient';
 import { describeStatus } from './statusBar';
 
 /**
@@ -20,8 +23,10 @@ import { describeStatus } from './statusBar';
 export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'kindred.panel';
   private view: vscode.WebviewView | undefined;
-  private readonly queue: ToWebview[] = [];
+  /** What the panel needs when it shows: bounded, latest status and index-changed only. */
+  private readonly queue = new PendingMessages<ToWebview>(new Set(['status', 'indexChanged', 'showView', 'clusterScopes']));
   private ready = false;
+  private search: vscode.CancellationTokenSource | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** For tests: resolves each search round trip the webview starts. */
   private readonly roundTrip = new vscode.EventEmitter<{ query: string; hits: PanelHit[] }>();
@@ -56,7 +61,7 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
           this.ctx.output.warn(`panel: dropped a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
           return;
         }
-        void this.onMessage(msg);
+        this.onMessage(msg).catch((e: unknown) => this.ctx.output.warn(`panel: ${(e as Error)?.message ?? String(e)}`));
       }),
       view.onDidDispose(() => {
         this.view = undefined;
@@ -70,15 +75,21 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
       case 'ready':
         this.ready = true;
         this.postStatus();
-        for (const m of this.queue.splice(0)) void this.view?.webview.postMessage(m);
+        for (const m of this.queue.drain()) this.send(m);
         return;
       case 'search': {
+        // A newer search (the next keystroke) cancels the one before it in the engine.
+        this.search?.cancel();
+        const cts = (this.search = new vscode.CancellationTokenSource());
         try {
-          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40 })).map((h) => this.ctx.toPanelHit(h));
+          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40 }, cts.token)).map((h) => this.ctx.toPanelHit(h));
           this.post({ type: 'results', requestId: msg.requestId, query: msg.query, hits });
           this.roundTrip.fire({ query: msg.query, hits });
         } catch (e) {
-          this.post({ type: 'error', requestId: msg.requestId, message: (e as Error).message });
+          if (!(e instanceof EngineRequestError && e.code === CANCELLED)) this.post({ type: 'error', requestId: msg.requestId, message: (e as Error).message });
+        } finally {
+          cts.dispose();
+          if (this.search === cts) this.search = undefined;
         }
         return;
       }
@@ -110,8 +121,13 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
   }
 
   post(msg: ToWebview): void {
-    if (this.view && this.ready) void this.view.webview.postMessage(msg);
+    if (this.view && this.ready) this.send(msg);
     else this.queue.push(msg);
+  }
+
+  /** postMessage rejects when the view went away meanwhile: the message is then simply not needed. */
+  private send(msg: ToWebview): void {
+    this.view?.webview.postMessage(msg).then(undefined, () => undefined);
   }
 
   /** Reveals the panel on a tab. */
@@ -129,7 +145,7 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
   private postStatus(): void {
     if (!this.view || !this.ready) return;
     const d = describeStatus(this.ctx.status);
-    void this.view.webview.postMessage({ type: 'status', status: { state: this.ctx.status.state, text: `${d.text} — ${d.tooltip}` } } satisfies ToWebview);
+    this.send({ type: 'status', status: { state: this.ctx.status.state, text: `${d.text} — ${d.tooltip}` } });
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri): string {

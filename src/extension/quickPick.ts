@@ -1,6 +1,12 @@
 import * as vscode from 'vscode';
 import type { WorkspaceHit } from '../shared/engineProtocol';
 import type { Ctx } from './context';
+import { EngineRequestError } from './engineClient';
+import { CANCELLED } from '../shared/engineProtocol';
+
+function isCancelled(e: unknown): boolean {
+  return e instanceof EngineRequestError && e.code === CANCELLED;
+}
 
 interface HitItem extends vscode.QuickPickItem {
   hit: WorkspaceHit;
@@ -30,6 +36,8 @@ export async function showSearchPick(ctx: Ctx, opts: { title: string; query?: st
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   let seq = 0;
+  /** The search in flight: a newer keystroke cancels it in the engine too. */
+  let inflight: vscode.CancellationTokenSource | undefined;
   let timer: NodeJS.Timeout | undefined;
   let accepted = false;
   let previewed = false;
@@ -39,18 +47,22 @@ export async function showSearchPick(ctx: Ctx, opts: { title: string; query?: st
 
   const run = async (query: string): Promise<void> => {
     const mine = ++seq;
+    inflight?.cancel();
+    inflight?.dispose();
+    inflight = undefined;
     if (!query.trim()) {
       qp.items = [];
       qp.busy = false;
       return;
     }
     qp.busy = true;
+    const cts = (inflight = new vscode.CancellationTokenSource());
     try {
-      const hits = await ctx.client.request('search', { query, k: 30 });
+      const hits = await ctx.client.request('search', { query, k: 30 }, cts.token);
       if (mine !== seq) return;
       qp.items = hits.map((h) => item(ctx, h));
     } catch (e) {
-      if (mine === seq) ctx.reportError('search failed', e);
+      if (mine === seq && !isCancelled(e)) ctx.reportError('search failed', e);
     } finally {
       if (mine === seq) qp.busy = false;
     }
@@ -86,6 +98,7 @@ export async function showSearchPick(ctx: Ctx, opts: { title: string; query?: st
   const closed = new Promise<void>((resolve) =>
     qp.onDidHide(() => {
       if (timer) clearTimeout(timer);
+      inflight?.cancel();
       qp.dispose();
       if (!accepted && previewed && origin && originSelection) {
         void vscode.window.showTextDocument(origin.document, { selection: originSelection, viewColumn: origin.viewColumn }).then(undefined, () => undefined);

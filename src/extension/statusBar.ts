@@ -26,6 +26,8 @@ export function describeStatus(s: EngineStatus): { icon: string; text: string; t
       return { icon: '$(lock)', text: 'Kindred: read-only', tooltip: `${s.error?.message ?? ''} ${detail}` };
     default:
       if (degraded) return { icon: '$(warning)', text: `Kindred: ${files} files, keywords only`, tooltip: detail };
+      // Updates failing (retried with backoff) or the watcher down: the index works but may be behind.
+      if (s.error) return { icon: '$(warning)', text: `Kindred: ${files} files, not up to date`, tooltip: `${s.error.message} ${s.error.fix ?? ''}\n${detail}` };
       return { icon: '$(search)', text: `Kindred: ${files} files`, tooltip: `Indexed. ${detail}` };
   }
 }

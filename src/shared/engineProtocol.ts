@@ -1,7 +1,8 @@
 /**
- * The one protocol between the extension host and the engine worker (a worker thread that owns
- * the index, the file watcher and the embedding workers). Requests get exactly one response;
- * events flow from the worker unasked. Everything here is plain data (structured-clone safe).
+ * The one protocol between the extension host and the engine process (a child process that owns
+ * the index, the file watcher and the embedding workers; see src/worker/engineProcess.ts).
+ * Requests get exactly one response; a `cancel` makes the request answer early with the error code
+ * `cancelled`; events flow from the engine unasked. Everything here is plain data (JSON-safe).
  */
 import type { ClusterMethod, ClusterResult } from '../core/cluster';
 import type { Dtype } from '../core/embedding/models';
@@ -53,6 +54,12 @@ export interface EngineStatus {
   /** Set when state is 'error' (or a degraded mode): a sentence and the fix. */
   error?: { code?: string; message: string; fix?: string };
   lastUpdate?: { seconds: number; embedded: number; reused: number; deleted: number; skipped: number };
+  /** Precision of the model's weights. */
+  dtype?: Dtype;
+  /** What is running in the engine: model runtimes and file watchers (one each when configured; diagnostics and tests). */
+  live?: { runtimes: number; watchers: number };
+  /** Files changed on disk and not yet updated in the index (waiting for the debounce, a running update or resume). */
+  pendingFiles?: number;
 }
 
 export interface EngineMethods {
@@ -79,9 +86,36 @@ export interface EngineMethods {
 
 export type EngineMethod = keyof EngineMethods;
 
+/**
+ * Requests that change the engine's state run one at a time, in order (a queue in the engine):
+ * two model switches never overlap. Queries (search, similar, status, ...) run between them.
+ */
+export const SERIAL_METHODS: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['configure', 'reindex', 'setPaused', 'flush']);
+
+/** The engine's side of the protocol: one handler per method, typed from EngineMethods. */
+export type EngineHandlers = {
+  [M in EngineMethod]: (params: EngineMethods[M]['params'], signal: AbortSignal) => Promise<EngineMethods[M]['result']>;
+};
+
+/** The error code of a request answered early because it was cancelled. */
+export const CANCELLED = 'cancelled';
+
 export type RequestMessage = {
   [M in EngineMethod]: { kind: 'request'; id: number; method: M; params: EngineMethods[M]['params'] };
 }[EngineMethod];
+
+/** Extension host -> engine: the request `id` is no longer wanted (a newer keystroke, a closed picker). */
+export interface CancelMessage {
+  kind: 'cancel';
+  id: number;
+}
+
+/** Extension host -> engine: stop watching, close the indexes and exit. */
+export interface ShutdownMessage {
+  kind: 'shutdown';
+}
+
+export type ToEngine = RequestMessage | CancelMessage | ShutdownMessage;
 
 export interface ResponseMessage {
   kind: 'response';

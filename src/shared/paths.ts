@@ -22,3 +22,17 @@ export function confine(root: string, rel: unknown, pathApi: path.PlatformPath =
   if (back === '' || back === '..' || back.startsWith(`..${pathApi.sep}`) || pathApi.isAbsolute(back)) return undefined;
   return abs;
 }
+
+/**
+ * The index of the workspace folder holding `abs` (the deepest, for nested folders), or -1. Compares
+ * whole path segments: the folder `/a` does not hold `/a2/file`.
+ */
+export function folderIndexOf(folders: readonly { path: string }[], abs: string, pathApi: path.PlatformPath = path): number {
+  let best = -1;
+  folders.forEach((f, i) => {
+    const back = pathApi.relative(f.path, abs);
+    const inside = back === '' || (back !== '..' && !back.startsWith(`..${pathApi.sep}`) && !pathApi.isAbsolute(back));
+    if (inside && (best < 0 || f.path.length > folders[best].path.length)) best = i;
+  });
+  return best;
+}

@@ -1,60 +1,74 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { watch, type FSWatcher } from 'chokidar';
 import { ClusterModel } from '../core/cluster';
 import { IgnoreMatcher } from '../core/discovery';
 import { evaluateWorkspace } from '../core/eval/workspace';
 import { ModelRuntime } from '../core/embedding/runtime';
 import { DEGRADED_NOTE, Engine, isModelError } from '../core/engine';
 import { errorMessage, isKindredError, type KindredError } from '../core/errors';
-import type { Progress } from '../core/indexer';
 import type { Logger } from '../core/log';
 import { decodeText } from '../core/text';
 import { defaultIndexDir, defaultModelsDir } from '../core/paths';
-import type { EngineConfig, EngineMethods, EngineStatus, EventMessage, FolderStatus, WorkspaceHit } from '../shared/engineProtocol';
+import {
+  SERIAL_METHODS,
+  type EngineConfig,
+  type EngineHandlers,
+  type EngineMethods,
+  type EngineStatus,
+  type EventMessage,
+  type FolderStatus,
+} from '../shared/engineProtocol';
+import { FolderWatcher, folderOf, relativeTo } from './folderWatcher';
+import { SerialQueue } from './requestQueue';
+import { UpdateLoop, type Folder } from './updateLoop';
+import { searchWorkspace, similarInWorkspace } from './workspaceSearch';
 
-/** Quiet time after the last file event before an update runs. */
-const DEBOUNCE_MS = 300;
 /** At most one progress event this often. */
 const PROGRESS_EVERY_MS = 250;
-/** Retry an update that found the index locked by another process after this long. */
-const LOCKED_RETRY_MS = 15_000;
+/** Ignore rules changed: the watcher restarts once they have been quiet this long. */
+const WATCHER_RESTART_DEBOUNCE_MS = 300;
+/** When the file watcher fails (inotify limit), every folder is rescanned this often instead. */
+const RESCAN_FALLBACK_MS = 5 * 60_000;
 
-interface Folder {
-  path: string;
-  name: string;
-  engine: Engine;
-  matcher: IgnoreMatcher;
-  /** Relative paths changed since the last update; 'all' means a full scan. */
-  pending: Set<string> | 'all';
+/** The settings that need a new model runtime when they change. */
+function runtimeKey(c: EngineConfig): string {
+  return JSON.stringify([c.modelId, c.dtype, c.modelsDir, c.allowDownload, c.threads]);
 }
 
 /**
- * Everything the extension's engine worker does, without the worker plumbing: one engine per
- * workspace folder sharing one model, a watcher per folder, and an update loop that turns
- * bursts of file events (a git checkout, a bulk rename) into incremental updates.
+ * Everything the extension's engine process does, without the process plumbing: one engine per
+ * workspace folder sharing one model, one watcher, and an update loop. Requests that change state
+ * run one at a time (a queue); each request gets an AbortSignal that a `cancel` fires.
  */
 export class EngineService {
   private config: EngineConfig | undefined;
   private runtime: ModelRuntime | undefined;
+  private runtimeFor: string | undefined;
   private folders: Folder[] = [];
-  private watcher: FSWatcher | undefined;
-  private paused = false;
-  private state: EngineStatus['state'] = 'starting';
-  private error: EngineStatus['error'];
+  private loop: UpdateLoop | undefined;
+  private watcher: FolderWatcher | undefined;
+  private readonly queue = new SerialQueue();
+  /** Bumped by every configure request: a configure that is no longer the latest is skipped. */
+  private configureSeq = 0;
+  private configuring = false;
+  private configError: EngineStatus['error'];
+  private watcherError: EngineStatus['error'];
+  private rescanTimer: NodeJS.Timeout | undefined;
+  private watcherRestart: NodeJS.Timeout | undefined;
+  private indexing = false;
   private progress: EngineStatus['progress'];
   private lastUpdate: EngineStatus['lastUpdate'];
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private abort: AbortController | undefined;
   private lastProgressAt = 0;
-  private readonly priority = new Set<string>();
+  /** Set before the loop exists (pause requested during startup). */
+  private pauseRequested = false;
   /** Per folder: clusterings kept between calls so an edit updates them instead of recomputing. */
   private readonly clusterModels = new Map<string, ClusterModel>();
   private closed = false;
   /** Why no model is loaded (the engines are degraded: keyword search only), or undefined. */
   private modelError: KindredError | undefined;
   private lastModelWarning: string | undefined;
+  /** Model runtimes started and not yet closed (tests check that a model switch leaks none). */
+  private static liveRuntimes = 0;
 
   constructor(
     private readonly emit: (e: EventMessage) => void,
@@ -67,84 +81,83 @@ export class EngineService {
     warn: (message) => this.emit({ kind: 'event', event: 'log', level: 'warn', message }),
   };
 
-  async handle<M extends keyof EngineMethods>(method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
-    type R = EngineMethods[M]['result'];
-    switch (method) {
-      case 'configure':
-        return (await this.configure(params as EngineConfig)) as R;
-      case 'search': {
-        const p = params as EngineMethods['search']['params'];
-        return (await this.search(p.query, p.k, p.mode)) as R;
+  static get runtimesAlive(): number {
+    return EngineService.liveRuntimes;
+  }
+
+  /** The handler of each protocol method. */
+  private readonly handlers: EngineHandlers = {
+    configure: (config) => this.configure(config),
+    search: (p, signal) => searchWorkspace(this.folders, this.runtime, p.query, p.k, p.mode, signal),
+    similar: (p, signal) => this.similar(p, signal),
+    reindex: async () => {
+      if (this.loop) for (const f of this.folders) this.loop.rescan(f, 0);
+    },
+    setPaused: (p) => this.setPaused(p.paused),
+    status: () => this.status(),
+    prioritize: async (p) => {
+      for (const abs of p.paths) {
+        const f = folderOf(this.folders, abs);
+        if (f) this.loop?.priority.add(relativeTo(f, abs));
       }
-      case 'similar': {
-        const p = params as EngineMethods['similar']['params'];
-        return (await this.similar(p.path, p.startLine, p.endLine, p.text, p.k)) as R;
-      }
-      case 'reindex': {
-        for (const f of this.folders) f.pending = 'all';
-        this.schedule(0);
-        return undefined as R;
-      }
-      case 'setPaused':
-        return (await this.setPaused((params as EngineMethods['setPaused']['params']).paused)) as R;
-      case 'status':
-        return (await this.status()) as R;
-      case 'prioritize': {
-        for (const p of (params as EngineMethods['prioritize']['params']).paths) {
-          const f = this.folderOf(p);
-          if (f) this.priority.add(path.relative(f.path, p).split(path.sep).join('/'));
-        }
-        return undefined as R;
-      }
-      case 'clusters': {
-        const p = params as EngineMethods['clusters']['params'];
-        const f = this.folders[p.folder];
-        if (!f) throw new Error(`no workspace folder #${p.folder}`);
-        let model = this.clusterModels.get(f.path);
-        if (!model) this.clusterModels.set(f.path, (model = new ClusterModel()));
-        const result = await model.compute(f.engine, { method: p.method, k: p.k, scope: p.scope || undefined, reselect: p.reselect });
-        return { ...result, folder: p.folder } as R;
-      }
-      case 'evalWorkspace': {
-        const f = this.folders[(params as EngineMethods['evalWorkspace']['params']).folder];
-        if (!f) throw new Error('no such workspace folder');
-        if (!this.runtime) throw new Error('The embedding model is not loaded, so there is nothing to evaluate.');
-        return (await evaluateWorkspace(f.path, this.runtime, { exclude: this.config?.exclude })) as R;
-      }
-      case 'scopes':
-        return this.folders.map((f) => ({ name: f.name, dirs: directoriesOf(f.engine.index.files.keys()) })) as R;
-      case 'flush':
-        await this.flush();
-        return (await this.status()) as R;
-      default:
-        throw new Error(`unknown method ${String(method)}`);
+    },
+    clusters: async (p) => {
+      const f = this.folders[p.folder];
+      if (!f) throw new Error(`no workspace folder #${p.folder}`);
+      let model = this.clusterModels.get(f.path);
+      if (!model) this.clusterModels.set(f.path, (model = new ClusterModel()));
+      const result = await model.compute(f.engine, { method: p.method, k: p.k, scope: p.scope || undefined, reselect: p.reselect });
+      return { ...result, folder: p.folder };
+    },
+    evalWorkspace: async (p) => {
+      const f = this.folders[p.folder];
+      if (!f) throw new Error('no such workspace folder');
+      if (!this.runtime) throw new Error('The embedding model is not loaded, so there is nothing to evaluate.');
+      return evaluateWorkspace(f.path, this.runtime, { exclude: this.config?.exclude });
+    },
+    scopes: async () => this.folders.map((f) => ({ name: f.name, dirs: directoriesOf(f.engine.index.files.keys()) })),
+    flush: async () => {
+      await this.loop?.flush();
+      return this.status();
+    },
+  };
+
+  /**
+   * Answers one protocol request. State-changing requests (SERIAL_METHODS) wait for the ones
+   * before them; `signal` cancels a request that is no longer wanted.
+   */
+  handle<M extends keyof EngineMethods>(method: M, params: EngineMethods[M]['params'], signal: AbortSignal = new AbortController().signal): Promise<EngineMethods[M]['result']> {
+    const handler = this.handlers[method] as ((p: EngineMethods[M]['params'], s: AbortSignal) => Promise<EngineMethods[M]['result']>) | undefined;
+    if (!handler) return Promise.reject(new Error(`unknown method ${String(method)}`));
+    if (method === 'configure') {
+      // The newest configuration wins: updates stop now rather than after a long flush.
+      const seq = ++this.configureSeq;
+      void this.loop?.stop();
+      return this.queue.run(() => (seq === this.configureSeq ? handler(params, signal) : (this.status() as Promise<EngineMethods[M]['result']>)));
     }
+    if (SERIAL_METHODS.has(method)) return this.queue.run(() => handler(params, signal));
+    return handler(params, signal);
   }
 
   private async configure(config: EngineConfig): Promise<EngineStatus> {
-    const previous = this.config;
+    if (this.closed) return this.status();
     this.config = config;
-    const modelChanged =
-      !previous ||
-      previous.modelId !== config.modelId ||
-      previous.dtype !== config.dtype ||
-      previous.modelsDir !== config.modelsDir ||
-      previous.allowDownload !== config.allowDownload ||
-      previous.threads !== config.threads;
-    await this.stopUpdates();
-    await this.closeEngines(modelChanged);
-    this.error = undefined;
-    this.state = 'starting';
+    const key = runtimeKey(config);
+    this.configuring = true;
+    this.configError = undefined;
     this.emitStatus();
     try {
+      await this.closeEngines(key !== this.runtimeFor);
       if (!this.runtime) {
         const modelsDir = config.modelsDir || (await this.bundledModels(config.modelId)) || undefined;
         this.modelError = undefined;
+        this.runtimeFor = key;
         try {
           this.runtime = await ModelRuntime.start(
             { modelId: config.modelId, modelsDir: modelsDir ?? defaultModelsDir(), allowDownload: config.allowDownload, dtype: config.dtype },
             config.threads > 0 ? config.threads : undefined,
           );
+          EngineService.liveRuntimes++;
           this.lastModelWarning = undefined;
         } catch (e) {
           // No model: the engines still index and search by keywords; the status says why and how to fix it.
@@ -170,16 +183,85 @@ export class EngineService {
           this.runtime,
           this.modelError,
         );
-        this.folders.push({ path: engine.folder, name: f.name, engine, matcher: new IgnoreMatcher(engine.folder, { exclude: config.exclude }), pending: config.indexOnStartup ? 'all' : new Set() });
+        this.folders.push({ path: engine.folder, name: f.name, engine, matcher: new IgnoreMatcher(engine.folder, { exclude: config.exclude }), full: config.indexOnStartup, changed: new Set() });
       }
-      this.startWatcher();
-      this.state = 'idle';
-      this.error = this.degradedError();
-      this.schedule(0);
+      this.startLoop();
     } catch (e) {
-      this.fail(e);
+      this.configError = isKindredError(e) ? { code: e.code, message: e.message, fix: e.fix } : { message: errorMessage(e) };
+      this.logger.warn(isKindredError(e) ? e.toUserString() : `${errorMessage(e)}\n${(e as Error)?.stack ?? ''}`);
+    } finally {
+      this.configuring = false;
     }
+    this.emitStatus();
     return this.status();
+  }
+
+  private startLoop(): void {
+    const loop = (this.loop = new UpdateLoop({
+      folders: () => this.folders,
+      logger: this.logger,
+      onState: (indexing) => {
+        this.indexing = indexing;
+        if (!indexing) this.progress = undefined;
+        this.emitStatus();
+      },
+      onProgress: (f, p) => {
+        this.progress = { phase: p.phase, done: p.done, total: p.total, folder: f.name };
+        const now = Date.now();
+        if (now - this.lastProgressAt >= PROGRESS_EVERY_MS) {
+          this.lastProgressAt = now;
+          this.emitStatus();
+        }
+      },
+      onUpdated: (f, s) => {
+        // Chunks still waiting for a vector (no model, or interrupted) were not reused from anywhere.
+        const reused = Math.max(0, s.reused - f.engine.index.pendingIds().length);
+        this.lastUpdate = { seconds: s.seconds, embedded: s.embedded, reused, deleted: s.deleted, skipped: s.skipped };
+        this.emit({ kind: 'event', event: 'indexChanged', folder: f.path });
+      },
+    }));
+    this.watcher = new FolderWatcher({
+      folders: () => this.folders,
+      onFile: (f, rel) => loop.fileChanged(f, rel),
+      onDirGone: (f, rel) => {
+        const prefix = `${rel}/`;
+        for (const p of f.engine.index.files.keys()) if (p.startsWith(prefix)) f.changed.add(p);
+        loop.schedule(0);
+      },
+      onIgnoreRulesChanged: (f, dirRel) => {
+        // Rules apply at once: files now ignored leave, files no longer ignored come in, and the
+        // watcher starts again so a directory that was ignored is watched from now on.
+        f.matcher.invalidate(dirRel);
+        loop.rescan(f);
+        // Once per burst (a checkout can touch many .gitignore files).
+        clearTimeout(this.watcherRestart);
+        this.watcherRestart = setTimeout(() => void this.watcher?.restart(), WATCHER_RESTART_DEBOUNCE_MS);
+      },
+      onError: (message, code) => this.onWatcherError(message, code),
+    });
+    this.watcher.start();
+    if (this.pauseRequested) void loop.pause();
+    else loop.schedule(0);
+  }
+
+  private onWatcherError(message: string, code: string | undefined): void {
+    const limit = code === 'ENOSPC' || code === 'EMFILE';
+    const error = {
+      code: 'watcher-failed',
+      message: `The file watcher failed (${message}); changes are picked up by a rescan every ${RESCAN_FALLBACK_MS / 60_000} minutes.`,
+      fix: limit
+        ? 'Raise the limit of watched files (Linux: `sudo sysctl fs.inotify.max_user_watches=524288`), or add big folders to kindred.exclude, then reload the window.'
+        : 'Reload the window to watch files again.',
+    };
+    if (this.watcherError?.message !== error.message) this.logger.warn(`${error.message} ${error.fix}`);
+    this.watcherError = error;
+    if (!this.rescanTimer) {
+      this.rescanTimer = setInterval(() => {
+        for (const f of this.folders) this.loop?.rescan(f, 0);
+      }, RESCAN_FALLBACK_MS);
+      this.rescanTimer.unref();
+    }
+    this.emitStatus();
   }
 
   private async bundledModels(modelId: string): Promise<string | undefined> {
@@ -192,194 +274,43 @@ export class EngineService {
     }
   }
 
-  /** The status error of a degraded service (no model), shown while it keeps working. */
-  private degradedError(): EngineStatus['error'] {
-    const e = this.modelError;
-    return e ? { code: e.code, message: `${e.message} Searching by keywords only.`, fix: e.fix } : undefined;
-  }
-
-  private fail(e: unknown): void {
-    this.state = 'error';
-    this.error = isKindredError(e) ? { code: e.code, message: e.message, fix: e.fix } : { message: errorMessage(e) };
-    this.logger.warn(isKindredError(e) ? e.toUserString() : `${errorMessage(e)}\n${(e as Error)?.stack ?? ''}`);
-    this.emitStatus();
-  }
-
-  private startWatcher(): void {
-    if (this.folders.length === 0) return;
-    const matcherFor = (abs: string): { f: Folder; rel: string } | undefined => {
-      const f = this.folderOf(abs);
-      if (!f) return undefined;
-      return { f, rel: path.relative(f.path, abs).split(path.sep).join('/') };
-    };
-    this.watcher = watch(
-      this.folders.map((f) => f.path),
-      {
-        ignoreInitial: true,
-        followSymlinks: false,
-        ignored: (abs: string, stats?: import('node:fs').Stats) => {
-          const m = matcherFor(abs);
-          if (!m || m.rel === '') return false;
-          return m.f.matcher.ignores(m.rel, stats ? stats.isDirectory() : false) && (stats !== undefined || m.f.matcher.ignores(m.rel, true));
-        },
-      },
-    );
-    const onFile = (abs: string): void => {
-      const m = matcherFor(abs);
-      if (!m || m.f.pending === 'all') return;
-      if (m.rel.endsWith('.gitignore')) {
-        // Ignore rules changed: what is indexed may change anywhere below.
-        m.f.matcher.invalidate(path.posix.dirname(m.rel) === '.' ? '' : path.posix.dirname(m.rel));
-        m.f.pending = 'all';
-      } else m.f.pending.add(m.rel);
-      this.schedule(DEBOUNCE_MS);
-    };
-    const onDirGone = (abs: string): void => {
-      const m = matcherFor(abs);
-      if (!m || m.f.pending === 'all') return;
-      const prefix = `${m.rel}/`;
-      for (const p of m.f.engine.index.files.keys()) if (p.startsWith(prefix)) m.f.pending.add(p);
-      this.schedule(DEBOUNCE_MS);
-    };
-    this.watcher.on('add', onFile).on('change', onFile).on('unlink', onFile).on('unlinkDir', onDirGone);
-    this.watcher.on('error', (e) => this.logger.warn(`file watcher: ${errorMessage(e)}`));
-  }
-
-  private folderOf(abs: string): Folder | undefined {
-    let best: Folder | undefined;
-    for (const f of this.folders) {
-      if ((abs === f.path || abs.startsWith(f.path + path.sep)) && (!best || f.path.length > best.path.length)) best = f;
-    }
-    return best;
-  }
-
-  private schedule(delay: number): void {
-    if (this.closed || this.paused || this.state === 'error') return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running ??= this.runUpdates().finally(() => {
-        this.running = undefined;
-        if (this.hasPending() && !this.paused) this.schedule(DEBOUNCE_MS);
-      });
-    }, delay);
-  }
-
-  private hasPending(): boolean {
-    return this.folders.some((f) => f.pending === 'all' || f.pending.size > 0);
-  }
-
-  private async runUpdates(): Promise<void> {
-    for (const f of this.folders) {
-      if (this.paused || this.closed) return;
-      const pending = f.pending;
-      if (pending !== 'all' && pending.size === 0) continue;
-      f.pending = new Set();
-      this.abort = new AbortController();
-      this.state = 'indexing';
-      this.emitStatus();
-      try {
-        const summary = await f.engine.update({
-          only: pending === 'all' ? undefined : [...pending],
-          signal: this.abort.signal,
-          priority: this.priority,
-          onProgress: (p) => this.onProgress(f, p),
-        });
-        this.lastUpdate = { seconds: summary.seconds, embedded: summary.embedded, reused: summary.reused, deleted: summary.deleted, skipped: summary.skipped };
-        this.priority.clear();
-        this.emit({ kind: 'event', event: 'indexChanged', folder: f.path });
-        this.state = 'idle';
-      } catch (e) {
-        // Put the work back; it runs again on resume or on the next event.
-        const meanwhile = f.pending as Folder['pending']; // the watcher may have added paths during the update
-        f.pending = pending === 'all' || meanwhile === 'all' ? 'all' : new Set([...pending, ...meanwhile]);
-        if ((e as Error)?.name === 'AbortError') {
-          this.state = this.paused ? 'paused' : 'idle';
-        } else if (isKindredError(e) && (e.code === 'index-locked' || e.code === 'index-unwritable')) {
-          // Another process is writing, or the index cannot be written (permissions, full disk):
-          // search the index as it is and retry later.
-          if (e.code === 'index-unwritable' && this.error?.message !== e.message) this.logger.warn(e.toUserString());
-          this.state = 'readonly';
-          this.error = { code: e.code, message: e.message, fix: e.code === 'index-locked' ? 'Kindred will retry when the other process is done.' : `${e.fix} Kindred will retry.` };
-          setTimeout(() => this.schedule(0), LOCKED_RETRY_MS).unref();
-        } else {
-          this.logger.warn(`updating ${f.name} failed: ${isKindredError(e) ? e.toUserString() : ((e as Error)?.stack ?? e)}`);
-          this.state = 'idle';
-        }
-      } finally {
-        this.abort = undefined;
-        this.progress = undefined;
-        if (this.state !== 'readonly') this.error = this.degradedError();
-        this.emitStatus();
-      }
-    }
-  }
-
-  private onProgress(f: Folder, p: Progress): void {
-    this.progress = { phase: p.phase, done: p.done, total: p.total, folder: f.name };
-    const now = Date.now();
-    if (now - this.lastProgressAt >= PROGRESS_EVERY_MS) {
-      this.lastProgressAt = now;
-      this.emitStatus();
-    }
-  }
-
-  /** Waits until no update is pending or running (used by tests and "Reindex"). */
-  private async flush(): Promise<void> {
-    for (let i = 0; i < 1000 && !this.closed && !this.paused && this.state !== 'error'; i++) {
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-      }
-      if (this.running) await this.running;
-      else if (this.hasPending()) {
-        // Another process (a second window) holds the index's lock: wait for it instead of spinning.
-        if (this.state === 'readonly') await new Promise((r) => setTimeout(r, 100));
-        this.running = this.runUpdates().finally(() => (this.running = undefined));
-        await this.running;
-      } else return;
-    }
+  private async similar(p: EngineMethods['similar']['params'], signal: AbortSignal): Promise<EngineMethods['similar']['result']> {
+    const source = folderOf(this.folders, p.path);
+    const text = p.text ?? (decodeText(await fs.readFile(p.path)) ?? '').split(/\r?\n/).slice(p.startLine - 1, p.endLine).join('\n');
+    const src = source ? { folder: this.folders.indexOf(source), rel: relativeTo(source, p.path) } : undefined;
+    return similarInWorkspace(this.folders, this.runtime, src, text, { startLine: p.startLine, endLine: p.endLine }, p.k, signal);
   }
 
   private async setPaused(paused: boolean): Promise<EngineStatus> {
-    this.paused = paused;
-    if (paused) {
-      this.abort?.abort();
-      if (this.running) await this.running;
-      this.state = 'paused';
-    } else {
-      this.state = 'idle';
-      this.schedule(0);
-    }
+    this.pauseRequested = paused;
+    if (paused) await this.loop?.pause();
+    else this.loop?.resume();
     this.emitStatus();
     return this.status();
-  }
-
-  private async search(query: string, k: number, mode?: 'hybrid' | 'vector' | 'bm25'): Promise<WorkspaceHit[]> {
-    const all: WorkspaceHit[] = [];
-    for (const [i, f] of this.folders.entries()) {
-      const hits = await f.engine.search(query, { k, mode });
-      for (const h of hits) all.push({ ...h, folder: i, snippet: await snippetOf(f.path, h) });
-    }
-    return mergeFolders(all, k);
-  }
-
-  private async similar(abs: string, startLine: number, endLine: number, text: string | undefined, k: number): Promise<WorkspaceHit[]> {
-    const source = this.folderOf(abs);
-    const rel = source ? path.relative(source.path, abs).split(path.sep).join('/') : undefined;
-    const srcText = text ?? (decodeText(await fs.readFile(abs)) ?? '').split(/\r?\n/).slice(startLine - 1, endLine).join('\n');
-    const all: WorkspaceHit[] = [];
-    for (const [i, f] of this.folders.entries()) {
-      // The selection is excluded in its own folder; other folders search with its text.
-      const hits = await f.engine.similar(f === source && rel ? rel : '', startLine, endLine, { k, text: srcText });
-      for (const h of hits) all.push({ ...h, folder: i, snippet: await snippetOf(f.path, h) });
-    }
-    return mergeFolders(all, k);
   }
 
   /** The engine of a workspace folder (clusters, tests). */
   engineFor(folderPath: string): Engine | undefined {
     return this.folders.find((f) => f.path === path.resolve(folderPath))?.engine;
+  }
+
+  /** Milliseconds until a failed update is retried (0 when nothing failed); for tests. */
+  get retryInMs(): number {
+    return this.loop?.retryInMs ?? 0;
+  }
+
+  /** The one place state and error are decided, from what each part reports. */
+  private stateAndError(): Pick<EngineStatus, 'state' | 'error'> {
+    const failure = this.loop?.lastFailure;
+    const failureError = failure && { code: failure.code, message: failure.message, fix: failure.fix };
+    const degraded = this.modelError && { code: this.modelError.code, message: `${this.modelError.message} Searching by keywords only.`, fix: this.modelError.fix };
+    const error = this.configError ?? failureError ?? this.watcherError ?? degraded;
+    if (this.configuring) return { state: 'starting', error: undefined };
+    if (this.configError) return { state: 'error', error };
+    if (this.pauseRequested) return { state: 'paused', error };
+    if (this.indexing) return { state: 'indexing', error };
+    if (failure?.readonly) return { state: 'readonly', error };
+    return { state: this.config ? 'idle' : 'starting', error };
   }
 
   async status(): Promise<EngineStatus> {
@@ -389,13 +320,15 @@ export class EngineService {
       folders.push({ path: f.path, name: f.name, files: idx.files.size, chunks: idx.chunks.size, embedded: idx.vectorIds.size, bytesOnDisk: await idx.diskBytes() });
     }
     return {
-      state: this.paused ? 'paused' : this.state,
+      ...this.stateAndError(),
       model: this.config?.modelId ?? '',
       dims: this.runtime?.info.dims ?? this.folders[0]?.engine.model.dims ?? 0,
       folders,
-      progress: this.progress,
-      error: this.error,
+      progress: this.indexing ? this.progress : undefined,
       lastUpdate: this.lastUpdate,
+      pendingFiles: this.folders.reduce((n, f) => n + f.changed.size, 0),
+      ...(this.config ? { dtype: this.config.dtype } : {}),
+      live: { runtimes: EngineService.liveRuntimes, watchers: FolderWatcher.live },
     };
   }
 
@@ -406,29 +339,36 @@ export class EngineService {
     );
   }
 
-  private async stopUpdates(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.abort?.abort();
-    if (this.running) await this.running.catch(() => undefined);
-  }
-
   private async closeEngines(closeRuntime: boolean): Promise<void> {
-    await this.watcher?.close();
+    await this.loop?.stop();
+    this.loop = undefined;
+    clearTimeout(this.watcherRestart);
+    await this.watcher?.dispose();
     this.watcher = undefined;
-    for (const f of this.folders) await f.engine.close();
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    this.rescanTimer = undefined;
+    this.watcherError = undefined;
+    const folders = this.folders;
     this.folders = [];
+    for (const f of folders) await f.engine.close();
     this.clusterModels.clear();
     if (closeRuntime) {
-      await this.runtime?.close();
+      const runtime = this.runtime;
       this.runtime = undefined;
+      this.runtimeFor = undefined;
+      if (runtime) {
+        await runtime.close();
+        EngineService.liveRuntimes--;
+      }
     }
   }
 
-  async dispose(): Promise<void> {
+  /** Stops everything; waits for the request running before it. */
+  dispose(): Promise<void> {
     this.closed = true;
-    await this.stopUpdates();
-    await this.closeEngines(true);
+    this.configureSeq++;
+    void this.loop?.stop();
+    return this.queue.run(() => this.closeEngines(true));
   }
 }
 
@@ -445,19 +385,4 @@ function directoriesOf(paths: Iterable<string>): string[] {
     .sort((a, b) => a[0].localeCompare(b[0]))
     .slice(0, 100)
     .map(([d]) => d);
-}
-
-/** The best k hits over all folders (each folder's list is already ranked). */
-function mergeFolders(all: WorkspaceHit[], k: number): WorkspaceHit[] {
-  return all.sort((a, b) => b.score - a.score).slice(0, k);
-}
-
-async function snippetOf(root: string, h: { path: string; startLine: number; endLine: number }): Promise<string> {
-  try {
-    const lines = (decodeText(await fs.readFile(path.join(root, h.path))) ?? '').split(/\r?\n/).slice(h.startLine - 1, h.endLine);
-    while (lines.length && !lines[0].trim()) lines.shift();
-    return lines.slice(0, 8).join('\n').slice(0, 600);
-  } catch {
-    return '';
-  }
 }

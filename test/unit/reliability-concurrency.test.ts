@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -50,19 +51,27 @@ async function lockTaken(indexDir: string, timeoutMs = 20_000): Promise<void> {
   }
 }
 
+/** Runs `fn` while `child` is stopped (SIGSTOP): it keeps its lock, alive, doing nothing. */
+async function whileStopped<T>(child: ChildProcess, fn: () => Promise<T>): Promise<T> {
+  child.kill('SIGSTOP');
+  try {
+    return await fn();
+  } finally {
+    child.kill('SIGCONT');
+  }
+}
+
 test('a second `index` on a locked index exits 1 saying another process is updating it; the index ends valid', async () => {
   const indexDir = path.join(tmp, 'idx-cli');
   const args = ['index', folder, '--index-dir', indexDir, '--json', '--threads', '1'];
   const first = startCli(args);
   await lockTaken(indexDir);
-  const second = await runCli(args);
+  // The first process is held still while it owns the lock, so the second always finds it taken,
+  // however fast the first would otherwise finish (no race on which one loads its model first).
+  const second = await whileStopped(first.child, () => runCli(args));
   const one = await first.done;
   assert.equal(one.code, 0, one.stderr);
-  if (second.code === 0) {
-    // Only if the first finished before the second reached the lock; the lock file exists for the whole update.
-    assert.fail(`the second run was not refused: ${second.stderr}`);
-  }
-  assert.equal(second.code, 1);
+  assert.equal(second.code, 1, `the second run was not refused: ${second.stderr}`);
   assert.match(second.stderr, /^kindred: Another Kindred process \(pid \d+\) is updating the index in .+\. Wait for it to finish/m);
   assert.ok(!/\n\s+at /.test(second.stderr), `no stack trace: ${second.stderr}`);
   assert.equal(second.stdout, '');
@@ -87,7 +96,7 @@ test('`search` while another process indexes falls back to the index as it is, w
   for (let i = 0; i < 400; i += 2) writeFileSync(path.join(folder, `part${i % 10}`, `entry${i}.ts`), source(i, 1));
   const indexing = startCli(['index', folder, '--index-dir', indexDir, '--json', '--threads', '1']);
   await lockTaken(indexDir);
-  const search = await runCli(['search', folder, 'ledgerEntry7', '--index-dir', indexDir, '--json', '--mode', 'bm25', '--threads', '1']);
+  const search = await whileStopped(indexing.child, () => runCli(['search', folder, 'ledgerEntry7', '--index-dir', indexDir, '--json', '--mode', 'bm25', '--threads', '1']));
   const done = await indexing.done;
   assert.equal(done.code, 0, done.stderr);
   assert.equal(search.code, 0, search.stderr);

@@ -174,21 +174,74 @@ describe('Kindred in a real VS Code', () => {
     }
   });
 
-  it('a crashed engine worker is restarted and search works again', async () => {
-    await api.ctx.client.simulateCrash();
+  it('a folder inside a repository is indexed as git sees it (parent .gitignore, .git/info/exclude)', async () => {
+    const hits = await search('zebraTrackedFunction zebraGeneratedClient zebraIgnoredTokens zebraInfoExcluded', 10);
+    const paths = hits.map((h) => h.path);
+    assert.ok(paths.includes('src/zebra.ts'), JSON.stringify(paths));
+    for (const p of ['generated-by-parent/api.ts', 'src/tokens.parentignored.ts', 'excluded-by-info/notes.ts']) assert.ok(!paths.includes(p), `${p} is ignored by git`);
+  });
+
+  it('the engine runs in its own process: SIGKILL of it leaves the editor working and search comes back', async () => {
+    const pid = api.ctx.client.pid;
+    assert.ok(pid && pid !== process.pid, `engine pid ${pid}, extension host ${process.pid}`);
+    const starts = api.ctx.client.starts;
+    process.kill(pid, 'SIGKILL');
+    // The extension host (this process) and the editor carry on.
+    const doc = await vscode.workspace.openTextDocument({ content: 'still editing', language: 'plaintext' });
+    const editor = await vscode.window.showTextDocument(doc);
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '> '));
+    assert.equal(doc.getText(), '> still editing');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     const hits = await waitFor('search after the restart', async () => {
       const h = await search('check whether a number is prime').catch(() => undefined);
       return h && h.length > 0 ? h : undefined;
     });
     assert.equal(hits[0].symbol, 'IsPrime');
+    assert.equal(api.ctx.client.starts, starts + 1, 'one new engine process');
+    assert.notEqual(api.ctx.client.pid, pid);
+  });
+
+  it('switching model precision back and forth five times quickly ends with one engine, one watcher and a complete index', async () => {
+    const config = vscode.workspace.getConfiguration('kindred');
+    const starts = api.ctx.client.starts;
+    for (let i = 0; i < 5; i++) {
+      await config.update('modelPrecision', 'fp32', vscode.ConfigurationTarget.Global);
+      await config.update('model', 'Xenova/all-MiniLM-L6-v2', vscode.ConfigurationTarget.Global);
+      await config.update('modelPrecision', i < 4 ? 'q8' : 'fp32', vscode.ConfigurationTarget.Global);
+    }
+    const status = await waitFor(
+      'the index for the final choice',
+      async () => {
+        const s = await api.ctx.client.request('flush', {});
+        const f = s.folders[0];
+        return s.dtype === 'fp32' && s.state === 'idle' && f && f.chunks > 0 && f.embedded === f.chunks ? s : undefined;
+      },
+      180_000,
+    );
+    assert.deepEqual(status.live, { runtimes: 1, watchers: 1 });
+    assert.equal(status.folders.length, 1);
+    assert.equal(api.ctx.client.starts, starts, 'the engine process was not restarted');
+    const hits = await search('check whether a number is prime');
+    assert.equal(hits[0].symbol, 'IsPrime', 'search works with the new precision');
+    // Back to the default for the tests after this one.
+    await config.update('modelPrecision', undefined, vscode.ConfigurationTarget.Global);
+    await config.update('model', undefined, vscode.ConfigurationTarget.Global);
+    await waitFor('the default precision again', async () => {
+      const s = await api.ctx.client.request('flush', {});
+      return s.dtype === 'q8' && s.state === 'idle' && s.folders[0]?.embedded === s.folders[0]?.chunks ? s : undefined;
+    }, 180_000);
   });
 
   it('pausing stops indexing and resuming catches up', async () => {
     await vscode.commands.executeCommand('kindred.pauseIndexing');
     const file = path.join(root(), 'src/paused.py');
     await fs.writeFile(file, 'def parse_iso_timestamp(text):\n    """Parse an ISO 8601 timestamp string into a datetime."""\n    return datetime.fromisoformat(text)\n');
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal((await api.ctx.client.request('status', {})).state, 'paused');
+    // The engine has seen the change (it is pending) and, paused, has not indexed it.
+    const seen = await waitFor('the watcher to see the change', async () => {
+      const s = await api.ctx.client.request('status', {});
+      return (s.pendingFiles ?? 0) > 0 ? s : undefined;
+    });
+    assert.equal(seen.state, 'paused');
     assert.ok(!(await search('parse an ISO 8601 timestamp')).some((h) => h.path === 'src/paused.py'));
     await vscode.commands.executeCommand('kindred.resumeIndexing');
     await waitFor('the change made while paused', async () => (await search('parse an ISO 8601 timestamp'))[0]?.path === 'src/paused.py');

@@ -1,0 +1,152 @@
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import type { ModelRuntime } from '../core/embedding/runtime';
+import type { Engine } from '../core/engine';
+import { fuseHybrid, HYBRID_FUSION, toHits, type Ranked, type SearchMode } from '../core/search';
+import { decodeText } from '../core/text';
+import type { WorkspaceHit } from '../shared/engineProtocol';
+
+export interface SearchFolder {
+  /** Absolute path. */
+  path: string;
+  engine: Engine;
+}
+
+/** Candidates taken from each folder's BM25 and vector lists before fusing them. */
+const DEPTH = HYBRID_FUSION.depth;
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
+}
+
+/**
+ * Searches every folder of the workspace as one corpus. With one folder this is the engine's own
+ * search. With several, the query is embedded once, each folder contributes its raw candidates
+ * (cosine similarities and BM25 scores, which mean the same thing in every folder), and one
+ * fusion ranks them all, so a folder's best hit does not score 1 just for being its folder's best.
+ */
+export async function searchWorkspace(
+  folders: readonly SearchFolder[],
+  runtime: ModelRuntime | undefined,
+  query: string,
+  k: number,
+  mode: SearchMode = 'hybrid',
+  signal?: AbortSignal,
+): Promise<WorkspaceHit[]> {
+  const q = query.trim();
+  if (!q || folders.length === 0) return [];
+  if (folders.length === 1) {
+    const hits = await folders[0].engine.search(q, { k, mode });
+    throwIfAborted(signal);
+    return withSnippets(folders, hits.map((h) => ({ ...h, folder: 0, snippet: '' })), signal);
+  }
+  const effective: SearchMode = runtime ? mode : 'bm25';
+  const vector = effective === 'bm25' ? undefined : await runtime!.embedQuery(q);
+  throwIfAborted(signal);
+  // One id space over all folders: global id -> (folder, chunk id).
+  const owners: { folder: number; id: number }[] = [];
+  const lexical: Ranked[] = [];
+  const nearest: Ranked[] = [];
+  folders.forEach((f, folder) => {
+    const store = f.engine.index;
+    const add = (list: Ranked[], into: Ranked[]): void => {
+      for (const r of list) {
+        owners.push({ folder, id: r.id });
+        into.push({ id: owners.length - 1, score: r.score });
+      }
+    };
+    if (effective !== 'vector') add(store.lexical.search(q, DEPTH), lexical);
+    if (vector) add(store.nearest(vector, DEPTH), nearest);
+  });
+  lexical.sort((a, b) => b.score - a.score);
+  nearest.sort((a, b) => b.score - a.score);
+  const ranked = effective === 'bm25' ? lexical : effective === 'vector' ? nearest : fuseHybrid(q, lexical, nearest);
+  return mergedHits(folders, owners, ranked, k, signal);
+}
+
+/**
+ * Code like the lines [startLine, endLine] of a file (absolute path), from every folder: the
+ * selection is embedded once and the cosine similarities of all folders ranked together.
+ */
+export async function similarInWorkspace(
+  folders: readonly SearchFolder[],
+  runtime: ModelRuntime | undefined,
+  source: { folder: number; rel: string } | undefined,
+  text: string,
+  lines: { startLine: number; endLine: number },
+  k: number,
+  signal?: AbortSignal,
+): Promise<WorkspaceHit[]> {
+  if (!text.trim()) return [];
+  if (folders.length === 1 || !runtime) {
+    const all: WorkspaceHit[] = [];
+    for (const [i, f] of folders.entries()) {
+      throwIfAborted(signal);
+      const hits = await f.engine.similar(source?.folder === i ? source.rel : '', lines.startLine, lines.endLine, { k, text });
+      for (const h of hits) all.push({ ...h, folder: i, snippet: '' });
+    }
+    return withSnippets(folders, all.sort((a, b) => b.score - a.score).slice(0, k), signal);
+  }
+  const [vector] = await runtime.embedPassages([text]);
+  throwIfAborted(signal);
+  const owners: { folder: number; id: number }[] = [];
+  const ranked: Ranked[] = [];
+  folders.forEach((f, folder) => {
+    const store = f.engine.index;
+    const own = source?.folder === folder ? source.rel : undefined;
+    const filter = (id: number): boolean => {
+      const c = store.chunks.get(id);
+      return !!c && !(c.path === own && c.startLine <= lines.endLine && lines.startLine <= c.endLine);
+    };
+    for (const r of store.nearest(vector, Math.max(50, k * 5), filter)) {
+      owners.push({ folder, id: r.id });
+      ranked.push({ id: owners.length - 1, score: r.score });
+    }
+  });
+  ranked.sort((a, b) => b.score - a.score);
+  return mergedHits(folders, owners, ranked, k, signal);
+}
+
+/** The best k of a ranking over all folders, without hits overlapping a better one in the same file. */
+async function mergedHits(
+  folders: readonly SearchFolder[],
+  owners: { folder: number; id: number }[],
+  ranked: Ranked[],
+  k: number,
+  signal: AbortSignal | undefined,
+): Promise<WorkspaceHit[]> {
+  const kept: { folder: number; id: number; score: number; path: string; startLine: number; endLine: number }[] = [];
+  for (const r of ranked) {
+    const o = owners[r.id];
+    const c = folders[o.folder].engine.index.chunks.get(o.id);
+    if (!c) continue;
+    if (kept.some((x) => x.folder === o.folder && x.path === c.path && x.startLine <= c.endLine && c.startLine <= x.endLine)) continue;
+    kept.push({ folder: o.folder, id: o.id, score: r.score, path: c.path, startLine: c.startLine, endLine: c.endLine });
+    if (kept.length >= k) break;
+  }
+  const out: WorkspaceHit[] = [];
+  for (const x of kept) {
+    const [hit] = await toHits(folders[x.folder].engine.index, folders[x.folder].path, [{ id: x.id, score: x.score }]);
+    if (hit) out.push({ ...hit, folder: x.folder, snippet: '' });
+  }
+  return withSnippets(folders, out, signal);
+}
+
+async function withSnippets(folders: readonly SearchFolder[], hits: WorkspaceHit[], signal: AbortSignal | undefined): Promise<WorkspaceHit[]> {
+  for (const h of hits) {
+    throwIfAborted(signal);
+    h.snippet = await snippetOf(folders[h.folder].path, h);
+  }
+  return hits;
+}
+
+/** Up to eight lines of a hit (leading blank lines dropped), for the panel. */
+async function snippetOf(root: string, h: { path: string; startLine: number; endLine: number }): Promise<string> {
+  try {
+    const lines = (decodeText(await fs.readFile(path.join(root, h.path))) ?? '').split(/\r?\n/).slice(h.startLine - 1, h.endLine);
+    while (lines.length && !lines[0].trim()) lines.shift();
+    return lines.slice(0, 8).join('\n').slice(0, 600);
+  } catch {
+    return '';
+  }
+}
