@@ -2,7 +2,9 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { ModelRuntime } from '../core/embedding/runtime';
 import type { Engine } from '../core/engine';
-import { fuseHybrid, HYBRID_FUSION, toHits, type Ranked, type SearchMode } from '../core/search';
+import { fuseHybrid, HYBRID_FUSION, STACK_DEPTH, storeSource, toHits, type Ranked, type SearchMode } from '../core/search';
+import type { Candidate, ChunkInfo, ChunkSource } from '../core/ranking/rules';
+import { applyStack } from '../core/ranking/stack';
 import { decodeText } from '../core/text';
 import type { WorkspaceHit } from '../shared/engineProtocol';
 
@@ -60,8 +62,53 @@ export async function searchWorkspace(
   });
   lexical.sort((a, b) => b.score - a.score);
   nearest.sort((a, b) => b.score - a.score);
-  const ranked = effective === 'bm25' ? lexical : effective === 'vector' ? nearest : fuseHybrid(q, lexical, nearest);
+  const fused = effective === 'bm25' ? lexical : effective === 'vector' ? nearest : fuseHybrid(q, lexical, nearest);
+  const ranked = mode === 'hybrid' ? stackAcrossFolders(folders, owners, q, fused, k) : fused;
   return mergedHits(folders, owners, ranked, k, signal);
+}
+
+/**
+ * The ranking stack over the fused candidates of all folders: the same rules as a single folder's search,
+ * with paths told apart by their folder (`#<folder>/<path>`) and chunks the rules look up given global ids.
+ */
+function stackAcrossFolders(folders: readonly SearchFolder[], owners: { folder: number; id: number }[], query: string, fused: Ranked[], k: number): Ranked[] {
+  const globalIds = new Map<string, number>();
+  owners.forEach((o, i) => globalIds.set(`${o.folder}:${o.id}`, i));
+  const globalId = (folder: number, id: number): number => {
+    let g = globalIds.get(`${folder}:${id}`);
+    if (g === undefined) {
+      g = owners.push({ folder, id }) - 1;
+      globalIds.set(`${folder}:${id}`, g);
+    }
+    return g;
+  };
+  const sources = folders.map((f) => storeSource(f.engine.index));
+  const split = (p: string): [number, string] => {
+    const slash = p.indexOf('/');
+    return [Number(p.slice(1, slash)), p.slice(slash + 1)];
+  };
+  const globalInfo = (folder: number, c: ChunkInfo): ChunkInfo => ({ ...c, id: globalId(folder, c.id), path: `#${folder}/${c.path}` });
+  const source: ChunkSource = {
+    fileChunks: (p) => {
+      const [folder, rel] = split(p);
+      return sources[folder]?.fileChunks(rel).map((c) => globalInfo(folder, c)) ?? [];
+    },
+    definitions: (name, limit) => sources.flatMap((s, folder) => s.definitions(name, limit).map((c) => globalInfo(folder, c))).slice(0, limit),
+    hasFile: (p) => {
+      const [folder, rel] = split(p);
+      return sources[folder]?.hasFile(rel) ?? false;
+    },
+    vector: (id) => {
+      const o = owners[id];
+      return o && folders[o.folder].engine.index.vectorOf(o.id);
+    },
+  };
+  const candidates: Candidate[] = fused.slice(0, STACK_DEPTH).flatMap((r) => {
+    const o = owners[r.id];
+    const c = folders[o.folder].engine.index.chunks.get(o.id);
+    return c ? [{ ...globalInfo(o.folder, c), id: r.id, score: r.score }] : [];
+  });
+  return applyStack(query, candidates, source, { k });
 }
 
 /**

@@ -61,6 +61,13 @@ test('multi-root search embeds the query once and ranks all folders together', a
   }
 });
 
+test('multi-root search applies the ranking stack across folders: a symbol query finds its definition in the other folder', async () => {
+  const hits = await service.handle('search', { query: 'areaOfCircle', k: 4, mode: 'hybrid' });
+  assert.equal(hits[0]?.path, 'src/geometry.ts', JSON.stringify(hits.map((h) => [h.folder, h.path, h.symbol])));
+  assert.equal(hits[0].folder, 0);
+  assert.equal(hits[0].symbol, 'areaOfCircle');
+});
+
 test('a watcher error is shown in the status with the fix, and a periodic rescan takes over', async () => {
   const watcher = (service as unknown as { watcher: { watcher: { emit(e: string, err: Error): void } } }).watcher.watcher;
   watcher.emit('error', Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' }));
