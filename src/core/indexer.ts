@@ -12,7 +12,7 @@ import { CHUNKING_VERSION, embeddingText } from './chunking/embedText';
 const CHUNKING_TAG = `${CHUNKING_VERSION}:`;
 
 /** A file's hash as the index keeps it: its text's hash, tagged with the chunking version. */
-function fileHashOf(text: string): string {
+export function fileHashOf(text: string): string {
   return CHUNKING_TAG + hashText(text);
 }
 

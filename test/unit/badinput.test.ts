@@ -1,3 +1,4 @@
+import { fileHashOf } from '../../src/core/indexer';
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -8,7 +9,7 @@ import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
 import { ModelRuntime } from '../../src/core/embedding/runtime';
 import { Engine } from '../../src/core/engine';
 import { updateIndex } from '../../src/core/indexer';
-import { hashText, IndexStore } from '../../src/core/index/store';
+import { IndexStore } from '../../src/core/index/store';
 import type { Logger } from '../../src/core/log';
 import { defaultModelsDir } from '../../src/core/paths';
 import { readTextFile } from '../../src/core/text';
@@ -164,7 +165,7 @@ test('odd files are indexed correctly or skipped with a logged reason; nothing c
     assert.equal(again.embedded, 0);
     assert.equal(again.deleted, 0);
     const shifted = await readTextFile(path.join(folder, 'src/shifting.ts'), 1 << 20);
-    assert.ok(shifted.ok && engine.index.files.get('src/shifting.ts')!.hash === hashText(shifted.text));
+    assert.ok(shifted.ok && engine.index.files.get('src/shifting.ts')!.hash === fileHashOf(shifted.text));
 
     // The CLI prints the odd paths as they are (JSON).
     const cli = await runCli(['search', folder, 'naiveUnicodePathFunction', '--index-dir', indexDir, '--json', '--mode', 'bm25', '--no-update']);
@@ -215,8 +216,8 @@ test('a file rewritten in place while it is being read: no crash, torn reads rar
     const final = readFileSync(file, 'utf8');
     assert.ok(!final.startsWith(version(0).slice(0, 40)), 'the writer was writing');
     await updateIndex(store, folder, deps, { maxFileBytes: 1 << 20, logger: log });
-    assert.equal(store.files.get('notes/hot.txt')?.hash, hashText(final));
-    assert.equal(store.files.get('notes/cold.txt')?.hash, hashText('stable content\n'));
+    assert.equal(store.files.get('notes/hot.txt')?.hash, fileHashOf(final));
+    assert.equal(store.files.get('notes/cold.txt')?.hash, fileHashOf('stable content\n'));
     assert.equal(store.checkIntegrity(), undefined);
     // Torn reads are rare but possible (a writer paused mid-write within one mtime tick); the racy
     // mark makes the next update read such a file again, which is what convergence above shows.

@@ -1,3 +1,4 @@
+import { fileHashOf } from '../../src/core/indexer';
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -5,7 +6,6 @@ import { mkdtempSync, promises as fs, writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverFiles } from '../../src/core/discovery';
-import { hashText } from '../../src/core/index/store';
 import { readTextFile } from '../../src/core/text';
 import type { EngineStatus, EventMessage } from '../../src/shared/engineProtocol';
 import { EngineService } from '../../src/worker/engineService';
@@ -35,7 +35,7 @@ async function groundTruth(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const f of files) {
     const r = await readTextFile(path.join(repo, f.rel), 1 << 20);
-    if (r.ok) out.set(f.rel, hashText(r.text));
+    if (r.ok) out.set(f.rel, fileHashOf(r.text));
   }
   return out;
 }
