@@ -157,7 +157,7 @@ export class Engine {
         ? {
             embedPassages: (texts) => runtime.embedPassages(texts),
             countTokens: (t) => runtime.countTokens(t),
-            chunkTokens: Math.round(runtime.chunkTokens * Number(process.env.KINDRED_CHUNK_SPAN ?? 1)),
+            chunkTokens: runtime.chunkTokens,
             concurrency: runtime.workers * 2,
           }
         : // No model: chunks are indexed for keywords and stay pending until a model embeds them.

@@ -91,10 +91,12 @@ test('editing one file re-embeds only its changed chunks; deleting a file remove
   assert.equal(engine.index.checkIntegrity(), undefined);
 });
 
-test('a renamed file reuses its vectors (no re-embedding)', async () => {
+test('a renamed file re-embeds only its own chunks (the embedded text starts with the path)', async () => {
   await fs.rename(path.join(folder, 'src/cache.ts'), path.join(folder, 'src/lru.ts'));
   const s = await engine.update();
-  assert.equal(s.embedded, 0, JSON.stringify(s));
+  const moved = [...engine.index.chunks.values()].filter((c) => c.path === 'src/lru.ts').length;
+  assert.ok(moved > 0);
+  assert.equal(s.embedded, moved, JSON.stringify(s));
   assert.equal(s.deleted, 1);
   const hits = await engine.search('least recently used cache', { k: 1 });
   assert.equal(hits[0].path, 'src/lru.ts');
