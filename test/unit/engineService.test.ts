@@ -110,7 +110,7 @@ test('git checkout to a branch differing in 2,200 files converges to exactly its
   const { seconds, status } = await converge('checkout other');
   assert.equal(status.folders[0].files, FILES);
   process.stderr.write(`checkout other converged in ${seconds}s; last update ${JSON.stringify(status.lastUpdate)}\n`);
-  // Moved files reuse their vectors: at most the edited and added files were embedded since.
+  // Moved files are found under their new paths (their chunks are embedded again: the path heads the embedded text).
   const hits = (await service.handle('search', { query: 'task7 main pipeline', k: 3, mode: 'bm25' })) as { path: string }[];
   assert.ok(hits.some((h) => h.path === 'moved7/task7.ts'), JSON.stringify(hits));
 });
