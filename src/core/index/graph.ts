@@ -66,8 +66,13 @@ export class VectorGraph {
   /** Loads a snapshot file; throws if it is missing or its size or checksum differ from `info`. */
   static load(dir: string, info: SnapshotInfo, dims: number, capacity: number): VectorGraph {
     const file = path.join(dir, info.name);
-    const buf = readFileSync(file);
-    if (buf.length !== info.bytes || checksumOf(buf) !== info.checksum) throw new Error(`snapshot ${info.name} is damaged (size or checksum mismatch)`);
+    let buf: Buffer;
+    try {
+      buf = readFileSync(file);
+    } catch (e) {
+      throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${info.name} is missing` : `${info.name} cannot be read`);
+    }
+    if (buf.length !== info.bytes || checksumOf(buf) !== info.checksum) throw new Error(`${info.name} is damaged (size or checksum mismatch)`);
     const vg = new VectorGraph(dims, 1);
     const g = new HierarchicalNSW('ip', dims);
     g.readIndexSync(file, true);

@@ -127,10 +127,12 @@ function toRecord(r: ChunkRow): ChunkRecord {
   return { id: r.id, path: r.path, startLine: r.start, endLine: r.end, hash: r.hash, ...(r.symbol ? { symbol: r.symbol } : {}) };
 }
 
-/** Snapshot while building: when the delta reaches this many vectors, or the snapshot's size. */
-const BUILD_SNAPSHOT_MIN = 50_000;
+/** KINDRED_SNAPSHOT_MIN (tests): snapshot whenever the delta reaches this many vectors, building or idle. */
+const SNAPSHOT_OVERRIDE = Number(process.env.KINDRED_SNAPSHOT_MIN) > 0 ? Number(process.env.KINDRED_SNAPSHOT_MIN) : undefined;
+/** Snapshot while building: when the delta reaches this many vectors, or half the graph. */
+const BUILD_SNAPSHOT_MIN = SNAPSHOT_OVERRIDE ?? 50_000;
 /** Snapshot when idle or closing: when the delta reaches max(this, 1/500 of the graph). */
-const IDLE_SNAPSHOT_MIN = 256;
+const IDLE_SNAPSHOT_MIN = SNAPSHOT_OVERRIDE ?? 256;
 
 /**
  * The index of one folder for one model: SQLite (WAL) is the store of record — files, chunks,
@@ -353,7 +355,7 @@ export class IndexStore {
         try {
           this.graph = VectorGraph.load(this.dir, this.snap, this.model.dims, capacity);
         } catch (e) {
-          throw new KindredError('index-corrupt', `The vector snapshot of the index in ${this.dir} is damaged or missing (${(e as Error).message}).`);
+          throw new KindredError('index-corrupt', `The vector snapshot of the index in ${this.dir} is unusable: ${(e as Error).message}.`);
         }
       } else this.graph = new VectorGraph(this.model.dims, capacity);
       const from = this.snap?.seq ?? 0;
@@ -362,6 +364,7 @@ export class IndexStore {
       for (const r of this.st.deltaSince.iterate(from, this.seq) as Iterable<{ id: number; vec: Uint8Array }>) {
         if (!this.graph.has(r.id)) this.graph.add(r.id, FROM_BLOB(r.vec));
         this.delta++;
+        failpoint('replay');
       }
       this.graph.live = Number((this.st.countVec.get() as { n: number }).n);
     } finally {
@@ -593,7 +596,7 @@ export class IndexStore {
   /** Commits what changed since the last save (one SQLite transaction); starts a snapshot if the delta is large. */
   async save(): Promise<void> {
     this.commit();
-    if (this.delta >= Math.max(BUILD_SNAPSHOT_MIN, this.graph.live / 2)) this.snapshotInBackground();
+    if (this.delta >= (SNAPSHOT_OVERRIDE ?? Math.max(BUILD_SNAPSHOT_MIN, this.graph.live / 2))) this.snapshotInBackground();
   }
 
   private commit(): void {
@@ -627,7 +630,7 @@ export class IndexStore {
 
   /** Whether an idle moment should write a snapshot (the delta would slow the next open). */
   get snapshotDue(): boolean {
-    return !this.readOnly && this.delta >= Math.max(IDLE_SNAPSHOT_MIN, this.graph.live / 500);
+    return !this.readOnly && this.delta >= (SNAPSHOT_OVERRIDE ?? Math.max(IDLE_SNAPSHOT_MIN, this.graph.live / 500));
   }
 
   /**
