@@ -93,6 +93,8 @@ export class Engine {
   ) {}
 
   private fallbackNoted = false;
+  /** A snapshot written after an update; the write lock is released when it settles. */
+  private snapshotDone: Promise<void> = Promise.resolve();
 
   /**
    * Opens (or creates) the folder's index. Pass `runtime` to share a loaded model between engines,
@@ -184,7 +186,9 @@ export class Engine {
     opts: { onProgress?: (p: Progress) => void; signal?: AbortSignal; priority?: ReadonlySet<string>; only?: readonly string[]; checkpointMs?: number } = {},
   ): Promise<UpdateSummary> {
     if (this.options.readOnly) throw new KindredError('index-locked', `The index in ${this.storeDir} is open read-only.`, 'Open it without --no-update to bring it up to date.');
+    await this.snapshotDone;
     const lock = await IndexLock.acquire(this.storeDir);
+    let handedOff = false;
     try {
       if (this.store.stale || this.store.readOnly) {
         // A failed commit (full disk) left rolled-back state in memory, or the index was read-only
@@ -195,6 +199,7 @@ export class Engine {
         // Commits of another writer (the previous lock holder) since we last looked.
         this.store.refresh();
       }
+      this.store.removeOrphans();
       const runtime = this.runtime;
       const info = modelInfo(this.store.model.id);
       const deps: EmbedDeps = runtime
@@ -212,12 +217,20 @@ export class Engine {
         deps,
         { exclude: this.options.exclude, maxFileBytes: this.options.maxFileBytes, logger: this.options.logger, ...opts },
       );
-      // Idle now: write a snapshot if the delta since the last one would slow the next open (in the
-      // background; close() waits for it). Never once per saved file: the delta must be large.
-      if (this.store.snapshotDue) void this.store.snapshot().catch((e) => this.options.logger.warn(`Could not write the vector snapshot: ${(e as Error).message}`));
+      // Idle now: write a snapshot if the delta since the last one would slow the next open. In the
+      // background (queries keep running); the write lock is held until it is written. Never once per
+      // saved file: the delta must be large.
+      if (this.store.snapshotDue) void this.store.snapshot().catch(() => undefined);
+      const inFlight = this.store.snapshotInFlight;
+      if (inFlight) {
+        handedOff = true;
+        this.snapshotDone = inFlight
+          .catch((e) => this.options.logger.warn(`Could not write the vector snapshot: ${(e as Error).message}`))
+          .finally(() => lock.release());
+      }
       return summary;
     } finally {
-      await lock.release();
+      if (!handedOff) await lock.release();
     }
   }
 
@@ -285,6 +298,20 @@ export class Engine {
   /** Releases the model if this engine loaded it (a shared runtime is closed by its owner). */
   async close(): Promise<void> {
     try {
+      await this.snapshotDone;
+      if (this.store.snapshotDue) {
+        // The delta this engine wrote would slow the next open: snapshot it, under the write lock.
+        const lock = await IndexLock.acquire(this.storeDir).catch(() => undefined);
+        if (lock) {
+          try {
+            await this.store.snapshot();
+          } catch (e) {
+            this.options.logger.warn(`Could not write the vector snapshot: ${(e as Error).message}`);
+          } finally {
+            await lock.release();
+          }
+        }
+      }
       await this.store.close();
     } finally {
       if (this.ownsRuntime) await this.runtime?.close();

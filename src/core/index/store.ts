@@ -158,6 +158,8 @@ export class IndexStore {
   private snap: SnapshotInfo | undefined;
   private snapshotting: Promise<void> | undefined;
   private dataVersion = -1;
+  /** This store has changed the index (it holds, or held, the write lock). */
+  private wrote = false;
   /** Set when a commit failed: the in-memory graph may hold rolled-back vectors; reopen before writing. */
   stale = false;
   /** Told about background snapshot failures (set by the engine). */
@@ -322,7 +324,6 @@ export class IndexStore {
       store.loadGraph();
       const problem = store.quickConsistency();
       if (problem) throw new KindredError('index-corrupt', `The index in ${dir} is inconsistent: ${problem}.`);
-      if (!readOnly) store.removeOrphans();
       return store;
     } catch (e) {
       db.close();
@@ -384,8 +385,9 @@ export class IndexStore {
     return undefined;
   }
 
-  /** Snapshot files and temp files not named in meta (left by a crash). Writer only. */
-  private removeOrphans(): void {
+  /** Removes snapshot files and temp files not named in meta (left by a crash). Only under the write lock. */
+  removeOrphans(): void {
+    if (this.readOnly) return;
     for (const name of readdirSync(this.dir)) {
       if (/^vectors\.\d+\.hnsw(\.\d+\.tmp)?$/.test(name) && name !== this.snap?.name) rmSync(path.join(this.dir, name), { force: true });
     }
@@ -499,6 +501,7 @@ export class IndexStore {
       throw writeError(this.dir, e);
     }
     this.inTx = true;
+    this.wrote = true;
   }
 
   /** Room for `n` vectors in the graph (a build calls this once instead of growing step by step). */
@@ -628,9 +631,14 @@ export class IndexStore {
     this.snapshot().catch((e) => this.onBackgroundError(e));
   }
 
-  /** Whether an idle moment should write a snapshot (the delta would slow the next open). */
+  /** The snapshot being written, if any (the write lock must be held until it settles). */
+  get snapshotInFlight(): Promise<void> | undefined {
+    return this.snapshotting;
+  }
+
+  /** Whether an idle moment should write a snapshot (the delta would slow the next open). Only for the writer. */
   get snapshotDue(): boolean {
-    return !this.readOnly && this.delta >= (SNAPSHOT_OVERRIDE ?? Math.max(IDLE_SNAPSHOT_MIN, this.graph.live / 500));
+    return !this.readOnly && this.wrote && !this.stale && this.delta >= (SNAPSHOT_OVERRIDE ?? Math.max(IDLE_SNAPSHOT_MIN, this.graph.live / 500));
   }
 
   /**
@@ -667,13 +675,15 @@ export class IndexStore {
     return this.snapshotting;
   }
 
-  /** Waits for a background snapshot, commits, writes a snapshot if one is due, and closes the database. */
+  /**
+   * Waits for a background snapshot, commits what is pending and closes the database. A snapshot
+   * due at close is the engine's to write (under the write lock) before calling this.
+   */
   async close(): Promise<void> {
     try {
       await this.snapshotting?.catch(() => undefined);
-      if (!this.readOnly && !this.stale) {
+      if (!this.readOnly && !this.stale && this.wrote) {
         this.commit();
-        if (this.snapshotDue) await this.snapshot().catch((e) => this.onBackgroundError(e));
         // Moves the WAL into the database file (readers still open keep working).
         try {
           this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
