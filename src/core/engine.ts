@@ -339,7 +339,8 @@ async function openOrCreate(dir: string, folder: string, model: ModelKey, logger
     try {
       lock = await IndexLock.acquire(dir);
     } catch (le) {
-      if (isKindredError(le) && le.code === 'index-locked') return IndexStore.memory(folder, model);
+      // Locked: another process is building it. Unwritable: update() says so in plain words.
+      if (isKindredError(le) && (le.code === 'index-locked' || le.code === 'index-unwritable')) return IndexStore.memory(folder, model);
       throw le;
     }
     try {
