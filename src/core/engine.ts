@@ -268,10 +268,11 @@ export class Engine {
     }
     if (!text.trim()) return [];
     const vector = this.effectiveMode('vector') === 'bm25' ? undefined : (await this.runtime!.embedPassages([text]))[0];
-    const filter = (id: number): boolean => {
-      const c = this.store.chunks.get(id);
-      return !!c && !(c.path === rel && c.startLine <= endLine && startLine <= c.endLine);
-    };
+    // The selection's own chunks (those of this file overlapping the range), looked up once.
+    this.store.refresh();
+    const own = this.store.files.get(rel)?.chunks ?? [];
+    const excluded = new Set([...this.store.chunksByIds(own).values()].filter((c) => c.startLine <= endLine && startLine <= c.endLine).map((c) => c.id));
+    const filter = (id: number): boolean => !excluded.has(id);
     return toHits(this.store, this.folder, rank(this.store, text, vector, { k: opts.k ?? 10, mode: vector ? 'vector' : 'bm25', filter }));
   }
 
