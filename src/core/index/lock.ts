@@ -76,7 +76,14 @@ export class IndexLock {
       const token = randomUUID();
       try {
         const fd = openSync(file, FS.O_CREAT | FS.O_EXCL | FS.O_WRONLY);
-        writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token }));
+        try {
+          writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token }));
+        } catch (e) {
+          // Created but not written (a full disk): leave no empty lock behind.
+          closeSync(fd);
+          await fs.rm(file, { force: true });
+          throw e;
+        }
         closeSync(fd);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

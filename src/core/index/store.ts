@@ -618,6 +618,12 @@ export class IndexStore {
       this.inTx = false;
       // The graph and the id counter may hold what was rolled back: this store must be reopened.
       this.stale = true;
+      try {
+        // Give back the space the rolled-back transaction took in the WAL (a full disk).
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } catch {
+        // another connection is reading: the WAL is reset later
+      }
       throw writeError(this.dir, e);
     }
     this.inTx = false;
