@@ -241,6 +241,9 @@ export class IndexStore {
     mkdirSync(dir, { recursive: true });
     for (const name of readdirSync(dir)) if (isOwnFile(name)) rmSync(path.join(dir, name), { force: true });
     const db = IndexStore.connect(dir, false);
+    // Pages freed when a snapshot prunes the vector delta are given back to the file system (see snapshot()).
+    db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+    db.exec('VACUUM');
     db.exec('BEGIN IMMEDIATE');
     db.exec(SCHEMA);
     db.exec(FTS_SCHEMA);
@@ -670,6 +673,9 @@ export class IndexStore {
       this.begin();
       this.st.setMeta.run('snapshot', JSON.stringify(info));
       const pruned = Number(this.st.pruneDelta.run(seq).changes) + Number(this.st.pruneGone.run(seq).changes);
+      // The delta's pages are free now: give them back (moving the pages after them), so the file holds the
+      // index, not the vectors it once staged. Bounded by the delta's size, not the index's.
+      if (pruned > 0) this.db.exec('PRAGMA incremental_vacuum');
       this.commit();
       this.snap = info;
       this.delta = Math.max(0, this.delta - pruned);
