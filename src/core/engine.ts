@@ -135,11 +135,27 @@ export class Engine {
       const storeDir = path.join(indexDir, modelDirName(key));
       if (!readOnly) await migrateFormat1(indexDir, logger);
       const store = await openOrCreate(storeDir, folder, key, logger, readOnly);
-      return new Engine(folder, indexDir, storeDir, store, runtime, owned, { ...settings, readOnly }, runtime ? undefined : modelError);
+      const engine = new Engine(folder, indexDir, storeDir, store, runtime, owned, { ...settings, readOnly }, runtime ? undefined : modelError);
+      engine.watchVerification();
+      return engine;
     } catch (e) {
       if (owned) await runtime?.close();
       throw e;
     }
+  }
+
+  /** Damage found by the store's background check of a big index: reported once, rebuilt by the next update. */
+  private damaged: KindredError | undefined;
+
+  private watchVerification(): void {
+    const store = this.store;
+    void store.verified.then((problem) => {
+      if (!problem || store !== this.store) return;
+      this.damaged = problem;
+      this.options.logger.warn(
+        this.options.readOnly ? `${problem.message} It is rebuilt by the next update.` : `${problem.message} Rebuilding the index (nothing outside ${this.storeDir} is touched).`,
+      );
+    });
   }
 
   /** Every index of a folder on disk (one per model + precision), with sizes. */
@@ -190,11 +206,18 @@ export class Engine {
     const lock = await IndexLock.acquire(this.storeDir);
     let handedOff = false;
     try {
-      if (this.store.stale || this.store.readOnly) {
+      if (this.damaged) {
+        // Found damaged by the background check: rebuilt from scratch (its own files only).
+        this.damaged = undefined;
+        await this.store.close().catch(() => undefined);
+        await clearIndexDir(this.storeDir);
+        this.store = IndexStore.create(this.storeDir, this.folder, this.store.model);
+      } else if (this.store.stale || this.store.readOnly) {
         // A failed commit (full disk) left rolled-back state in memory, or the index was read-only
         // while damaged or missing: open it again, now as its writer.
         await this.store.close().catch(() => undefined);
         this.store = await openOrCreate(this.storeDir, this.folder, this.store.model, this.options.logger, false);
+        this.watchVerification();
       } else {
         // Commits of another writer (the previous lock holder) since we last looked.
         this.store.refresh();

@@ -103,3 +103,38 @@ for (const [name, damage] of Object.entries(DAMAGES)) {
     }
   });
 }
+
+test('a big index is checked in the background: damage found after open is reported once and rebuilt by the next update', async () => {
+  const indexDir = path.join(tmp, 'index-background-check');
+  const first = await Engine.open({ folder, indexDir, logger: recorder() }, runtime);
+  const built = await first.update();
+  const storeDir = first.storeDir;
+  await first.close();
+  // Damage that opening does not read: the pages of one index of the chunks table (searched only by hash).
+  const file = path.join(storeDir, 'index.db');
+  const db = new DatabaseSync(file, { readOnly: true });
+  const root = Number((db.prepare(`SELECT rootpage FROM sqlite_schema WHERE name = 'chunks_hash'`).get() as { rootpage: number }).rootpage);
+  db.close();
+  const buf = readFileSync(file);
+  buf.fill(0x5a, (root - 1) * 4096 + 8, root * 4096);
+  writeFileSync(file, buf);
+
+  process.env.KINDRED_SYNC_CHECK_BYTES = '0'; // every database counts as big
+  const log = recorder();
+  let engine: Engine | undefined;
+  try {
+    engine = await Engine.open({ folder, indexDir, logger: log }, runtime);
+    const problem = await engine.index.verified;
+    assert.equal(problem?.code, 'index-corrupt');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(log.warns.length, 1, JSON.stringify(log.warns));
+    assert.match(log.warns[0], /damaged.*Rebuilding the index/);
+    const rebuilt = await engine.update();
+    assert.equal(rebuilt.embedded, built.chunks, 'everything is embedded again');
+    assert.equal(engine.index.checkIntegrity(), undefined);
+    assert.equal(log.warns.length, 1, 'reported once');
+  } finally {
+    delete process.env.KINDRED_SYNC_CHECK_BYTES;
+    await engine?.close();
+  }
+});

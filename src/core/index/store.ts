@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, promises as fs, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseSync, type DatabaseSyncInstance, type StatementSyncInstance } from '@photostructure/sqlite';
 import { KindredError } from '../errors';
@@ -8,6 +8,7 @@ import { failpoint } from './failpoint';
 import { VectorGraph, type SnapshotInfo } from './graph';
 import { FTS_SCHEMA, LexicalIndex } from './lexical';
 import { unwritable } from './lock';
+import { quickCheckInBackground } from './verify';
 
 export { IndexLock, unwritable } from './lock';
 
@@ -131,6 +132,14 @@ function toRecord(r: ChunkRow): ChunkRecord {
 const SNAPSHOT_OVERRIDE = Number(process.env.KINDRED_SNAPSHOT_MIN) > 0 ? Number(process.env.KINDRED_SNAPSHOT_MIN) : undefined;
 /** Snapshot while building: when the delta reaches this many vectors, or half the graph. */
 const BUILD_SNAPSHOT_MIN = SNAPSHOT_OVERRIDE ?? 50_000;
+/**
+ * Databases up to this size are checked (PRAGMA quick_check) when opened; bigger ones in the background.
+ * KINDRED_SYNC_CHECK_BYTES overrides it (tests).
+ */
+function syncCheckBytes(): number {
+  const n = Number(process.env.KINDRED_SYNC_CHECK_BYTES);
+  return process.env.KINDRED_SYNC_CHECK_BYTES && Number.isFinite(n) ? n : 24 * 1024 * 1024;
+}
 /** Snapshot when idle or closing: when the delta reaches max(this, 1/500 of the graph). */
 const IDLE_SNAPSHOT_MIN = SNAPSHOT_OVERRIDE ?? 256;
 
@@ -160,6 +169,11 @@ export class IndexStore {
   private dataVersion = -1;
   /** This store has changed the index (it holds, or held, the write lock). */
   private wrote = false;
+  /**
+   * The database check of a big index, run in the background after open: resolves to the problem
+   * found (index-corrupt), or undefined. Already settled (undefined) for a small index, checked at open.
+   */
+  verified: Promise<KindredError | undefined> = Promise.resolve(undefined);
   /** Set when a commit failed: the in-memory graph may hold rolled-back vectors; reopen before writing. */
   stale = false;
   /** Told about background snapshot failures (set by the engine). */
@@ -302,13 +316,21 @@ export class IndexStore {
       throw new KindredError('index-corrupt', `The index database in ${dir} cannot be opened (${(e as Error).message}).`);
     }
     try {
-      let check: string;
-      try {
-        check = String((db.prepare('PRAGMA quick_check').get() as { quick_check: string }).quick_check);
-      } catch (e) {
-        check = (e as Error).message;
+      // A small database is checked now; a big one in a worker thread (see `verified`), so opening
+      // does not wait for a read of every page.
+      const dbBytes = statSync(path.join(dir, DB_FILE)).size + (statSync(path.join(dir, `${DB_FILE}-wal`), { throwIfNoEntry: false })?.size ?? 0);
+      let background: Promise<string> | undefined;
+      if (dbBytes <= syncCheckBytes()) {
+        let check: string;
+        try {
+          check = String((db.prepare('PRAGMA quick_check').get() as { quick_check: string }).quick_check);
+        } catch (e) {
+          check = (e as Error).message;
+        }
+        if (check !== 'ok') throw new KindredError('index-corrupt', `The index database in ${dir} is damaged (${check.split('\n')[0]}).`);
+      } else {
+        background = quickCheckInBackground(path.join(dir, DB_FILE));
       }
-      if (check !== 'ok') throw new KindredError('index-corrupt', `The index database in ${dir} is damaged (${check.split('\n')[0]}).`);
       const get = (k: string): string | undefined => (db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
       let format: number;
       let model: ModelKey;
@@ -324,6 +346,11 @@ export class IndexStore {
         throw new KindredError('index-corrupt', `The index in ${dir} has format ${format || 'unknown'}; this version reads format ${FORMAT_VERSION}.`);
       }
       const store = new IndexStore(dir, folder, model, db, readOnly);
+      if (background) {
+        store.verified = background.then((check) =>
+          check.startsWith('ok') ? undefined : new KindredError('index-corrupt', `The index database in ${dir} is damaged (${check.split('\n')[0]}).`),
+        );
+      }
       store.loadGraph();
       const problem = store.quickConsistency();
       if (problem) throw new KindredError('index-corrupt', `The index in ${dir} is inconsistent: ${problem}.`);
