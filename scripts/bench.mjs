@@ -18,7 +18,7 @@
 //   machine is shared and every figure is recorded with the load average around it.
 // Exit code: 1 if a step failed (or, with --strict, a target was missed), else 0.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeCorpus, prepareRealCorpus } from '../bench/corpus.mjs';
@@ -105,12 +105,21 @@ log(`work dir ${work}; real corpus: ${describeCorpus(quick)} (${corpusFiles.file
 // 1. Efficiency (also: peak RSS while indexing, the corpus dump the other steps use).
 const needDump = want('efficiency') || want('query') || want('memory') || want('disk') || want('cold') || want('incremental');
 details.efficiency = { runs: [] };
-if (needDump) {
+// --reuse-real (with --work DIR of an earlier run): the real corpus's index and dump from that run are used
+// as they are (index-real is not run again; the efficiency figures are then not measured).
+if (needDump && args['reuse-real'] && existsSync(path.join(dump, 'chunks.json'))) {
+  const saved = path.join(work, 'index-real.json');
+  details.index = existsSync(saved) ? JSON.parse(readFileSync(saved, 'utf8')) : { reused: true };
+  log(`index-real: reusing ${dump}`);
+} else if (needDump) {
   for (let i = 0; i < Math.max(1, want('efficiency') ? effRuns : 1); i++) {
     const dir = i === 0 ? realIndexDir : path.join(work, `indexes-run${i + 1}`, 'idx');
     const e = await step(`index-real#${i + 1}`, 'index-real.mjs', ['--folder', real, '--index-dir', dir, ...(i === 0 ? ['--dump-dir', dump] : [])]);
     if (!e) break;
-    if (i === 0) details.index = e;
+    if (i === 0) {
+      details.index = e;
+      writeFileSync(path.join(work, 'index-real.json'), JSON.stringify(e));
+    }
     if (!want('efficiency')) break;
     const r = await step(`raw-onnx#${i + 1}`, 'raw-onnx.mjs', ['--dump-dir', dump, '--threads', String(e.threads), '--batches', quick ? '1,32' : '1,8,32']);
     if (!r) break;

@@ -683,7 +683,9 @@ export class IndexStore {
    */
   snapshot(): Promise<void> {
     if (this.readOnly) return Promise.resolve();
-    if (this.snapshotting) return this.snapshotting;
+    // One at a time: after the one being written, another if vectors came in meanwhile.
+    if (this.snapshotting) return this.snapshotting.catch(() => undefined).then(() => this.snapshot());
+    if (this.delta === 0 && !this.inTx && this.snap) return Promise.resolve();
     const run = async (): Promise<void> => {
       this.commit();
       const seq = this.seq;
