@@ -11,8 +11,12 @@ import { makeTree, removeTree } from '../helpers/fixtures';
 
 const MODEL: ModelKey = { id: 'test/model', dtype: 'fp32', dims: 8 };
 
+/** A deterministic pseudo-random unit vector per seed (far from the others'). */
 function unit(seed: number): Float32Array {
-  const v = Float32Array.from({ length: 8 }, (_, i) => Math.sin(seed * 7.3 + i * 1.9));
+  const v = Float32Array.from({ length: 8 }, (_, i) => {
+    const x = Math.sin(seed * 12.9898 + i * 78.233) * 43758.5453;
+    return x - Math.floor(x) - 0.5;
+  });
   const n = Math.hypot(...v);
   return v.map((x) => x / n);
 }

@@ -5,10 +5,11 @@ import { DatabaseSync, type DatabaseSyncInstance, type StatementSyncInstance } f
 import { KindredError } from '../errors';
 import type { Dtype } from '../embedding/models';
 import { failpoint } from './failpoint';
+import { decodeHalf, encodeHalf } from './half';
 import { VectorGraph, type SnapshotInfo } from './graph';
 import { FTS_SCHEMA, LexicalIndex } from './lexical';
 import { unwritable } from './lock';
-import { quickCheckInBackground } from './verify';
+import { quickCheckInBackground, type BackgroundCheck } from './verify';
 
 export { IndexLock, unwritable } from './lock';
 
@@ -112,8 +113,9 @@ function writeError(dir: string, e: unknown): unknown {
   return unwritable(dir, { code: sqliteCode(e) }) ?? e;
 }
 
-const TO_BLOB = (v: Float32Array): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-const FROM_BLOB = (b: Uint8Array): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+/** Vectors wait in the delta as half floats (see half.ts). */
+const TO_BLOB = encodeHalf;
+const FROM_BLOB = decodeHalf;
 
 interface ChunkRow {
   id: number;
@@ -174,6 +176,7 @@ export class IndexStore {
    * found (index-corrupt), or undefined. Already settled (undefined) for a small index, checked at open.
    */
   verified: Promise<KindredError | undefined> = Promise.resolve(undefined);
+  private stopCheck: () => void = () => undefined;
   /** Set when a commit failed: the in-memory graph may hold rolled-back vectors; reopen before writing. */
   stale = false;
   /** Told about background snapshot failures (set by the engine). */
@@ -222,8 +225,6 @@ export class IndexStore {
       s.insertDelta = prep('INSERT OR REPLACE INTO vec_delta(id, seq, vec) VALUES (?, ?, ?)');
       s.deleteDelta = prep('DELETE FROM vec_delta WHERE id = ?');
       s.insertGone = prep('INSERT OR REPLACE INTO vec_gone(id, seq) VALUES (?, ?)');
-      s.pruneDelta = prep('DELETE FROM vec_delta WHERE seq <= ?');
-      s.pruneGone = prep('DELETE FROM vec_gone WHERE seq <= ?');
     }
     this.files = new FilesView(this.st);
     this.chunks = new ChunksView(this.st);
@@ -246,6 +247,9 @@ export class IndexStore {
     if (!readOnly) {
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
+      // A big transaction (a first build's checkpoint) stays in the page cache until COMMIT instead of
+      // spilling pages into the WAL and rewriting them there: less written. Used only as pages are dirtied.
+      db.exec('PRAGMA cache_size = -65536');
     }
     return db;
   }
@@ -319,7 +323,7 @@ export class IndexStore {
       // A small database is checked now; a big one in a worker thread (see `verified`), so opening
       // does not wait for a read of every page.
       const dbBytes = statSync(path.join(dir, DB_FILE)).size + (statSync(path.join(dir, `${DB_FILE}-wal`), { throwIfNoEntry: false })?.size ?? 0);
-      let background: Promise<string> | undefined;
+      let background: BackgroundCheck | undefined;
       if (dbBytes <= syncCheckBytes()) {
         let check: string;
         try {
@@ -347,7 +351,8 @@ export class IndexStore {
       }
       const store = new IndexStore(dir, folder, model, db, readOnly);
       if (background) {
-        store.verified = background.then((check) =>
+        store.stopCheck = background.stop;
+        store.verified = background.result.then((check) =>
           check.startsWith('ok') ? undefined : new KindredError('index-corrupt', `The index database in ${dir} is damaged (${check.split('\n')[0]}).`),
         );
       }
@@ -701,7 +706,7 @@ export class IndexStore {
       const info: SnapshotInfo = { name, seq, ...written };
       this.begin();
       this.st.setMeta.run('snapshot', JSON.stringify(info));
-      const pruned = Number(this.st.pruneDelta.run(seq).changes) + Number(this.st.pruneGone.run(seq).changes);
+      const pruned = this.prune(seq);
       // The delta's pages are free now: give them back (moving the pages after them), so the file holds the
       // index, not the vectors it once staged. Bounded by the delta's size, not the index's.
       if (pruned > 0) this.db.exec('PRAGMA incremental_vacuum');
@@ -717,10 +722,27 @@ export class IndexStore {
   }
 
   /**
+   * Drops the delta rows up to commit `seq` (now in the snapshot). Rows added while the snapshot was
+   * written (usually few) are kept aside and put back, so the tables are emptied by SQLite's truncate
+   * optimisation (pages freed, not rewritten one by one). Returns the number of rows dropped.
+   */
+  private prune(seq: number): number {
+    const keptVec = this.db.prepare('SELECT id, seq, vec FROM vec_delta WHERE seq > ?').all(seq) as { id: number; seq: number; vec: Uint8Array }[];
+    const keptGone = this.db.prepare('SELECT id, seq FROM vec_gone WHERE seq > ?').all(seq) as { id: number; seq: number }[];
+    const total = Number((this.db.prepare('SELECT (SELECT count(*) FROM vec_delta) + (SELECT count(*) FROM vec_gone) AS n').get() as { n: number }).n);
+    this.db.exec('DELETE FROM vec_delta');
+    this.db.exec('DELETE FROM vec_gone');
+    for (const r of keptVec) this.st.insertDelta.run(r.id, r.seq, r.vec);
+    for (const r of keptGone) this.st.insertGone.run(r.id, r.seq);
+    return total - keptVec.length - keptGone.length;
+  }
+
+  /**
    * Waits for a background snapshot, commits what is pending and closes the database. A snapshot
    * due at close is the engine's to write (under the write lock) before calling this.
    */
   async close(): Promise<void> {
+    this.stopCheck();
     try {
       await this.snapshotting?.catch(() => undefined);
       if (!this.readOnly && !this.stale && this.wrote) {

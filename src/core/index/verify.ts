@@ -1,40 +1,51 @@
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+
+const CODE = `
+let result;
+try {
+  const { DatabaseSync } = require(process.argv[1]);
+  const db = new DatabaseSync(process.argv[2], { readOnly: true, timeout: 5000 });
+  result = String(db.prepare('PRAGMA quick_check').get().quick_check);
+  db.close();
+} catch (e) {
+  result = String((e && e.message) || e);
+}
+process.stdout.write(result);
+`;
+
+/** A running background check: its result, and a way to stop it (when the index is closed first). */
+export interface BackgroundCheck {
+  result: Promise<string>;
+  stop(): void;
+}
 
 /**
- * Runs `PRAGMA quick_check` on the database file in a worker thread, on its own read-only
- * connection, so opening a big index does not wait for it. Resolves to 'ok' or the first problem.
+ * Runs `PRAGMA quick_check` on the database file in a child process (read-only connection), so
+ * opening a big index does not wait for a read of every page, and closing it can stop the check at
+ * once. Resolves to 'ok' or the first problem; a check that cannot run or is stopped resolves to 'ok (...)'.
  */
-export function quickCheckInBackground(file: string): Promise<string> {
+export function quickCheckInBackground(file: string): BackgroundCheck {
   const binding = require.resolve('@photostructure/sqlite');
-  const code = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    let result;
+  let stop = (): void => undefined;
+  const result = new Promise<string>((resolve) => {
     try {
-      const { DatabaseSync } = require(workerData.binding);
-      const db = new DatabaseSync(workerData.file, { readOnly: true, timeout: 5000 });
-      result = String(db.prepare('PRAGMA quick_check').get().quick_check);
-      db.close();
+      const child = spawn(process.execPath, ['-e', CODE, binding, file], {
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+        windowsHide: true,
+      });
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.once('error', (e) => resolve(`ok (the background check could not run: ${e.message})`));
+      child.once('close', (code, signal) => resolve(signal ? 'ok (the background check was stopped)' : out || `ok (the background check exited with ${code})`));
+      child.unref();
+      (child.stdout as unknown as { unref?: () => void }).unref?.();
+      stop = () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      };
     } catch (e) {
-      result = String((e && e.message) || e);
-    }
-    parentPort.postMessage(result);
-  `;
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (r: string): void => {
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
-    };
-    try {
-      const w = new Worker(code, { eval: true, workerData: { file, binding } });
-      w.unref();
-      w.once('message', (m: string) => done(m));
-      w.once('error', (e) => done(`ok (the background check could not run: ${e.message})`));
-      w.once('exit', () => done('ok (the background check did not report)'));
-    } catch (e) {
-      done(`ok (the background check could not start: ${(e as Error).message})`);
+      resolve(`ok (the background check could not start: ${(e as Error).message})`);
     }
   });
+  return { result, stop: () => stop() };
 }
