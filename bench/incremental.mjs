@@ -69,7 +69,7 @@ main(async () => {
     const symbol = `benchProbe${i}X${Math.random().toString(36).slice(2, 8)}`;
     const body = `\n/** Computes a rolling checksum of a probe payload (benchmark edit ${i}). */\nexport function ${symbol}(input: string): number {\n  let h = ${i};\n  for (const ch of input) h = (h * 31 + ch.charCodeAt(0)) | 0;\n  return h;\n}\n`;
     const edit = i % 2 === 0;
-    const file = edit ? srcFiles[Math.floor((i / 2) * (srcFiles.length / Math.ceil(saves / 2))) % srcFiles.length] : path.join(folder, 'src', `benchProbe${i}.ts`);
+    const file = edit ? srcFiles[Math.floor((i / 2) * (srcFiles.length / Math.ceil(saves / 2))) % srcFiles.length] : path.join(folder, args['edit-dir'] ?? 'src', `benchProbe${i}.ts`);
     if (edit && !originals.has(file)) originals.set(file, readFileSync(file, 'utf8'));
     if (!edit) created.push(file);
     const content = edit ? readFileSync(file, 'utf8') + body : `// benchmark probe file\n${body}`;

@@ -225,6 +225,8 @@ export class IndexStore {
       s.insertDelta = prep('INSERT OR REPLACE INTO vec_delta(id, seq, vec) VALUES (?, ?, ?)');
       s.deleteDelta = prep('DELETE FROM vec_delta WHERE id = ?');
       s.insertGone = prep('INSERT OR REPLACE INTO vec_gone(id, seq) VALUES (?, ?)');
+      s.pruneDelta = prep('DELETE FROM vec_delta WHERE seq <= ?');
+      s.pruneGone = prep('DELETE FROM vec_gone WHERE seq <= ?');
     }
     this.files = new FilesView(this.st);
     this.chunks = new ChunksView(this.st);
@@ -250,6 +252,8 @@ export class IndexStore {
       // A big transaction (a first build's checkpoint) stays in the page cache until COMMIT instead of
       // spilling pages into the WAL and rewriting them there: less written. Used only as pages are dirtied.
       db.exec('PRAGMA cache_size = -65536');
+      // Statement journals (multi-row statements inside a transaction: FTS5 segment merges) stay in memory.
+      db.exec('PRAGMA temp_store = MEMORY');
     }
     return db;
   }
@@ -704,13 +708,18 @@ export class IndexStore {
         throw writeError(this.dir, e);
       }
       const info: SnapshotInfo = { name, seq, ...written };
+      this.commit(); // what the indexer did meanwhile (its own commit)
       this.begin();
       this.st.setMeta.run('snapshot', JSON.stringify(info));
-      const pruned = this.prune(seq);
-      // The delta's pages are free now: give them back (moving the pages after them), so the file holds the
-      // index, not the vectors it once staged. Bounded by the delta's size, not the index's.
-      if (pruned > 0) this.db.exec('PRAGMA incremental_vacuum');
       this.commit();
+      // The delta up to `seq` is in the snapshot now. Pruned by statements of their own (autocommit:
+      // no statement journal, which would copy every page they touch into a temp file); a crash
+      // before this only leaves rows the next open skips (seq <= the snapshot's) and the next snapshot prunes.
+      const pruned = Number(this.st.pruneDelta.run(seq).changes) + Number(this.st.pruneGone.run(seq).changes);
+      // Give the freed pages back (moving the pages after them), so the file holds the index, not the
+      // vectors it once staged. Bounded by the delta's size, not the index's.
+      if (pruned > 0) this.db.exec('PRAGMA incremental_vacuum');
+      this.dataVersion = this.readDataVersion();
       this.snap = info;
       this.delta = Math.max(0, this.delta - pruned);
       if (previous && previous.name !== name) await fs.rm(path.join(this.dir, previous.name), { force: true }).catch(() => undefined);
@@ -719,22 +728,6 @@ export class IndexStore {
       this.snapshotting = undefined;
     });
     return this.snapshotting;
-  }
-
-  /**
-   * Drops the delta rows up to commit `seq` (now in the snapshot). Rows added while the snapshot was
-   * written (usually few) are kept aside and put back, so the tables are emptied by SQLite's truncate
-   * optimisation (pages freed, not rewritten one by one). Returns the number of rows dropped.
-   */
-  private prune(seq: number): number {
-    const keptVec = this.db.prepare('SELECT id, seq, vec FROM vec_delta WHERE seq > ?').all(seq) as { id: number; seq: number; vec: Uint8Array }[];
-    const keptGone = this.db.prepare('SELECT id, seq FROM vec_gone WHERE seq > ?').all(seq) as { id: number; seq: number }[];
-    const total = Number((this.db.prepare('SELECT (SELECT count(*) FROM vec_delta) + (SELECT count(*) FROM vec_gone) AS n').get() as { n: number }).n);
-    this.db.exec('DELETE FROM vec_delta');
-    this.db.exec('DELETE FROM vec_gone');
-    for (const r of keptVec) this.st.insertDelta.run(r.id, r.seq, r.vec);
-    for (const r of keptGone) this.st.insertGone.run(r.id, r.seq);
-    return total - keptVec.length - keptGone.length;
   }
 
   /**
