@@ -30,7 +30,8 @@ test('disk full during a save: plain error, previous index intact, partial files
     const cli = `${node} ${JSON.stringify(CLI)}`;
     const q = (s: string): string => JSON.stringify(s);
     const more = q(path.join(folder, 'more'));
-    const grow = `mkdir -p ${more}; i=0; while [ $i -lt 400 ]; do echo "export function grown$i(x) { return x * $i; }" > ${more}/f$i.ts; i=$((i+1)); done`;
+    // 400 files of 30 distinct lines: more keyword index than the disk has room for (the commit after chunking fails).
+    const grow = `mkdir -p ${more}; i=0; while [ $i -lt 400 ]; do j=0; while [ $j -lt 30 ]; do echo "export const grownValue\${i}x\${j} = computeGrowth\${i}(\${j}) * \${i}; // grown file \${i} line \${j}"; j=$((j+1)); done > ${more}/f$i.ts; i=$((i+1)); done`;
     const run = (name: string, args: string): string => `${cli} ${args} > ${q(path.join(out, `${name}.out`))} 2> ${q(path.join(out, `${name}.err`))}; echo $? > ${q(path.join(out, `${name}.rc`))}`;
     const script = [
       `mount -t tmpfs -o size=768k tmpfs ${q(indexDir)}`,
