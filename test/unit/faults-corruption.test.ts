@@ -138,3 +138,31 @@ test('a big index is checked in the background: damage found after open is repor
     await engine?.close();
   }
 });
+
+test('a big index’s snapshot checksum is verified in the background: a flipped byte is reported once and rebuilt', async () => {
+  const indexDir = path.join(tmp, 'index-background-snapshot');
+  const first = await Engine.open({ folder, indexDir, logger: recorder() }, runtime);
+  const built = await first.update();
+  await first.index.snapshot();
+  const storeDir = first.storeDir;
+  await first.close();
+  await DAMAGES['vector snapshot garbled (one byte flipped)'](storeDir);
+
+  process.env.KINDRED_SYNC_CHECK_BYTES = '0'; // every database counts as big
+  const log = recorder();
+  let engine: Engine | undefined;
+  try {
+    engine = await Engine.open({ folder, indexDir, logger: log }, runtime);
+    assert.deepEqual(log.warns, [], 'opened without reading the whole snapshot');
+    const problem = await engine.index.verified;
+    assert.match(problem?.message ?? '', /snapshot .* is damaged/);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(log.warns.length, 1, JSON.stringify(log.warns));
+    const rebuilt = await engine.update();
+    assert.equal(rebuilt.embedded, built.chunks);
+    assert.equal(engine.index.checkIntegrity(), undefined);
+  } finally {
+    delete process.env.KINDRED_SYNC_CHECK_BYTES;
+    await engine?.close();
+  }
+});

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, promises as fs, readFileSync, constants as FS } from 'node:fs';
+import { closeSync, fsyncSync, openSync, promises as fs, readFileSync, statSync, constants as FS } from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import * as path from 'node:path';
@@ -64,15 +64,25 @@ export class VectorGraph {
   }
 
   /** Loads a snapshot file; throws if it is missing or its size or checksum differ from `info`. */
-  static load(dir: string, info: SnapshotInfo, dims: number, capacity: number): VectorGraph {
+  /**
+   * Loads a snapshot file; throws if it is missing or its size (and, with `verifyChecksum`, its
+   * checksum) differ from `info`. A big index's checksum is verified in the background instead.
+   */
+  static load(dir: string, info: SnapshotInfo, dims: number, capacity: number, verifyChecksum = true): VectorGraph {
     const file = path.join(dir, info.name);
-    let buf: Buffer;
     try {
-      buf = readFileSync(file);
+      if (verifyChecksum) {
+        const buf = readFileSync(file);
+        if (buf.length !== info.bytes || checksumOf(buf) !== info.checksum) throw new Error(`${info.name} is damaged (size or checksum mismatch)`);
+      } else if (statSync(file).size !== info.bytes) {
+        throw new Error(`${info.name} is damaged (size mismatch)`);
+      }
     } catch (e) {
-      throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${info.name} is missing` : `${info.name} cannot be read`);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new Error(`${info.name} is missing`);
+      if (code) throw new Error(`${info.name} cannot be read`);
+      throw e;
     }
-    if (buf.length !== info.bytes || checksumOf(buf) !== info.checksum) throw new Error(`${info.name} is damaged (size or checksum mismatch)`);
     const vg = new VectorGraph(dims, 1);
     const g = new HierarchicalNSW('ip', dims);
     g.readIndexSync(file, true);

@@ -177,6 +177,8 @@ export class IndexStore {
    */
   verified: Promise<KindredError | undefined> = Promise.resolve(undefined);
   private stopCheck: () => void = () => undefined;
+  /** A big index: the snapshot's checksum is verified by the background check, not when it is loaded. */
+  private deferChecks = false;
   /** Set when a commit failed: the in-memory graph may hold rolled-back vectors; reopen before writing. */
   stale = false;
   /** Told about background snapshot failures (set by the engine). */
@@ -337,7 +339,14 @@ export class IndexStore {
         }
         if (check !== 'ok') throw new KindredError('index-corrupt', `The index database in ${dir} is damaged (${check.split('\n')[0]}).`);
       } else {
-        background = quickCheckInBackground(path.join(dir, DB_FILE));
+        let snapshot: { file: string; checksum: string } | undefined;
+        try {
+          const info = JSON.parse((db.prepare(`SELECT value FROM meta WHERE key = 'snapshot'`).get() as { value: string } | undefined)?.value ?? 'null') as SnapshotInfo | null;
+          if (info) snapshot = { file: path.join(dir, info.name), checksum: info.checksum };
+        } catch {
+          // read again (and reported) by loadGraph
+        }
+        background = quickCheckInBackground(path.join(dir, DB_FILE), snapshot);
       }
       const get = (k: string): string | undefined => (db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
       let format: number;
@@ -354,6 +363,7 @@ export class IndexStore {
         throw new KindredError('index-corrupt', `The index in ${dir} has format ${format || 'unknown'}; this version reads format ${FORMAT_VERSION}.`);
       }
       const store = new IndexStore(dir, folder, model, db, readOnly);
+      store.deferChecks = !!background;
       if (background) {
         store.stopCheck = background.stop;
         store.verified = background.result.then((check) =>
@@ -390,10 +400,11 @@ export class IndexStore {
       const snapRaw = this.metaValue('snapshot');
       this.snap = snapRaw ? (JSON.parse(snapRaw) as SnapshotInfo) : undefined;
       const chunks = Number((this.st.countChunks.get() as { n: number }).n);
-      const capacity = Math.ceil(chunks * 1.1) + 1024;
+      // Room for every chunk's vector; a loaded snapshot already sized for that is not resized (a copy of the graph).
+      const capacity = chunks + 1024;
       if (this.snap) {
         try {
-          this.graph = VectorGraph.load(this.dir, this.snap, this.model.dims, capacity);
+          this.graph = VectorGraph.load(this.dir, this.snap, this.model.dims, capacity, !this.deferChecks);
         } catch (e) {
           throw new KindredError('index-corrupt', `The vector snapshot of the index in ${this.dir} is unusable: ${(e as Error).message}.`);
         }
