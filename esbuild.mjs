@@ -13,7 +13,7 @@ const common = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  external: ['vscode', 'hnswlib-node', '@huggingface/transformers', 'onnxruntime-node', 'sharp', '@vscode/tree-sitter-wasm'],
+  external: ['vscode', 'hnswlib-node', '@photostructure/sqlite', '@huggingface/transformers', 'onnxruntime-node', 'sharp', '@vscode/tree-sitter-wasm'],
 };
 
 const entries = {

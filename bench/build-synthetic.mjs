@@ -9,8 +9,13 @@
 //     a bigger codebase's, and get the real vector plus Gaussian noise (σ = 0.025 per dimension,
 //     cosine ≈ 0.9 to the original), renormalized: clusters of near-duplicates around real code.
 //
-//   node bench/build-synthetic.mjs --dump-dir DIR --real-folder DIR --out DIR --chunks N
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+// --real-files: copy c is written as real files (the renamed text), so a watcher and updates see a
+// folder that matches the index (the incremental figure at 100k); without it, symlinks.
+// Commits every --commit-every chunks (default 10,000, like the indexer's checkpoints), then writes the
+// HNSW snapshot and closes as the engine does. Bytes written (wchar, /proc/self/io) ÷ final size = writes.build.
+//
+//   node bench/build-synthetic.mjs --dump-dir DIR --real-folder DIR --out DIR --chunks N [--real-files] [--commit-every N] [--index-root DIR]
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { core, emit, gaussian, loadavg, main, mb, MODEL_KEY, parseArgs, rng, round } from './lib.mjs';
 
@@ -36,7 +41,10 @@ main(async () => {
   const realFolder = path.resolve(args['real-folder']);
   const out = path.resolve(args.out);
   const target = Number(args.chunks);
-  const { IndexStore, hashText } = core('core/index/store');
+  const { IndexStore, hashText, modelDirName } = core('core/index/store');
+  const realFiles = !!args['real-files'];
+  const commitEvery = Number(args['commit-every'] ?? 10_000);
+  const wchar = () => Number(/wchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
 
   const { files } = JSON.parse(readFileSync(path.join(dumpDir, 'chunks.json'), 'utf8'));
   const buf = readFileSync(path.join(dumpDir, 'vectors.f32'));
@@ -50,10 +58,20 @@ main(async () => {
 
   rmSync(out, { recursive: true, force: true });
   const folder = path.join(out, 'folder');
-  const indexDir = path.join(out, 'index');
+  // --index-root: put the index where EngineService looks for it (indexRoot/<folder name>-<hash>).
+  const indexDir = args['index-root']
+    ? path.join(path.resolve(args['index-root']), path.basename(core('core/paths').defaultIndexDir(folder)))
+    : path.join(out, 'index');
   mkdirSync(folder, { recursive: true });
 
-  const store = IndexStore.create(indexDir, folder, MODEL_KEY);
+  // Indexes are per model + precision under the folder's index directory (what Engine.open reads).
+  const storeDir = path.join(indexDir, modelDirName(MODEL_KEY));
+  const wchar0 = wchar();
+  const store = IndexStore.create(storeDir, folder, MODEL_KEY);
+  store.reserve(target);
+  let sinceCommit = 0;
+  let copyBytes = 0;
+  let commits = 0;
   const gauss = gaussian(rng(42));
   let lexicalMs = 0;
   let vectorMs = 0;
@@ -63,8 +81,8 @@ main(async () => {
   const v = new Float32Array(dims);
   for (let c = 0; n < target; c++) {
     copies++;
-    symlinkSync(realFolder, path.join(folder, `copy${c}`), 'dir');
     const rename = renamer(c);
+    if (!realFiles) symlinkSync(realFolder, path.join(folder, `copy${c}`), 'dir');
     for (const f of files) {
       if (n >= target) break;
       const take = f.chunks.slice(0, target - n);
@@ -73,7 +91,19 @@ main(async () => {
         return { startLine: ch.startLine, endLine: ch.endLine, ...(ch.symbol ? { symbol: rename(ch.symbol) } : {}), text, hash: hashText(text) };
       });
       let t = performance.now();
-      const records = store.setFile({ path: `copy${c}/${f.rel}`, size: f.size, mtimeMs: 0, hash: hashText(`${c}:${f.rel}`) }, chunks);
+      let size = f.size;
+      let mtimeMs = 0;
+      if (realFiles) {
+        const file = path.join(folder, `copy${c}`, f.rel);
+        mkdirSync(path.dirname(file), { recursive: true });
+        const text = rename(readFileSync(path.join(realFolder, f.rel), 'utf8'));
+        writeFileSync(file, text);
+        copyBytes += Buffer.byteLength(text); // not the index's writes: subtracted from bytesWritten
+        const st = statSync(file);
+        size = st.size;
+        mtimeMs = st.mtimeMs;
+      }
+      const records = store.setFile({ path: `copy${c}/${f.rel}`, size, mtimeMs, hash: hashText(`${c}:${f.rel}`) }, chunks);
       lexicalMs += performance.now() - t;
       t = performance.now();
       records.forEach((r, i) => {
@@ -89,33 +119,53 @@ main(async () => {
       });
       vectorMs += performance.now() - t;
       n += records.length;
+      sinceCommit += records.length;
+      if (sinceCommit >= commitEvery) {
+        await store.save(); // may start a background snapshot when the delta is large, as in a build
+        commits++;
+        sinceCommit = 0;
+      }
     }
   }
   const buildMs = performance.now() - t0;
   const t1 = performance.now();
   await store.save();
   const saveMs = performance.now() - t1;
-  const manifest = JSON.parse(readFileSync(path.join(indexDir, 'manifest.json'), 'utf8'));
-  const diskBytes = await store.diskBytes();
-  const byFile = Object.fromEntries(Object.entries(manifest.files).map(([k, e]) => [k, e.bytes]));
-  byFile.manifest = Buffer.byteLength(readFileSync(path.join(indexDir, 'manifest.json')));
+  const t2 = performance.now();
+  await store.snapshot(); // what Engine.close does when the delta is large
+  const snapshotMs = performance.now() - t2;
+  await store.close();
+  const written = wchar() - wchar0 - copyBytes;
+  const byFile = {};
+  for (const name of readdirSync(storeDir)) {
+    const kind = name.startsWith('index.db') ? 'sqlite' : name.endsWith('.hnsw') ? 'hnswSnapshot' : name;
+    byFile[kind] = (byFile[kind] ?? 0) + statSync(path.join(storeDir, name)).size;
+  }
+  const diskBytes = Object.values(byFile).reduce((a, b) => a + b, 0);
+  const reopened = await IndexStore.open(storeDir, { readOnly: true });
+  const counts = { chunks: reopened.chunks.size, files: reopened.files.size, vectors: reopened.vectorIds.size };
+  await reopened.close();
   emit({
     step: 'build-synthetic',
     loadavg: loadavg(),
     folder,
     indexDir,
-    chunks: store.chunks.size,
-    files: store.files.size,
-    vectors: store.vectorIds.size,
+    storeDir,
+    ...counts,
+    commits,
+    realFiles,
     copies,
     realChunks: offset,
     buildSeconds: round(buildMs / 1000, 1),
     lexicalAddSeconds: round(lexicalMs / 1000, 1),
     hnswAddSeconds: round(vectorMs / 1000, 1),
     saveSeconds: round(saveMs / 1000, 2),
+    snapshotSeconds: round(snapshotMs / 1000, 2),
+    bytesWritten: written,
+    writtenPerFinalByte: round(written / diskBytes, 2),
     diskBytes,
-    bytesPerChunk: round(diskBytes / store.chunks.size, 0),
-    bytesPerChunkByFile: Object.fromEntries(Object.entries(byFile).map(([k, b]) => [k, round(b / store.chunks.size, 0)])),
+    bytesPerChunk: round(diskBytes / counts.chunks, 0),
+    bytesPerChunkByFile: Object.fromEntries(Object.entries(byFile).map(([k, b]) => [k, round(b / counts.chunks, 0)])),
     diskBytesByFile: byFile,
     rssMB: mb(process.memoryUsage.rss()),
   });

@@ -1,8 +1,9 @@
 // Step (run in a fresh process): cold open of an index and memory when idle.
 //   --mode engine  as the extension's worker does: load the model (ModelRuntime.start, default threads),
-//                  open the index (Engine.open → IndexStore.open: checksums, parse, integrity check),
+//                  open the index (Engine.open → IndexStore.open: SQLite quick_check, snapshot read + checksum, delta replay),
 //                  answer a first hybrid query; then idle for a few seconds and read the RSS.
-//   --mode store   IndexStore.open alone (no model): open time and the RSS the index itself costs.
+//   --mode store   IndexStore.open alone (no model; the model's index under --index-dir): open time and
+//                  the RSS the index itself costs.
 //
 //   node --expose-gc bench/cold-open.mjs --folder DIR --index-dir DIR --mode engine|store
 import * as path from 'node:path';
@@ -21,13 +22,14 @@ main(async () => {
   const { core, modelSource } = await import('./lib.mjs');
   const { Engine } = core('core/engine');
   const { ModelRuntime } = core('core/embedding/runtime');
-  const { IndexStore } = core('core/index/store');
+  const { IndexStore, modelDirName } = core('core/index/store');
+  const { MODEL_KEY } = await import('./lib.mjs');
   const requireMs = performance.now() - t;
   const r = { step: 'cold-open', mode, bootMs: round(bootMs), requireMs: round(requireMs), rssBootMB: mb(rssBoot) };
 
   if (mode === 'store') {
     t = performance.now();
-    const store = await IndexStore.open(indexDir);
+    const store = await IndexStore.open(path.join(indexDir, modelDirName(MODEL_KEY)), { readOnly: true });
     r.indexOpenMs = round(performance.now() - t);
     r.chunks = store.chunks.size;
     t = performance.now();
@@ -55,6 +57,7 @@ main(async () => {
     r.openPlusFirstQueryMs = round(r.indexOpenMs + r.firstQueryMs);
     r.modelPlusOpenPlusFirstQueryMs = round(r.modelLoadMs + r.indexOpenMs + r.firstQueryMs);
     await idleMemory(r, 3000);
+    await engine.close();
     await runtime.close();
   }
   emit({ ...r, loadavg: loadavg() });

@@ -6,12 +6,17 @@
 //   visible    the new function is among the hits (BM25 side: chunks enter the lexical index first);
 //   embedded   it is among the hits and its chunk has its vector (fully searchable by meaning).
 //
-//   node bench/incremental.mjs --folder DIR --index-root DIR [--saves 10]
+// Also the bytes this process writes per save (wchar from /proc/self/io, minus the edited file's own
+// bytes): everything the index writes for a one-file edit (SQLite WAL + checkpoint, snapshot if any).
+// --edit-dir: where the edited TypeScript files are (default src; copy0/src for a synthetic folder).
+//
+//   node bench/incremental.mjs --folder DIR --index-root DIR [--saves 10] [--edit-dir REL]
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { core, emit, loadavg, main, MODEL_ID, DTYPE, parseArgs, round, stats } from './lib.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const wchar = () => Number(/wchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
 
 main(async () => {
   const args = parseArgs();
@@ -55,7 +60,7 @@ main(async () => {
       }
     }
   };
-  walk(path.join(folder, 'src'));
+  walk(path.join(folder, args['edit-dir'] ?? 'src'));
   srcFiles.sort();
   const originals = new Map();
   const created = [];
@@ -64,10 +69,11 @@ main(async () => {
     const symbol = `benchProbe${i}X${Math.random().toString(36).slice(2, 8)}`;
     const body = `\n/** Computes a rolling checksum of a probe payload (benchmark edit ${i}). */\nexport function ${symbol}(input: string): number {\n  let h = ${i};\n  for (const ch of input) h = (h * 31 + ch.charCodeAt(0)) | 0;\n  return h;\n}\n`;
     const edit = i % 2 === 0;
-    const file = edit ? srcFiles[Math.floor((i / 2) * (srcFiles.length / Math.ceil(saves / 2))) % srcFiles.length] : path.join(folder, 'src', `benchProbe${i}.ts`);
+    const file = edit ? srcFiles[Math.floor((i / 2) * (srcFiles.length / Math.ceil(saves / 2))) % srcFiles.length] : path.join(folder, args['edit-dir'] ?? 'src', `benchProbe${i}.ts`);
     if (edit && !originals.has(file)) originals.set(file, readFileSync(file, 'utf8'));
     if (!edit) created.push(file);
     const content = edit ? readFileSync(file, 'utf8') + body : `// benchmark probe file\n${body}`;
+    const wchar0 = wchar();
     const start = performance.now();
     writeFileSync(file, content);
     let visible;
@@ -87,9 +93,10 @@ main(async () => {
       }
       await sleep(50);
     }
-    results.push({ kind: edit ? 'edit' : 'new', file: path.relative(folder, file), visibleMs: round(visible), embeddedMs: round(embedded), polls });
     await service.handle('flush', {});
     await sleep(700);
+    const indexBytes = wchar() - wchar0 - Buffer.byteLength(content);
+    results.push({ kind: edit ? 'edit' : 'new', file: path.relative(folder, file), visibleMs: round(visible), embeddedMs: round(embedded), polls, indexBytesWritten: indexBytes });
   }
   const st = await service.handle('status', {});
   await service.dispose();
@@ -109,6 +116,8 @@ main(async () => {
     notFound: results.filter((r) => r.embeddedMs === undefined).length,
     visible: stats(vis),
     embedded: stats(emb),
+    indexBytesWritten: stats(results.map((r) => r.indexBytesWritten), 0),
+    editBytesWritten: stats(results.filter((r) => r.kind === 'edit').map((r) => r.indexBytesWritten), 0),
     perSave: results,
     statusEvents: events.status,
     warnings: events.log.slice(0, 5),

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { DEFAULT_EXCLUDES } from '../core/discovery';
 import { Engine, type EngineOptions } from '../core/engine';
+import type { IndexOnDisk } from '../core/index/store';
 import { errorMessage, isKindredError } from '../core/errors';
 import { silentLogger, stderrLogger } from '../core/log';
 import type { SearchHit, SearchMode } from '../core/search';
@@ -31,6 +32,8 @@ Commands:
   clusters <folder>                    Clusters of related files, labelled by their distinctive terms
   context <folder> "<question>"        The best code for a question, packed into a token budget (for LLM prompts)
   mcp     <folder>                     Serve the folder's index to coding agents (MCP over stdio)
+  indexes <folder>                     The folder's indexes on disk (one per model + precision) and their sizes
+  delete-index <folder> <name>         Delete one of them (a name from \`indexes\`)
 ${EVAL_USAGE}
 Options:
   --index-dir DIR     Index location (default: a per-folder directory in ~/.cache/kindred/indexes)
@@ -52,7 +55,8 @@ Options:
   --level L           clusters: file | chunk (default: file)
   --budget N          context: maximum tokens, counted with the model's tokenizer (default: 4000)
   --path P            context: only files under this folder or gitignore-style glob
-  --no-update         Do not bring the index up to date before reading it
+  --no-update         Do not bring the index up to date before reading it (opens it read-only:
+                      nothing is written, created or deleted)
   --json              Machine-readable output on stdout
   --verbose           Log skipped files and other details to stderr
   -h, --help          Show this help
@@ -128,7 +132,8 @@ async function withEngine<T>(
   fn: (engine: Engine) => Promise<T>,
   extra: Pick<EngineOptions, 'allowMissingModel'> = {},
 ): Promise<T> {
-  const engine = await Engine.open({ ...engineOptions(folder, values), ...extra });
+  // Without an update the index is opened read-only: a reader never writes, creates or deletes.
+  const engine = await Engine.open({ ...engineOptions(folder, values), ...extra, readOnly: !update });
   try {
     if (update) {
       const bar = values.json ? undefined : new ProgressBar();
@@ -191,6 +196,12 @@ function printFiles(files: FileHit[], json: boolean | undefined): void {
     process.stdout.write(`${f.score.toFixed(4)}  ${f.path}\n`);
     for (const h of f.hits) process.stdout.write(`        ${h.startLine}-${h.endLine}${h.symbol ? `  ${h.symbol}` : ''}  ${h.preview}\n`);
   }
+}
+
+function formatIndexes(indexes: IndexOnDisk[]): string {
+  return indexes
+    .map((i) => `    ${i.name}  ${i.model ? `${i.model.id} (${i.model.dtype}, ${i.model.dims} dims)` : `format ${i.format}`}  ${i.bytes} bytes\n`)
+    .join('');
 }
 
 function parseRange(spec: string): { file: string; start: number; end: number } {
@@ -275,10 +286,24 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(
             `${stats.folder}\n  files ${stats.files}, chunks ${stats.chunks} (${stats.vectors} embedded)\n` +
               `  model ${stats.model} (${stats.dtype}, ${stats.dimension} dims)\n` +
-              `  index ${stats.indexDir}: ${stats.bytesOnDisk} bytes (${stats.bytesPerChunk} per chunk)\n`,
+              `  index ${stats.storeDir}: ${stats.bytesOnDisk} bytes (${stats.bytesPerChunk} per chunk)\n` +
+              `  indexes on disk:\n${formatIndexes(stats.indexes)}`,
           );
         }
         return 0;
+      }
+      case 'indexes': {
+        needs(1, '<folder>');
+        const indexes = await Engine.listIndexes(engineOptions(rest[0], values));
+        process.stdout.write(values.json ? `${JSON.stringify({ indexes })}\n` : indexes.length ? formatIndexes(indexes) : 'No index on disk.\n');
+        return 0;
+      }
+      case 'delete-index': {
+        needs(2, '<folder> <name>');
+        const deleted = await Engine.deleteIndex(engineOptions(rest[0], values), rest[1]);
+        if (values.json) process.stdout.write(`${JSON.stringify({ deleted })}\n`);
+        else process.stdout.write(deleted ? `Deleted the index ${rest[1]}.\n` : `No index named ${rest[1]} (see \`kindred indexes\`).\n`);
+        return deleted ? 0 : 1;
       }
       case 'clusters': {
         needs(1, '<folder>');

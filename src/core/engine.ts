@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_EXCLUDES } from './discovery';
 import { defaultThreads } from './embedding/pool';
@@ -8,7 +8,7 @@ import { DEFAULT_MODEL_ID, modelInfo, type Dtype, type ModelInfo } from './embed
 import type { ModelSource } from './embedding/transformers';
 import { KindredError, isKindredError } from './errors';
 import { updateIndex, type EmbedDeps, type Progress, type UpdateSummary } from './indexer';
-import { clearIndexDir, FORMAT_VERSION, IndexLock, IndexStore, type ModelKey } from './index/store';
+import { clearIndexDir, DB_FILE, IndexLock, IndexStore, isFormat1File, listIndexes, modelDirName, type IndexOnDisk, type ModelKey } from './index/store';
 import { silentLogger, type Logger } from './log';
 import { defaultIndexDir, defaultModelsDir } from './paths';
 import { rank, toHits, type SearchHit, type SearchMode } from './search';
@@ -41,6 +41,12 @@ export interface EngineOptions {
    * a model is there), vector and hybrid search fall back to BM25. `Engine.degraded` says why.
    */
   allowMissingModel?: boolean;
+  /**
+   * Open the index without ever writing to it (another process may be its writer): no update, no
+   * rebuild, nothing created or deleted. A missing or damaged index reads as empty (said once).
+   * Searches pick up the writer's commits (see IndexStore.refresh).
+   */
+  readOnly?: boolean;
 }
 
 /** Model errors a degraded engine survives (see EngineOptions.allowMissingModel). */
@@ -59,6 +65,10 @@ export interface EngineStats {
   dimension: number;
   bytesOnDisk: number;
   bytesPerChunk: number;
+  /** Where this model's index lives (a directory under indexDir). */
+  storeDir: string;
+  /** Every index of this folder on disk (one per model + precision) with its size. */
+  indexes: IndexOnDisk[];
   /** Set when no model is loaded (keyword search only): the reason and the fix. */
   degraded?: string;
 }
@@ -71,16 +81,20 @@ export class Engine {
   private constructor(
     readonly folder: string,
     readonly indexDir: string,
+    /** This model's index directory (under indexDir). */
+    readonly storeDir: string,
     private store: IndexStore,
     /** Undefined when the engine is degraded (no model). */
     readonly runtime: ModelRuntime | undefined,
     private readonly ownsRuntime: boolean,
-    private readonly options: Required<Pick<EngineOptions, 'maxFileBytes' | 'exclude'>> & { logger: Logger },
+    private readonly options: Required<Pick<EngineOptions, 'maxFileBytes' | 'exclude'>> & { logger: Logger; readOnly: boolean },
     /** Why there is no model (keyword search only), or undefined. */
     readonly degraded?: KindredError,
   ) {}
 
   private fallbackNoted = false;
+  /** A snapshot written after an update; the write lock is released when it settles. */
+  private snapshotDone: Promise<void> = Promise.resolve();
 
   /**
    * Opens (or creates) the folder's index. Pass `runtime` to share a loaded model between engines,
@@ -112,21 +126,63 @@ export class Engine {
       }
     }
     try {
-      let key: ModelKey;
-      if (runtime) key = { id: runtime.source.modelId, dtype: runtime.source.dtype, dims: runtime.info.dims };
-      else {
-        // Degraded: the index on disk is kept as it is, whatever model built it (a missing model never
-        // costs vectors already computed); a new index is keyed to the configured model, so its chunks
-        // are embedded once that model is there.
-        const onDisk = await IndexStore.peek(indexDir);
-        key = onDisk?.format === FORMAT_VERSION ? onDisk.model : { id: source.modelId, dtype: source.dtype, dims: modelInfo(source.modelId).dims || 1 };
-      }
-      const store = await openOrCreate(indexDir, folder, key, logger);
-      return new Engine(folder, indexDir, store, runtime, owned, settings, runtime ? undefined : modelError);
+      // A degraded engine (no model) opens the configured model's index: vectors already computed
+      // stay, and its chunks are embedded once that model is there.
+      const key: ModelKey = runtime
+        ? { id: runtime.source.modelId, dtype: runtime.source.dtype, dims: runtime.info.dims }
+        : { id: source.modelId, dtype: source.dtype, dims: modelInfo(source.modelId).dims || 1 };
+      const readOnly = options.readOnly ?? false;
+      const storeDir = path.join(indexDir, modelDirName(key));
+      if (!readOnly) await migrateFormat1(indexDir, logger);
+      const store = await openOrCreate(storeDir, folder, key, logger, readOnly);
+      const engine = new Engine(folder, indexDir, storeDir, store, runtime, owned, { ...settings, readOnly }, runtime ? undefined : modelError);
+      engine.watchVerification();
+      return engine;
     } catch (e) {
       if (owned) await runtime?.close();
       throw e;
     }
+  }
+
+  /** Damage found by the store's background check of a big index: reported once, rebuilt by the next update. */
+  private damaged: KindredError | undefined;
+
+  private watchVerification(): void {
+    const store = this.store;
+    void store.verified.then((problem) => {
+      if (!problem || store !== this.store) return;
+      this.damaged = problem;
+      this.options.logger.warn(
+        this.options.readOnly ? `${problem.message} It is rebuilt by the next update.` : `${problem.message} Rebuilding the index (nothing outside ${this.storeDir} is touched).`,
+      );
+    });
+  }
+
+  /** Every index of a folder on disk (one per model + precision), with sizes. */
+  static async listIndexes(options: Pick<EngineOptions, 'folder' | 'indexDir'>): Promise<IndexOnDisk[]> {
+    return listIndexes(path.resolve(options.indexDir ?? defaultIndexDir(path.resolve(options.folder))));
+  }
+
+  /**
+   * Deletes one index of a folder (by its directory name from listIndexes), under its write lock;
+   * only the index's own files are removed. Returns false when there is no such index.
+   */
+  static async deleteIndex(options: Pick<EngineOptions, 'folder' | 'indexDir'>, name: string): Promise<boolean> {
+    const root = path.resolve(options.indexDir ?? defaultIndexDir(path.resolve(options.folder)));
+    const found = (await listIndexes(root)).find((i) => i.name === name);
+    if (!found) return false;
+    const lock = await IndexLock.acquire(found.dir);
+    try {
+      if (found.format === 1) {
+        for (const n of await fs.readdir(root)) if (isFormat1File(n)) await fs.rm(path.join(root, n), { force: true });
+      } else {
+        await clearIndexDir(found.dir);
+      }
+    } finally {
+      await lock.release();
+    }
+    if (found.format !== 1) await fs.rm(path.join(found.dir, 'lock'), { force: true }).then(() => fs.rmdir(found.dir)).catch(() => undefined);
+    return true;
   }
 
   get model(): ModelInfo {
@@ -145,12 +201,28 @@ export class Engine {
   async update(
     opts: { onProgress?: (p: Progress) => void; signal?: AbortSignal; priority?: ReadonlySet<string>; only?: readonly string[]; checkpointMs?: number } = {},
   ): Promise<UpdateSummary> {
-    const lock = await IndexLock.acquire(this.indexDir);
+    if (this.options.readOnly) throw new KindredError('index-locked', `The index in ${this.storeDir} is open read-only.`, 'Open it without --no-update to bring it up to date.');
+    await this.snapshotDone;
+    const lock = await IndexLock.acquire(this.storeDir);
+    let handedOff = false;
     try {
-      const onDisk = await IndexStore.peek(this.indexDir);
-      if (onDisk && onDisk.generation !== this.store.generationNumber) {
-        this.store = await openOrCreate(this.indexDir, this.folder, this.store.model, this.options.logger);
+      if (this.damaged) {
+        // Found damaged by the background check: rebuilt from scratch (its own files only).
+        this.damaged = undefined;
+        await this.store.close().catch(() => undefined);
+        await clearIndexDir(this.storeDir);
+        this.store = IndexStore.create(this.storeDir, this.folder, this.store.model);
+      } else if (this.store.stale || this.store.readOnly) {
+        // A failed commit (full disk) left rolled-back state in memory, or the index was read-only
+        // while damaged or missing: open it again, now as its writer.
+        await this.store.close().catch(() => undefined);
+        this.store = await openOrCreate(this.storeDir, this.folder, this.store.model, this.options.logger, false);
+        this.watchVerification();
+      } else {
+        // Commits of another writer (the previous lock holder) since we last looked.
+        this.store.refresh();
       }
+      this.store.removeOrphans();
       const runtime = this.runtime;
       const info = modelInfo(this.store.model.id);
       const deps: EmbedDeps = runtime
@@ -162,14 +234,26 @@ export class Engine {
           }
         : // No model: chunks are indexed for keywords and stay pending until a model embeds them.
           { countTokens: approximateTokens, chunkTokens: Math.floor((info.maxTokens - approximateTokens(info.passagePrefix) - 2) * APPROXIMATE_TOKEN_MARGIN), concurrency: 1 };
-      return await updateIndex(
+      const summary = await updateIndex(
         this.store,
         this.folder,
         deps,
         { exclude: this.options.exclude, maxFileBytes: this.options.maxFileBytes, logger: this.options.logger, ...opts },
       );
+      // Idle now: write a snapshot if the delta since the last one would slow the next open. In the
+      // background (queries keep running); the write lock is held until it is written. Never once per
+      // saved file: the delta must be large.
+      if (this.store.snapshotDue) void this.store.snapshot().catch(() => undefined);
+      const inFlight = this.store.snapshotInFlight;
+      if (inFlight) {
+        handedOff = true;
+        this.snapshotDone = inFlight
+          .catch((e) => this.options.logger.warn(`Could not write the vector snapshot: ${(e as Error).message}`))
+          .finally(() => lock.release());
+      }
+      return summary;
     } finally {
-      await lock.release();
+      if (!handedOff) await lock.release();
     }
   }
 
@@ -181,6 +265,7 @@ export class Engine {
     const q = query.trim();
     if (!q) return [];
     const mode = this.effectiveMode(opts.mode ?? 'hybrid');
+    this.store.refresh();
     const vector = mode === 'bm25' ? undefined : await this.runtime!.embedQuery(q);
     return toHits(this.store, this.folder, rank(this.store, q, vector, { k: opts.k ?? 10, mode, stack: opts.stack ?? (opts.mode ?? 'hybrid') === 'hybrid', disabledRules: opts.disabledRules }));
   }
@@ -210,18 +295,22 @@ export class Engine {
     }
     if (!text.trim()) return [];
     const vector = this.effectiveMode('vector') === 'bm25' ? undefined : (await this.runtime!.embedPassages([text]))[0];
-    const filter = (id: number): boolean => {
-      const c = this.store.chunks.get(id);
-      return !!c && !(c.path === rel && c.startLine <= endLine && startLine <= c.endLine);
-    };
+    // The selection's own chunks (those of this file overlapping the range), looked up once.
+    this.store.refresh();
+    const own = this.store.files.get(rel)?.chunks ?? [];
+    const excluded = new Set([...this.store.chunksByIds(own).values()].filter((c) => c.startLine <= endLine && startLine <= c.endLine).map((c) => c.id));
+    const filter = (id: number): boolean => !excluded.has(id);
     return toHits(this.store, this.folder, rank(this.store, text, vector, { k: opts.k ?? 10, mode: vector ? 'vector' : 'bm25', filter }));
   }
 
   async stats(): Promise<EngineStats> {
+    this.store.refresh();
     const bytes = await this.store.diskBytes();
     return {
       folder: this.folder,
       indexDir: this.indexDir,
+      storeDir: this.storeDir,
+      indexes: await listIndexes(this.indexDir),
       files: this.store.files.size,
       chunks: this.store.chunks.size,
       vectors: this.store.vectorIds.size,
@@ -236,32 +325,84 @@ export class Engine {
 
   /** Releases the model if this engine loaded it (a shared runtime is closed by its owner). */
   async close(): Promise<void> {
-    if (this.ownsRuntime) await this.runtime?.close();
+    try {
+      await this.snapshotDone;
+      if (this.store.snapshotDue) {
+        // The delta this engine wrote would slow the next open: snapshot it, under the write lock.
+        const lock = await IndexLock.acquire(this.storeDir).catch(() => undefined);
+        if (lock) {
+          try {
+            await this.store.snapshot();
+          } catch (e) {
+            this.options.logger.warn(`Could not write the vector snapshot: ${(e as Error).message}`);
+          } finally {
+            await lock.release();
+          }
+        }
+      }
+      await this.store.close();
+    } finally {
+      if (this.ownsRuntime) await this.runtime?.close();
+    }
   }
 }
 
 /**
- * Opens the index in `dir` for `model`. A missing index starts empty; a corrupt one, one of
- * another format, or one built with another model or dimension is cleared and rebuilt (said once in the log).
+ * Opens the index in `dir` (one model's). As writer: a missing index starts empty; a damaged one or
+ * one of another format is cleared and rebuilt (said once in the log). Read-only: nothing is ever
+ * written; a missing or damaged index reads as empty (said once) until a writer rebuilds it.
  */
-async function openOrCreate(dir: string, folder: string, model: ModelKey, logger: Logger): Promise<IndexStore> {
-  const peek = await IndexStore.peek(dir);
-  if (peek && (peek.model.id !== model.id || peek.model.dtype !== model.dtype || peek.model.dims !== model.dims)) {
-    logger.warn(
-      `The index was built with ${peek.model.id} (${peek.model.dtype}, ${peek.model.dims} dims); now using ${model.id} (${model.dtype}, ${model.dims} dims): rebuilding it.`,
-    );
-    await clearIndexDir(dir);
-    return IndexStore.create(dir, folder, model);
+async function openOrCreate(dir: string, folder: string, model: ModelKey, logger: Logger, readOnly: boolean): Promise<IndexStore> {
+  try {
+    return await IndexStore.open(dir, { readOnly });
+  } catch (e) {
+    if (!isKindredError(e) || (e.code !== 'index-missing' && e.code !== 'index-corrupt')) throw e;
+    if (readOnly) {
+      if (e.code === 'index-corrupt') logger.warn(`${e.message} It is rebuilt by the next update; until then it reads as empty.`);
+      return IndexStore.memory(folder, model);
+    }
+    // Rebuilt or created under the write lock; if another process holds it, that one is building it:
+    // read as empty until update() (which takes the lock) opens it.
+    let lock: IndexLock;
+    try {
+      lock = await IndexLock.acquire(dir);
+    } catch (le) {
+      // Locked: another process is building it. Unwritable: update() says so in plain words.
+      if (isKindredError(le) && (le.code === 'index-locked' || le.code === 'index-unwritable')) return IndexStore.memory(folder, model);
+      throw le;
+    }
+    try {
+      if (e.code === 'index-corrupt') {
+        logger.warn(`${e.message} Rebuilding the index (nothing outside ${dir} is touched).`);
+        await clearIndexDir(dir);
+      } else if (existsSync(path.join(dir, DB_FILE))) {
+        // Created by another process between our look and the lock.
+        return await IndexStore.open(dir);
+      }
+      return IndexStore.create(dir, folder, model);
+    } finally {
+      await lock.release();
+    }
+  }
+}
+
+/**
+ * An index of format 1 (JSON + MiniSearch files at the root of the index directory) is replaced:
+ * its files are removed (under its old write lock) and the model's index is built in the new format.
+ * Said once. If an older Kindred holds the lock, the old index is left for later.
+ */
+async function migrateFormat1(root: string, logger: Logger): Promise<void> {
+  if (!existsSync(path.join(root, 'manifest.json'))) return;
+  let lock: IndexLock;
+  try {
+    lock = await IndexLock.acquire(root);
+  } catch {
+    return;
   }
   try {
-    return await IndexStore.open(dir);
-  } catch (e) {
-    if (isKindredError(e) && e.code === 'index-missing') return IndexStore.create(dir, folder, model);
-    if (isKindredError(e) && e.code === 'index-corrupt') {
-      logger.warn(`${e.message} Rebuilding the index (nothing outside ${dir} is touched).`);
-      await clearIndexDir(dir);
-      return IndexStore.create(dir, folder, model);
-    }
-    throw e;
+    logger.warn(`The index in ${root} has the old format 1; it is rebuilt in the new format (SQLite) and the old files are removed.`);
+    for (const name of await fs.readdir(root)) if (isFormat1File(name)) await fs.rm(path.join(root, name), { force: true });
+  } finally {
+    await lock.release();
   }
 }

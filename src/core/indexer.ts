@@ -292,15 +292,12 @@ async function embedPending(
   options: UpdateOptions,
   check: () => void,
 ): Promise<number> {
-  const ids = pending.filter((id) => texts.has(id));
-  if (ids.length === 0) return 0;
-  // Open and recently edited files first, then newest files first.
-  const prio = (id: number): number => {
-    const c = store.chunks.get(id)!;
-    const f = store.files.get(c.path);
-    return (options.priority?.has(c.path) ? 1e15 : 0) + (f?.mtimeMs ?? 0);
-  };
-  ids.sort((a, b) => prio(b) - prio(a));
+  const wanted = new Set(pending.filter((id) => texts.has(id)));
+  if (wanted.size === 0) return 0;
+  // Open and recently edited files first, then newest files first (ordered by the store in one query).
+  const ids = store.pendingOrder(options.priority).filter((id) => wanted.has(id));
+  // The graph is sized once for everything this run adds, not grown step by step.
+  store.reserve(store.vectorIds.size + ids.length);
 
   const checkpointMs = options.checkpointMs ?? 30_000;
   let lastSave = performance.now();

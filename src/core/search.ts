@@ -4,7 +4,7 @@ import type { ChunkRecord, IndexStore } from './index/store';
 import { looksLikeIdentifier } from './index/tokenize';
 import { decodeText } from './text';
 import { applyStack } from './ranking/stack';
-import type { ChunkInfo, ChunkSource } from './ranking/rules';
+import type { ChunkSource } from './ranking/rules';
 import { lastName } from './ranking/query';
 
 export type SearchMode = 'hybrid' | 'vector' | 'bm25';
@@ -77,25 +77,11 @@ export interface RankOptions {
 /** Candidates the ranking stack re-scores (it never looks further down the fused list). */
 export const STACK_DEPTH = 200;
 
-/** The ranking stack's view of an in-memory index. */
+/** The ranking stack's view of an index: a few SQL look-ups per query, nothing per chunk in memory. */
 export function storeSource(store: IndexStore, filter?: (id: number) => boolean): ChunkSource {
-  const info = (c: ChunkRecord): ChunkInfo => c;
   return {
-    fileChunks(p) {
-      const f = store.files.get(p);
-      if (!f) return [];
-      return f.chunks.map((id) => store.chunks.get(id)).filter((c): c is ChunkRecord => !!c).map(info).sort((a, b) => a.startLine - b.startLine);
-    },
-    definitions(name, limit) {
-      const out: ChunkInfo[] = [];
-      for (const c of store.chunks.values()) {
-        if (c.symbol && lastName(c.symbol) === name && (!filter || filter(c.id))) {
-          out.push(info(c));
-          if (out.length >= limit) break;
-        }
-      }
-      return out;
-    },
+    fileChunks: (p) => store.chunksOfPath(p),
+    definitions: (name, limit) => store.chunksDefining(name, limit * 2).filter((c) => c.symbol !== undefined && lastName(c.symbol) === name && (!filter || filter(c.id))).slice(0, limit),
     hasFile: (p) => store.files.has(p),
     vector: (id) => store.vectorOf(id),
   };
@@ -114,8 +100,10 @@ export function rank(store: IndexStore, query: string, queryVector: Float32Array
   else if (options.mode === 'vector') ranked = vector;
   else ranked = fuseHybrid(query, lexical, vector);
   if (options.stack ?? options.mode === 'hybrid') {
-    const candidates = ranked.slice(0, STACK_DEPTH).flatMap((r) => {
-      const c = store.chunks.get(r.id);
+    const top = ranked.slice(0, STACK_DEPTH);
+    const records = store.chunksByIds(top.map((r) => r.id));
+    const candidates = top.flatMap((r) => {
+      const c = records.get(r.id);
       return c ? [{ ...c, score: r.score }] : [];
     });
     return applyStack(query, candidates, storeSource(store, options.filter), { k: options.k, disabled: options.disabledRules });

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
-import { isKindredError } from '../../src/core/errors';
 import { hashText, IndexStore } from '../../src/core/index/store';
 import { readTextFile } from '../../src/core/text';
 import { startCli } from '../helpers/cli';
@@ -12,24 +11,18 @@ import { removeTree } from '../helpers/fixtures';
 import { diffIndex, groundTruth, seededRandom } from '../helpers/truth';
 
 // Crash safety by fault injection: `kindred index` runs over a folder that changes between runs and is
-// SIGKILLed at random moments, half of them aimed at the moment a save starts writing (a new generation's
-// data file appears in the index directory). After every kill the index on disk must open and pass the
-// integrity check (or not exist yet, before the first save); never be corrupt. A final normal run must
-// converge to exactly the folder's content, with every vector the embedding of its chunk's text.
-//
-// The seed is fixed (KINDRED_FAULT_SEED picks another); KINDRED_FAULT_KILLS sets the number of kills
-// (default 30). Where a kill lands depends on the machine's speed, so the loop runs until it has both
-// the kills and enough kills inside a save (or gives up after MAX_ROUNDS), instead of a time budget:
-// no assertion depends on how fast the machine is.
+// SIGKILLed at chosen points (KINDRED_FAILPOINT, see src/core/index/failpoint.ts): inside an SQLite
+// transaction just before COMMIT, just after a COMMIT, after a snapshot's temp file is written, after it
+// is renamed but before the store records it, and while the delta is replayed on open. After every kill
+// the index on disk must open (read-only: exactly what the kill left) and pass the integrity check. A final
+// normal run must converge to exactly the folder's content, with every vector its chunk's embedding.
+// Deterministic: fixed kill points and a fixed seed for the folder's changes.
 
-const KILLS = Number(process.env.KINDRED_FAULT_KILLS ?? 30);
-const SEED = Number(process.env.KINDRED_FAULT_SEED ?? 20261127);
-/** Kills that must cut a save short (leave a newer generation's files behind). */
-const SAVES_INTERRUPTED = 5;
+const SEED = 20261127;
+/** Kill points, in order; `name:n` kills at the n-th time the point is reached in that run. */
+const POINTS = ['commit:1', 'snapshot-written:1', 'commit:3', 'committed:2', 'snapshot-renamed:1', 'replay:1', 'commit:2', 'snapshot-renamed:1', 'committed:1', 'snapshot-written:1'];
 const INITIAL_FILES = 220;
 const DIRS = ['core', 'api', 'util', 'ui', 'db', 'net', 'jobs', 'docs'];
-/** Cap on the loop (about 2 rounds per kill are needed on a 2-core machine). */
-const MAX_ROUNDS = 400;
 
 function source(id: number, version: number): string {
   if (id % 11 === 0) {
@@ -42,7 +35,7 @@ function source(id: number, version: number): string {
   );
 }
 
-test('SIGKILL at random moments never corrupts the index; a normal run then converges', { timeout: 900_000 }, async () => {
+test('SIGKILL inside commits, snapshot writes and replays never corrupts the index; a normal run then converges', { timeout: 300_000 }, async () => {
   const started = performance.now();
   const rand = seededRandom(SEED);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
@@ -93,109 +86,36 @@ test('SIGKILL at random moments never corrupts the index; a normal run then conv
     }
   };
 
-  const figures = {
-    seed: SEED,
-    runs: 0,
-    kills: 0,
-    killsAimedAtSaves: 0,
-    /** Kills after which a newer generation's files or a temp manifest (written by that run) were left. */
-    killsThatInterruptedASave: 0,
-    staleLocksLeft: 0,
-    completedRuns: 0,
-    integrityChecksPassed: 0,
-    missingBeforeFirstSave: 0,
-  };
+  const figures = { kills: 0, integrityChecksPassed: 0, points: [] as string[] };
   const results: Record<string, unknown> = {};
-  let everSaved = false;
-  let typicalMs = 1500;
   const args = ['index', folder, '--index-dir', indexDir, '--json', '--threads', '1'];
+  const storeDir = (): string => path.join(indexDir, readdirSync(indexDir).find((n) => statSync(path.join(indexDir, n)).isDirectory())!);
 
   try {
-    // Before anything is saved, a kill leaves no index at all (never a broken one).
-    {
-      const { child, done } = startCli(args, { KINDRED_CHECKPOINT_MS: '0' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 100);
-      await done;
-      clearTimeout(timer);
-      try {
-        assert.equal((await IndexStore.open(indexDir)).checkIntegrity(), undefined);
-      } catch (e) {
-        assert.ok(isKindredError(e) && e.code === 'index-missing', `after a kill before the first save: ${(e as Error).message}`);
-        figures.missingBeforeFirstSave++;
-      }
-      // Then one complete run: every kill below hits an index that exists, and its duration times the kills.
-      const first = await startCli(args).done;
-      assert.equal(first.code, 0, first.stderr);
-      typicalMs = first.ms;
-      everSaved = true;
-    }
-    for (let round = 1; (figures.kills < KILLS || figures.killsThatInterruptedASave < SAVES_INTERRUPTED) && round <= MAX_ROUNDS; round++) {
+    for (const [i, point] of POINTS.entries()) {
+      const round = i + 1;
       mutate(round);
-      figures.runs++;
-      const aimAtSave = round % 2 === 0;
-      const runStart = Date.now();
-      const { child, done } = startCli(args, { KINDRED_CHECKPOINT_MS: '0' });
-      const kill = (): void => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      };
-      let watcher: FSWatcher | undefined;
-      let timer: NodeJS.Timeout;
-      if (aimAtSave) {
-        // Kill a few ms after a save starts writing: somewhere inside the data files, the hashing,
-        // the manifest's temp file, the rename or the clean-up of the previous generation.
-        let armed = false;
-        watcher = watch(indexDir, (_event, name) => {
-          if (armed || !name || !/^(meta|lexical|vectors)\.\d+\.(json|hnsw)$/.test(name)) return;
-          armed = true;
-          setTimeout(kill, rand() * 30);
-        });
-        timer = setTimeout(kill, typicalMs * 3);
-      } else {
-        timer = setTimeout(kill, typicalMs * (0.1 + rand() * 1.2));
-      }
-      const r = await done;
-      clearTimeout(timer);
-      watcher?.close();
-
-      const detail = `round ${round} (seed ${SEED}): exit ${r.code ?? r.signal}; stderr: ${r.stderr.slice(0, 500)}`;
-      if (r.signal === 'SIGKILL') {
-        figures.kills++;
-        if (aimAtSave) figures.killsAimedAtSaves++;
-      } else {
-        assert.equal(r.code, 0, `a run that was not killed failed: ${detail}`);
-        figures.completedRuns++;
-        typicalMs = 0.7 * typicalMs + 0.3 * r.ms;
-      }
-
-      // What a kill left: files of a generation newer than the manifest's, or a temp manifest, written
-      // by this run, mean it cut a save short.
-      const gen = (await IndexStore.peek(indexDir))?.generation ?? 0;
-      const leftovers = readdirSync(indexDir).filter(
-        (n) => (/^manifest\.json\.\d+\.tmp$/.test(n) || Number(/^(?:meta|lexical|vectors)\.(\d+)\./.exec(n)?.[1] ?? 0) > gen) && statSync(path.join(indexDir, n)).mtimeMs >= runStart - 5,
-      );
-      if (r.signal === 'SIGKILL' && leftovers.length > 0) figures.killsThatInterruptedASave++;
-      if (readdirSync(indexDir).includes('lock')) figures.staleLocksLeft++;
-
+      // Checkpoints after every round of batches, a snapshot whenever there is a delta: every kill point is reached.
+      const r = await startCli(args, { KINDRED_CHECKPOINT_MS: '0', KINDRED_SNAPSHOT_MIN: '1', KINDRED_FAILPOINT: point }).done;
+      const detail = `round ${round}, point ${point}: exit ${r.code ?? r.signal}; stderr: ${r.stderr.slice(0, 500)}`;
+      assert.equal(r.signal, 'SIGKILL', `the kill point was not reached: ${detail}`);
+      figures.kills++;
+      figures.points.push(point);
+      const store = await IndexStore.open(storeDir(), { readOnly: true });
       try {
-        const store = await IndexStore.open(indexDir);
         assert.equal(store.checkIntegrity(), undefined, detail);
-        figures.integrityChecksPassed++;
-        everSaved = true;
-      } catch (e) {
-        if (isKindredError(e) && e.code === 'index-missing' && !everSaved) figures.missingBeforeFirstSave++;
-        else assert.fail(`after ${r.signal ?? 'exit'} the index does not open: ${(e as Error).message}; ${detail}`);
+      } finally {
+        await store.close();
       }
+      figures.integrityChecksPassed++;
     }
-    assert.equal(figures.integrityChecksPassed, figures.runs, 'after the first save, the index opens valid after every kill');
-    assert.ok(figures.kills >= KILLS, `only ${figures.kills} kills in ${MAX_ROUNDS} rounds: ${JSON.stringify(figures)}`);
-    assert.ok(figures.killsThatInterruptedASave >= SAVES_INTERRUPTED, `too few kills landed inside a save: ${JSON.stringify(figures)}`);
 
     // A normal run (default checkpoints) converges to exactly the folder's content.
     mutate(1000);
     const final = await startCli(args).done;
     assert.equal(final.code, 0, final.stderr);
     const truth = await groundTruth(folder);
-    const store = await IndexStore.open(indexDir);
+    const store = await IndexStore.open(storeDir(), { readOnly: true });
     assert.deepEqual(diffIndex(store, truth), { missing: [], extra: [], stale: [] });
     assert.equal(truth.size, files.size);
     assert.equal(store.pendingIds().length, 0, 'chunks without a vector');

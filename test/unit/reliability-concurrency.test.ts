@@ -34,8 +34,11 @@ before(() => {
 
 after(() => removeTree(tmp));
 
+/** The default model's index under an index root (indexes are per model + precision). */
+const storeDir = (indexDir: string): string => path.join(indexDir, 'Xenova_all-MiniLM-L6-v2.q8');
+
 async function assertMatchesFolder(indexDir: string): Promise<IndexStore> {
-  const store = await IndexStore.open(indexDir);
+  const store = await IndexStore.open(storeDir(indexDir), { readOnly: true });
   assert.equal(store.checkIntegrity(), undefined);
   assert.deepEqual(diffIndex(store, await groundTruth(folder)), { missing: [], extra: [], stale: [] });
   assert.equal(store.pendingIds().length, 0);
@@ -45,7 +48,7 @@ async function assertMatchesFolder(indexDir: string): Promise<IndexStore> {
 /** Resolves once the lock file exists (the first process is writing). */
 async function lockTaken(indexDir: string, timeoutMs = 20_000): Promise<void> {
   const start = Date.now();
-  while (!existsSync(path.join(indexDir, 'lock'))) {
+  while (!existsSync(path.join(storeDir(indexDir), 'lock'))) {
     if (Date.now() - start > timeoutMs) throw new Error('the first process never took the lock');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -76,7 +79,7 @@ test('a second `index` on a locked index exits 1 saying another process is updat
   assert.ok(!/\n\s+at /.test(second.stderr), `no stack trace: ${second.stderr}`);
   assert.equal(second.stdout, '');
   await assertMatchesFolder(indexDir);
-  assert.ok(!existsSync(path.join(indexDir, 'lock')), 'the lock is released');
+  assert.ok(!existsSync(path.join(storeDir(indexDir), 'lock')), 'the lock is released');
 });
 
 test('two `index` runs started together: each succeeds or is refused plainly, and the index ends valid', async () => {

@@ -1,7 +1,7 @@
-import MiniSearch, { type Options, type SearchResult } from 'minisearch';
+import { DatabaseSync, type DatabaseSyncInstance, type StatementSyncInstance } from '@photostructure/sqlite';
 import { codeTokens } from './tokenize';
 
-/** What the lexical index stores per chunk: text, path and symbol are searched; nothing is stored back. */
+/** What the keyword index stores per chunk: text, path and symbol are searched; nothing is stored back. */
 export interface LexicalDoc {
   id: number;
   text: string;
@@ -9,61 +9,90 @@ export interface LexicalDoc {
   symbol: string;
 }
 
-const OPTIONS: Options<LexicalDoc> = {
-  idField: 'id',
-  fields: ['text', 'path', 'symbol'],
-  storeFields: [],
-  tokenize: (text) => codeTokens(text),
-  processTerm: (term) => term,
-  // MiniSearch's automatic vacuuming runs in the background and can overlap with additions; the
-  // index compacts explicitly instead, before it is saved (see compact()).
-  autoVacuum: false,
-  // BM25 parameters: MiniSearch's defaults (k=1.2, b=0.7, d=0.5: BM25+).
-};
+/**
+ * The FTS5 table. Text goes in already split by the project's code-aware tokenizer (codeTokens:
+ * identifiers whole and split, lower-cased) and joined by spaces, so FTS5's own tokenizer only has to
+ * split on spaces: unicode61 with `_` and `$` as token characters keeps every codeTokens token whole.
+ * Contentless (the text is not stored: previews are read from the files) with contentless_delete so
+ * rows can be deleted. Columns weigh 1 (text), 1.5 (path), 2 (symbol), as the MiniSearch index did.
+ */
+export const FTS_SCHEMA = `
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, path, symbol, content='', contentless_delete=1,
+  tokenize="unicode61 remove_diacritics 0 tokenchars '_$'");
+INSERT INTO fts(fts, rank) VALUES('rank', 'bm25(1.0, 1.5, 2.0)');
+`;
 
-/** BM25 over chunks with code-aware tokens. Built fast, usable before any embedding is done. */
+function tokenised(text: string): string {
+  return codeTokens(text).join(' ');
+}
+
+/** An FTS5 MATCH expression: any of the query's code tokens (OR), each quoted; undefined if it has none. */
+export function matchExpression(query: string): string | undefined {
+  const tokens = [...new Set(codeTokens(query))];
+  return tokens.length ? tokens.map((t) => `"${t}"`).join(' OR ') : undefined;
+}
+
+/** BM25 over chunks (SQLite FTS5, on disk): top-k in C with ORDER BY rank LIMIT. */
 export class LexicalIndex {
-  private constructor(private readonly ms: MiniSearch<LexicalDoc>) {}
+  private readonly insertStmt: StatementSyncInstance | undefined;
+  private readonly deleteStmt: StatementSyncInstance | undefined;
+  private readonly topStmt: StatementSyncInstance;
+  private readonly allStmt: StatementSyncInstance;
+  private readonly hasStmt: StatementSyncInstance;
 
+  constructor(
+    private readonly db: DatabaseSyncInstance,
+    /** Called before any change (opens the writer's transaction). */
+    private readonly beforeWrite: () => void,
+    readOnly: boolean,
+  ) {
+    if (!readOnly) {
+      this.insertStmt = db.prepare('INSERT INTO fts(rowid, text, path, symbol) VALUES (?, ?, ?, ?)');
+      this.deleteStmt = db.prepare('DELETE FROM fts WHERE rowid = ?');
+    }
+    this.topStmt = db.prepare('SELECT rowid AS id, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?');
+    this.allStmt = db.prepare('SELECT rowid AS id, rank FROM fts WHERE fts MATCH ? ORDER BY rank');
+    this.hasStmt = db.prepare('SELECT 1 AS x FROM fts WHERE rowid = ?');
+  }
+
+  /** A keyword index of its own in memory (the evaluation harness ranks a corpus with it). */
   static empty(): LexicalIndex {
-    return new LexicalIndex(new MiniSearch(OPTIONS));
-  }
-
-  static fromJSON(json: string): LexicalIndex {
-    return new LexicalIndex(MiniSearch.loadJSON(json, OPTIONS));
-  }
-
-  toJSON(): string {
-    return JSON.stringify(this.ms);
+    const db = new DatabaseSync(':memory:');
+    db.exec(FTS_SCHEMA);
+    return new LexicalIndex(db, () => undefined, false);
   }
 
   get size(): number {
-    return this.ms.documentCount;
+    return Number((this.db.prepare('SELECT count(*) AS n FROM fts').get() as { n: number }).n);
   }
 
   has(id: number): boolean {
-    return this.ms.has(id);
-  }
-
-  /** Drops the data of discarded documents once enough has piled up. Call when nothing else mutates the index. */
-  async compact(): Promise<void> {
-    if (this.ms.dirtCount > 1000 && this.ms.dirtFactor > 0.1) await this.ms.vacuum({ batchSize: 100_000, batchWait: 0 });
+    return this.hasStmt.get(id) !== undefined;
   }
 
   add(docs: LexicalDoc[]): void {
-    this.ms.addAll(docs);
+    if (docs.length === 0) return;
+    this.beforeWrite();
+    for (const d of docs) this.insertStmt!.run(d.id, tokenised(d.text), tokenised(d.path), tokenised(d.symbol));
   }
 
   remove(ids: Iterable<number>): void {
-    for (const id of ids) if (this.ms.has(id)) this.ms.discard(id);
+    this.beforeWrite();
+    for (const id of ids) this.deleteStmt!.run(id);
   }
 
+  /** Best first; score is BM25 (positive, higher is better). */
   search(query: string, limit: number, filter?: (id: number) => boolean): { id: number; score: number }[] {
-    const results: SearchResult[] = this.ms.search(query, {
-      boost: { symbol: 2, path: 1.5 },
-      combineWith: 'OR',
-      filter: filter ? (r) => filter(r.id as number) : undefined,
-    });
-    return results.slice(0, limit).map((r) => ({ id: r.id as number, score: r.score }));
+    const match = matchExpression(query);
+    if (!match || limit <= 0) return [];
+    if (!filter) return (this.topStmt.all(match, limit) as { id: number; rank: number }[]).map((r) => ({ id: r.id, score: -r.rank }));
+    // A filter is applied as rows stream out of FTS5 (still best first); stop once there are enough.
+    const out: { id: number; score: number }[] = [];
+    for (const r of this.allStmt.iterate(match) as Iterable<{ id: number; rank: number }>) {
+      if (!filter(r.id)) continue;
+      out.push({ id: r.id, score: -r.rank });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 }

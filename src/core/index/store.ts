@@ -1,14 +1,26 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, promises as fs, readFileSync, writeFileSync, constants as FS } from 'node:fs';
-import * as os from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, promises as fs, readdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { HierarchicalNSW } from 'hnswlib-node';
+import { DatabaseSync, type DatabaseSyncInstance, type StatementSyncInstance } from '@photostructure/sqlite';
 import { KindredError } from '../errors';
 import type { Dtype } from '../embedding/models';
-import { LexicalIndex } from './lexical';
+import { failpoint } from './failpoint';
+import { decodeHalf, encodeHalf } from './half';
+import { VectorGraph, type SnapshotInfo } from './graph';
+import { FTS_SCHEMA, LexicalIndex } from './lexical';
+import { unwritable } from './lock';
+import { quickCheckInBackground, type BackgroundCheck } from './verify';
 
-/** Bumped whenever the on-disk layout changes; an index of another format is rebuilt, never misread. */
-export const FORMAT_VERSION = 1;
+export { IndexLock, unwritable } from './lock';
+
+/**
+ * Bumped whenever the on-disk layout changes. Format 1 was JSON files + MiniSearch + a whole HNSW
+ * file per save (manifest.json); format 2 is SQLite (WAL) + FTS5 + an HNSW snapshot with a delta.
+ */
+export const FORMAT_VERSION = 2;
+
+/** The database file of an index directory. */
+export const DB_FILE = 'index.db';
 
 export interface FileRecord {
   path: string;
@@ -16,7 +28,8 @@ export interface FileRecord {
   mtimeMs: number;
   /** Hash of the file's decoded text. */
   hash: string;
-  chunks: number[];
+  /** Ids of the file's chunks (read from the store when asked for). */
+  readonly chunks: number[];
   /**
    * Read so soon after its last modification that a later write may have kept the same size and
    * (coarse) mtime: the next update reads it again instead of trusting size and mtime ("racy git").
@@ -40,227 +53,585 @@ export interface ModelKey {
   dims: number;
 }
 
-interface FileEntry {
-  name: string;
-  bytes: number;
-  sha256: string;
+export interface NewChunk {
+  startLine: number;
+  endLine: number;
+  symbol?: string;
+  hash: string;
+  text: string;
 }
-
-interface Manifest {
-  format: number;
-  generation: number;
-  model: ModelKey;
-  folder: string;
-  files: { vectors: FileEntry; meta: FileEntry; lexical: FileEntry };
-  stats: { files: number; chunks: number; vectors: number };
-  updatedAt: string;
-}
-
-/** Compact JSON for metadata: one row per file and per chunk, paths stored once. */
-interface MetaJson {
-  nextId: number;
-  /** A 5th element 1 marks a racy file (older readers ignore it). */
-  files: ([path: string, size: number, mtimeMs: number, hash: string] | [path: string, size: number, mtimeMs: number, hash: string, racy: 1])[];
-  /** [id, file index, startLine, endLine, hash, symbol?] */
-  chunks: ([number, number, number, number, string] | [number, number, number, number, string, string])[];
-  /** Ids that have a vector in the HNSW index. */
-  vectors: number[];
-}
-
-const HNSW_M = 16;
-const HNSW_EF_CONSTRUCTION = 100;
 
 export function hashText(text: string): string {
   return createHash('sha1').update(text).digest('base64url').slice(0, 20);
 }
 
-function sha256File(file: string): Promise<string> {
-  return fs.readFile(file).then((buf) => createHash('sha256').update(buf).digest('hex'));
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, mtime REAL NOT NULL, hash TEXT NOT NULL, racy INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, symbol TEXT, vec INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE vec = 0;
+CREATE TABLE IF NOT EXISTS vec_delta(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, vec BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS vec_delta_seq ON vec_delta(seq);
+CREATE TABLE IF NOT EXISTS vec_gone(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+`;
+
+/** Names the store writes in its directory (everything else there is left alone). */
+function isOwnFile(name: string): boolean {
+  return (
+    name === DB_FILE ||
+    name === `${DB_FILE}-wal` ||
+    name === `${DB_FILE}-shm` ||
+    name === `${DB_FILE}-journal` ||
+    /^vectors\.\d+\.hnsw(\.\d+\.tmp)?$/.test(name)
+  );
 }
 
-function fsyncPath(p: string, dir = false): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(p, dir ? FS.O_RDONLY : FS.O_RDWR);
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on directories; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+/** Names of a format-1 index (JSON + MiniSearch + HNSW generations). */
+export function isFormat1File(name: string): boolean {
+  return name === 'manifest.json' || /^(vectors|meta|lexical)\.\d+\.(hnsw|json)$/.test(name) || /^manifest\.json\.\d+\.tmp$/.test(name);
+}
+
+/** Removes an index's own files (for a rebuild after corruption); leaves anything else alone. */
+export async function clearIndexDir(dir: string): Promise<void> {
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    if (isOwnFile(name) || isFormat1File(name)) await fs.rm(path.join(dir, name), { force: true });
   }
 }
 
+function sqliteCode(e: unknown): string | undefined {
+  const m = String((e as Error)?.message ?? '');
+  if (/disk is full|SQLITE_FULL/i.test(m)) return 'ENOSPC';
+  if (/readonly database|SQLITE_READONLY/i.test(m)) return 'EROFS';
+  if (/SQLITE_PERM|permission/i.test(m)) return 'EACCES';
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+/** An SQLite or file-system write error in plain words, or the error itself. */
+function writeError(dir: string, e: unknown): unknown {
+  return unwritable(dir, { code: sqliteCode(e) }) ?? e;
+}
+
+/** Vectors wait in the delta as half floats (see half.ts). */
+const TO_BLOB = encodeHalf;
+const FROM_BLOB = decodeHalf;
+
+interface ChunkRow {
+  id: number;
+  path: string;
+  start: number;
+  end: number;
+  hash: string;
+  symbol: string | null;
+}
+
+function toRecord(r: ChunkRow): ChunkRecord {
+  return { id: r.id, path: r.path, startLine: r.start, endLine: r.end, hash: r.hash, ...(r.symbol ? { symbol: r.symbol } : {}) };
+}
+
+/** KINDRED_SNAPSHOT_MIN (tests): snapshot whenever the delta reaches this many vectors, building or idle. */
+const SNAPSHOT_OVERRIDE = Number(process.env.KINDRED_SNAPSHOT_MIN) > 0 ? Number(process.env.KINDRED_SNAPSHOT_MIN) : undefined;
+/** Snapshot while building: when the delta reaches this many vectors, or half the graph. */
+const BUILD_SNAPSHOT_MIN = SNAPSHOT_OVERRIDE ?? 50_000;
 /**
- * The index of one folder, in memory and on disk: file and chunk metadata, an HNSW graph of
- * chunk vectors (hnswlib-node), and a BM25 index. Chunks may exist before their vector does
- * (lexical search works while embedding proceeds).
+ * Databases up to this size are checked (PRAGMA quick_check) when opened; bigger ones in the background.
+ * KINDRED_SYNC_CHECK_BYTES overrides it (tests).
+ */
+function syncCheckBytes(): number {
+  const n = Number(process.env.KINDRED_SYNC_CHECK_BYTES);
+  return process.env.KINDRED_SYNC_CHECK_BYTES && Number.isFinite(n) ? n : 24 * 1024 * 1024;
+}
+/** Snapshot when idle or closing: when the delta reaches max(this, 1/500 of the graph). */
+const IDLE_SNAPSHOT_MIN = SNAPSHOT_OVERRIDE ?? 256;
+
+/**
+ * The index of one folder for one model: SQLite (WAL) is the store of record — files, chunks,
+ * the keyword index (FTS5) and the vectors committed since the last HNSW snapshot. Every `save()`
+ * commits what changed since the previous one (one transaction); nothing is rewritten whole.
+ * The HNSW graph is derived state: kept in memory for queries, snapshotted to disk in the
+ * background now and then, and brought up to date on open by replaying the delta.
  *
- * On disk, every save writes a new generation of data files and then atomically replaces
- * `manifest.json`, which names them with their sizes and SHA-256. A crash at any moment
- * leaves the previous manifest and its files intact; on open, checksums catch anything else.
+ * Nothing per chunk lives in the JS heap: `files`, `chunks` and `vectorIds` are views that query
+ * SQLite. Opened read-only, a store never writes; `refresh()` picks up another process's commits.
  */
 export class IndexStore {
-  readonly files = new Map<string, FileRecord>();
-  readonly chunks = new Map<number, ChunkRecord>();
-  /** hash → ids of chunks with that text (usually one). */
-  private readonly byHash = new Map<string, Set<number>>();
-  readonly vectorIds = new Set<number>();
-  lexical = LexicalIndex.empty();
-  private hnsw: HierarchicalNSW;
+  readonly files: FilesView;
+  readonly chunks: ChunksView;
+  readonly vectorIds: VectorIdsView;
+  readonly lexical: LexicalIndex;
+  private graph: VectorGraph;
+  private seq = 0;
   private nextId = 1;
-  private generation = 0;
-  /** Changes since the last save. */
-  dirty = false;
+  private inTx = false;
+  /** Vectors added or deleted since the snapshot (rows of vec_delta + vec_gone). */
+  private delta = 0;
+  private snap: SnapshotInfo | undefined;
+  private snapshotting: Promise<void> | undefined;
+  private dataVersion = -1;
+  /** This store has changed the index (it holds, or held, the write lock). */
+  private wrote = false;
+  /**
+   * The database check of a big index, run in the background after open: resolves to the problem
+   * found (index-corrupt), or undefined. Already settled (undefined) for a small index, checked at open.
+   */
+  verified: Promise<KindredError | undefined> = Promise.resolve(undefined);
+  private stopCheck: () => void = () => undefined;
+  /** A big index: the snapshot's checksum is verified by the background check, not when it is loaded. */
+  private deferChecks = false;
+  /** Set when a commit failed: the in-memory graph may hold rolled-back vectors; reopen before writing. */
+  stale = false;
+  /** Told about background snapshot failures (set by the engine). */
+  onBackgroundError: (e: unknown) => void = () => undefined;
+  private readonly st: Record<string, StatementSyncInstance> = {};
 
   private constructor(
     readonly dir: string,
     readonly folder: string,
     readonly model: ModelKey,
+    private readonly db: DatabaseSyncInstance,
+    readonly readOnly: boolean,
   ) {
-    this.hnsw = IndexStore.newGraph(model.dims, 1024);
-  }
-
-  private static newGraph(dims: number, capacity: number): HierarchicalNSW {
-    const g = new HierarchicalNSW('ip', dims);
-    g.initIndex({ maxElements: capacity, m: HNSW_M, efConstruction: HNSW_EF_CONSTRUCTION, randomSeed: 42, allowReplaceDeleted: true });
-    return g;
+    const prep = (sql: string): StatementSyncInstance => db.prepare(sql);
+    const s = this.st;
+    s.fileByPath = prep('SELECT id, path, size, mtime, hash, racy FROM files WHERE path = ?');
+    s.fileIdByPath = prep('SELECT id FROM files WHERE path = ?');
+    s.allFiles = prep('SELECT id, path, size, mtime, hash, racy FROM files ORDER BY id');
+    s.countFiles = prep('SELECT count(*) AS n FROM files');
+    s.chunkIdsOfFile = prep('SELECT id FROM chunks WHERE file = ? ORDER BY start, id');
+    s.chunk = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?');
+    s.chunksByIds = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.id IN (SELECT value FROM json_each(?))');
+    s.allChunks = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file ORDER BY c.id');
+    // Definitions of a name: the symbol is the name, or ends with it after a `.`, `::` or `#` (Class.method, Mod::f).
+    s.chunksDefining = prep(
+      "SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.symbol = ?1 OR c.symbol LIKE '%.' || ?1 OR c.symbol LIKE '%::' || ?1 OR c.symbol LIKE '%#' || ?1 ORDER BY c.id LIMIT ?2",
+    );
+    s.chunksOfPath = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE f.path = ? ORDER BY c.start, c.id');
+    s.countChunks = prep('SELECT count(*) AS n FROM chunks');
+    s.hasVec = prep('SELECT vec FROM chunks WHERE id = ?');
+    s.vecByHash = prep('SELECT id FROM chunks WHERE hash = ? AND vec = 1 LIMIT 1');
+    s.pending = prep('SELECT id FROM chunks WHERE vec = 0 ORDER BY id');
+    s.pendingOrder = prep('SELECT c.id, f.path, f.mtime FROM chunks c JOIN files f ON f.id = c.file WHERE c.vec = 0');
+    s.countVec = prep('SELECT count(*) AS n FROM chunks WHERE vec = 1');
+    s.meta = prep('SELECT value FROM meta WHERE key = ?');
+    s.dataVersion = prep('PRAGMA data_version');
+    s.deltaSince = prep('SELECT id, vec FROM vec_delta WHERE seq > ? AND seq <= ?');
+    s.goneSince = prep('SELECT id FROM vec_gone WHERE seq > ? AND seq <= ?');
+    if (!readOnly) {
+      s.setMeta = prep('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+      s.upsertFile = prep(
+        'INSERT INTO files(path, size, mtime, hash, racy) VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, hash = excluded.hash, racy = excluded.racy RETURNING id',
+      );
+      s.touchFile = prep('UPDATE files SET size = ?, mtime = ?, racy = ? WHERE id = ?');
+      s.deleteFile = prep('DELETE FROM files WHERE id = ?');
+      s.chunksOfFile = prep('SELECT id, start, end, hash, symbol, vec FROM chunks WHERE file = ?');
+      s.insertChunk = prep('INSERT INTO chunks(id, file, start, end, hash, symbol) VALUES (?, ?, ?, ?, ?, ?)');
+      s.moveChunk = prep('UPDATE chunks SET start = ?, end = ?, symbol = ? WHERE id = ?');
+      s.deleteChunk = prep('DELETE FROM chunks WHERE id = ?');
+      s.markVec = prep('UPDATE chunks SET vec = 1 WHERE id = ?');
+      s.insertDelta = prep('INSERT OR REPLACE INTO vec_delta(id, seq, vec) VALUES (?, ?, ?)');
+      s.deleteDelta = prep('DELETE FROM vec_delta WHERE id = ?');
+      s.insertGone = prep('INSERT OR REPLACE INTO vec_gone(id, seq) VALUES (?, ?)');
+      s.pruneDelta = prep('DELETE FROM vec_delta WHERE seq <= ?');
+      s.pruneGone = prep('DELETE FROM vec_gone WHERE seq <= ?');
+    }
+    this.files = new FilesView(this.st);
+    this.chunks = new ChunksView(this.st);
+    this.vectorIds = new VectorIdsView(this.st, () => this.graph.live);
+    this.lexical = new LexicalIndex(db, () => this.begin(), readOnly);
+    this.graph = new VectorGraph(model.dims, 1024);
   }
 
   get generationNumber(): number {
-    return this.generation;
+    return this.seq;
   }
 
+  /** Changes not committed yet. */
+  get dirty(): boolean {
+    return this.inTx;
+  }
+
+  private static connect(dir: string, readOnly: boolean): DatabaseSyncInstance {
+    const db = new DatabaseSync(path.join(dir, DB_FILE), { readOnly, timeout: 5000 });
+    if (!readOnly) {
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      // A big transaction (a first build's checkpoint) stays in the page cache until COMMIT instead of
+      // spilling pages into the WAL and rewriting them there: less written. Used only as pages are dirtied.
+      db.exec('PRAGMA cache_size = -65536');
+      // Statement journals (multi-row statements inside a transaction: FTS5 segment merges) stay in memory.
+      db.exec('PRAGMA temp_store = MEMORY');
+    }
+    return db;
+  }
+
+  /** A new, empty index in `dir` (the index's own files there are replaced; nothing else is touched). */
   static create(dir: string, folder: string, model: ModelKey): IndexStore {
-    return new IndexStore(dir, folder, model);
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir)) if (isOwnFile(name)) rmSync(path.join(dir, name), { force: true });
+    const db = IndexStore.connect(dir, false);
+    // Pages freed when a snapshot prunes the vector delta are given back to the file system (see snapshot()).
+    db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+    db.exec('VACUUM');
+    db.exec('BEGIN IMMEDIATE');
+    db.exec(SCHEMA);
+    db.exec(FTS_SCHEMA);
+    const set = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)');
+    set.run('format', String(FORMAT_VERSION));
+    set.run('model', JSON.stringify(model));
+    set.run('folder', folder);
+    set.run('seq', '0');
+    set.run('nextId', '1');
+    db.exec('COMMIT');
+    const store = new IndexStore(dir, folder, model, db, false);
+    store.dataVersion = store.readDataVersion();
+    return store;
   }
 
-  /** What the manifest in `dir` says about the model, without loading anything else; undefined if there is no index. */
+  /** An empty index in memory that is never written (a reader's view of an index that is not there yet). */
+  static memory(folder: string, model: ModelKey): IndexStore {
+    const db = new DatabaseSync(':memory:');
+    db.exec(SCHEMA);
+    db.exec(FTS_SCHEMA);
+    db.exec(`INSERT INTO meta(key, value) VALUES ('seq', '0'), ('nextId', '1')`);
+    return new IndexStore('', folder, model, db, true);
+  }
+
+  /** What the index in `dir` says about itself, without loading anything; undefined if there is none. */
   static async peek(dir: string): Promise<{ model: ModelKey; format: number; generation: number } | undefined> {
+    if (!existsSync(path.join(dir, DB_FILE))) return undefined;
+    let db: DatabaseSyncInstance | undefined;
     try {
-      const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-      return { model: m.model, format: m.format, generation: m.generation };
+      db = new DatabaseSync(path.join(dir, DB_FILE), { readOnly: true, timeout: 5000 });
+      const get = (k: string): string | undefined => (db!.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
+      return { model: JSON.parse(get('model')!) as ModelKey, format: Number(get('format')), generation: Number(get('seq')) };
     } catch {
       return undefined;
+    } finally {
+      db?.close();
     }
   }
 
   /**
    * Opens the index in `dir`. Throws KindredError 'index-missing' when there is none and
-   * 'index-corrupt' when a file is missing, truncated, altered or inconsistent.
+   * 'index-corrupt' when the database fails its check, the snapshot is damaged, or they disagree.
+   * `readOnly`: never writes anything (another process may be the writer); see refresh().
    */
-  static async open(dir: string): Promise<IndexStore> {
-    let manifest: Manifest;
+  static async open(dir: string, opts: { readOnly?: boolean } = {}): Promise<IndexStore> {
+    const readOnly = opts.readOnly ?? false;
+    if (!existsSync(path.join(dir, DB_FILE))) throw new KindredError('index-missing', `No index in ${dir}.`);
+    let db: DatabaseSyncInstance;
     try {
-      manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+      db = IndexStore.connect(dir, readOnly);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KindredError('index-missing', `No index in ${dir}.`);
-      throw new KindredError('index-corrupt', `The index manifest in ${dir} is unreadable.`);
+      if (!readOnly) {
+        const plain = unwritable(dir, { code: sqliteCode(e) });
+        if (plain) throw plain;
+      }
+      throw new KindredError('index-corrupt', `The index database in ${dir} cannot be opened (${(e as Error).message}).`);
     }
-    if (manifest.format !== FORMAT_VERSION) {
-      throw new KindredError('index-corrupt', `The index in ${dir} has format ${manifest.format}; this version reads format ${FORMAT_VERSION}.`);
-    }
-    for (const entry of Object.values(manifest.files)) {
-      const file = path.join(dir, entry.name);
-      let ok = false;
+    try {
+      // A small database is checked now; a big one in a worker thread (see `verified`), so opening
+      // does not wait for a read of every page.
+      const dbBytes = statSync(path.join(dir, DB_FILE)).size + (statSync(path.join(dir, `${DB_FILE}-wal`), { throwIfNoEntry: false })?.size ?? 0);
+      let background: BackgroundCheck | undefined;
+      if (dbBytes <= syncCheckBytes()) {
+        let check: string;
+        try {
+          check = String((db.prepare('PRAGMA quick_check').get() as { quick_check: string }).quick_check);
+        } catch (e) {
+          check = (e as Error).message;
+        }
+        if (check !== 'ok') throw new KindredError('index-corrupt', `The index database in ${dir} is damaged (${check.split('\n')[0]}).`);
+      } else {
+        let snapshot: { file: string; checksum: string } | undefined;
+        try {
+          const info = JSON.parse((db.prepare(`SELECT value FROM meta WHERE key = 'snapshot'`).get() as { value: string } | undefined)?.value ?? 'null') as SnapshotInfo | null;
+          if (info) snapshot = { file: path.join(dir, info.name), checksum: info.checksum };
+        } catch {
+          // read again (and reported) by loadGraph
+        }
+        background = quickCheckInBackground(path.join(dir, DB_FILE), snapshot);
+      }
+      const get = (k: string): string | undefined => (db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
+      let format: number;
+      let model: ModelKey;
+      let folder: string;
       try {
-        const st = await fs.stat(file);
-        ok = st.size === entry.bytes && (await sha256File(file)) === entry.sha256;
-      } catch {
-        ok = false;
+        format = Number(get('format'));
+        model = JSON.parse(get('model') ?? 'null') as ModelKey;
+        folder = get('folder') ?? '';
+      } catch (e) {
+        throw new KindredError('index-corrupt', `The index in ${dir} could not be read: ${(e as Error).message}.`);
       }
-      if (!ok) throw new KindredError('index-corrupt', `Index file ${entry.name} is missing or damaged (checksum mismatch).`);
-    }
-    const store = new IndexStore(dir, manifest.folder, manifest.model);
-    store.generation = manifest.generation;
-    try {
-      const meta = JSON.parse(await fs.readFile(path.join(dir, manifest.files.meta.name), 'utf8')) as MetaJson;
-      store.nextId = meta.nextId;
-      const paths: string[] = [];
-      for (const [p, size, mtimeMs, hash, racy] of meta.files) {
-        paths.push(p);
-        store.files.set(p, { path: p, size, mtimeMs, hash, chunks: [], ...(racy ? { racy: true } : {}) });
+      if (format !== FORMAT_VERSION || !model) {
+        throw new KindredError('index-corrupt', `The index in ${dir} has format ${format || 'unknown'}; this version reads format ${FORMAT_VERSION}.`);
       }
-      for (const row of meta.chunks) {
-        const [id, fileIdx, startLine, endLine, hash, symbol] = row;
-        const p = paths[fileIdx];
-        const rec: ChunkRecord = { id, path: p, startLine, endLine, hash, ...(symbol ? { symbol } : {}) };
-        store.chunks.set(id, rec);
-        store.files.get(p)!.chunks.push(id);
-        store.indexHash(rec);
+      const store = new IndexStore(dir, folder, model, db, readOnly);
+      store.deferChecks = !!background;
+      if (background) {
+        store.stopCheck = background.stop;
+        store.verified = background.result.then((check) =>
+          check.startsWith('ok') ? undefined : new KindredError('index-corrupt', `The index database in ${dir} is damaged (${check.split('\n')[0]}).`),
+        );
       }
-      for (const id of meta.vectors) store.vectorIds.add(id);
-      store.hnsw = new HierarchicalNSW('ip', manifest.model.dims);
-      store.hnsw.readIndexSync(path.join(dir, manifest.files.vectors.name), true);
-      store.lexical = LexicalIndex.fromJSON(await fs.readFile(path.join(dir, manifest.files.lexical.name), 'utf8'));
+      store.loadGraph();
+      const problem = store.quickConsistency();
+      if (problem) throw new KindredError('index-corrupt', `The index in ${dir} is inconsistent: ${problem}.`);
+      return store;
     } catch (e) {
+      db.close();
       if (e instanceof KindredError) throw e;
       throw new KindredError('index-corrupt', `The index in ${dir} could not be read: ${(e as Error).message}`);
     }
-    const problem = store.checkIntegrity();
-    if (problem) throw new KindredError('index-corrupt', `The index in ${dir} is inconsistent: ${problem}.`);
-    return store;
   }
 
-  /** Returns a description of the first inconsistency between metadata, vectors and the lexical index, or undefined. */
-  checkIntegrity(): string | undefined {
-    for (const f of this.files.values()) {
-      for (const id of f.chunks) if (this.chunks.get(id)?.path !== f.path) return `file ${f.path} lists chunk ${id} that is not its own`;
+  private readDataVersion(): number {
+    return Number((this.st.dataVersion.get() as { data_version: number }).data_version);
+  }
+
+  private metaValue(key: string): string | undefined {
+    return (this.st.meta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  /** (Re)loads the graph: the snapshot named in meta, then the delta after it. In one read transaction. */
+  private loadGraph(): void {
+    const ownTx = !this.inTx;
+    if (ownTx) this.db.exec('BEGIN');
+    try {
+      this.dataVersion = this.readDataVersion();
+      this.seq = Number(this.metaValue('seq') ?? 0);
+      this.nextId = Number(this.metaValue('nextId') ?? 1);
+      const snapRaw = this.metaValue('snapshot');
+      this.snap = snapRaw ? (JSON.parse(snapRaw) as SnapshotInfo) : undefined;
+      const chunks = Number((this.st.countChunks.get() as { n: number }).n);
+      // Room for every chunk's vector; a loaded snapshot already sized for that is not resized (a copy of the graph).
+      const capacity = chunks + 1024;
+      if (this.snap) {
+        try {
+          this.graph = VectorGraph.load(this.dir, this.snap, this.model.dims, capacity, !this.deferChecks);
+        } catch (e) {
+          throw new KindredError('index-corrupt', `The vector snapshot of the index in ${this.dir} is unusable: ${(e as Error).message}.`);
+        }
+      } else this.graph = new VectorGraph(this.model.dims, capacity);
+      const from = this.snap?.seq ?? 0;
+      for (const r of this.st.goneSince.iterate(from, this.seq) as Iterable<{ id: number }>) this.graph.delete(r.id);
+      this.delta = 0;
+      for (const r of this.st.deltaSince.iterate(from, this.seq) as Iterable<{ id: number; vec: Uint8Array }>) {
+        if (!this.graph.has(r.id)) this.graph.add(r.id, FROM_BLOB(r.vec));
+        this.delta++;
+        failpoint('replay');
+      }
+      this.graph.live = Number((this.st.countVec.get() as { n: number }).n);
+    } finally {
+      if (ownTx) this.db.exec('COMMIT');
     }
-    for (const c of this.chunks.values()) {
-      const f = this.files.get(c.path);
-      if (!f || !f.chunks.includes(c.id)) return `chunk ${c.id} belongs to no file`;
-      if (!this.lexical.has(c.id)) return `chunk ${c.id} is missing from the lexical index`;
-      if (c.id >= this.nextId) return `chunk id ${c.id} is beyond the id counter`;
-    }
-    if (this.lexical.size !== this.chunks.size) return `lexical index has ${this.lexical.size} documents for ${this.chunks.size} chunks`;
-    const live = new Set(this.hnsw.getIdsList());
-    for (const id of this.vectorIds) {
-      if (!this.chunks.has(id)) return `vector ${id} has no chunk`;
-      if (!live.has(id)) return `chunk ${id} has no vector in the graph`;
-    }
+  }
+
+  /** Cheap checks run on every open (the full one is checkIntegrity). */
+  private quickConsistency(): string | undefined {
+    const labels = this.graph.labels().length;
+    if (labels < this.graph.live) return `${this.graph.live} chunks have vectors but the graph holds ${labels}`;
+    const fts = this.lexical.size;
+    const chunks = this.chunks.size;
+    if (fts !== chunks) return `the keyword index has ${fts} documents for ${chunks} chunks`;
+    const maxId = Number((this.db.prepare('SELECT coalesce(max(id), 0) AS m FROM chunks').get() as { m: number }).m);
+    if (maxId >= this.nextId) return `chunk id ${maxId} is beyond the id counter`;
     return undefined;
   }
 
-  private indexHash(rec: ChunkRecord): void {
-    let set = this.byHash.get(rec.hash);
-    if (!set) this.byHash.set(rec.hash, (set = new Set()));
-    set.add(rec.id);
+  /** Removes snapshot files and temp files not named in meta (left by a crash). Only under the write lock. */
+  removeOrphans(): void {
+    if (this.readOnly) return;
+    for (const name of readdirSync(this.dir)) {
+      if (/^vectors\.\d+\.hnsw(\.\d+\.tmp)?$/.test(name) && name !== this.snap?.name) rmSync(path.join(this.dir, name), { force: true });
+    }
+  }
+
+  /**
+   * Picks up commits made by another connection (another process, or the previous lock holder):
+   * cheap when nothing changed (one PRAGMA). New vectors and deletions are applied to the graph;
+   * a newer snapshot than this store has seen is loaded. Returns whether anything changed.
+   */
+  refresh(): boolean {
+    if (this.inTx) return false;
+    const v = this.readDataVersion();
+    if (v === this.dataVersion) return false;
+    this.db.exec('BEGIN');
+    try {
+      this.dataVersion = v;
+      const seq = Number(this.metaValue('seq') ?? 0);
+      const snapRaw = this.metaValue('snapshot');
+      const snap = snapRaw ? (JSON.parse(snapRaw) as SnapshotInfo) : undefined;
+      if (snap && snap.seq > this.seq) {
+        // The rows between our state and that snapshot were pruned: start again from the snapshot.
+        this.db.exec('COMMIT');
+        this.loadGraph();
+        return true;
+      }
+      for (const r of this.st.goneSince.iterate(this.seq, seq) as Iterable<{ id: number }>) this.graph.delete(r.id);
+      for (const r of this.st.deltaSince.iterate(this.seq, seq) as Iterable<{ id: number; vec: Uint8Array }>) {
+        if (!this.graph.has(r.id)) this.graph.add(r.id, FROM_BLOB(r.vec));
+      }
+      this.graph.live = Number((this.st.countVec.get() as { n: number }).n);
+      this.seq = seq;
+      this.nextId = Number(this.metaValue('nextId') ?? this.nextId);
+      this.snap = snap;
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+    return true;
+  }
+
+  /** Returns a description of the first inconsistency between chunks, vectors and the keyword index, or undefined. */
+  checkIntegrity(): string | undefined {
+    const check = String((this.db.prepare('PRAGMA quick_check').get() as { quick_check: string }).quick_check);
+    if (check !== 'ok') return `database check: ${check}`;
+    const orphan = this.db.prepare('SELECT id FROM chunks WHERE file NOT IN (SELECT id FROM files) LIMIT 1').get() as { id: number } | undefined;
+    if (orphan) return `chunk ${orphan.id} belongs to no file`;
+    const unindexed = this.db.prepare('SELECT id FROM chunks WHERE id NOT IN (SELECT rowid FROM fts) LIMIT 1').get() as { id: number } | undefined;
+    if (unindexed) return `chunk ${unindexed.id} is missing from the lexical index`;
+    if (this.lexical.size !== this.chunks.size) return `lexical index has ${this.lexical.size} documents for ${this.chunks.size} chunks`;
+    const problem = this.quickConsistency();
+    if (problem) return problem;
+    let n = 0;
+    for (const r of this.db.prepare('SELECT id FROM chunks WHERE vec = 1').iterate() as Iterable<{ id: number }>) {
+      n++;
+      if (!this.graph.has(r.id)) return `chunk ${r.id} has no vector in the graph`;
+    }
+    if (n !== this.graph.live) return `${n} chunks have vectors, the graph counts ${this.graph.live}`;
+    return undefined;
+  }
+
+  // ---- reads ----
+
+  /** One chunk's record, or undefined. */
+  chunk(id: number): ChunkRecord | undefined {
+    return this.chunks.get(id);
+  }
+
+  /** Records of many chunks in one query (missing ids are left out). */
+  chunksByIds(ids: readonly number[]): Map<number, ChunkRecord> {
+    return this.chunks.getMany(ids);
+  }
+
+  /**
+   * Chunks whose symbol names `name` (the whole symbol, or its last part after `.`, `::` or `#`), at most
+   * `limit`, in id order. A scan of the chunks table in SQLite (no JS objects per chunk): the ranking stack
+   * calls it once per symbol a query names. LIKE's `_` and `%` in `name` match loosely; callers re-check.
+   */
+  chunksDefining(name: string, limit: number): ChunkRecord[] {
+    return (this.st.chunksDefining.all(name, limit) as ChunkRow[]).map(toRecord);
+  }
+
+  /** One file's chunks in line order. */
+  chunksOfPath(path: string): ChunkRecord[] {
+    return (this.st.chunksOfPath.all(path) as ChunkRow[]).map(toRecord);
   }
 
   /** A stored vector for a chunk text hash, if any chunk with that text has been embedded. */
   vectorForHash(hash: string): Float32Array | undefined {
-    const ids = this.byHash.get(hash);
-    if (!ids) return undefined;
-    for (const id of ids) if (this.vectorIds.has(id)) return Float32Array.from(this.hnsw.getPoint(id));
-    return undefined;
+    const row = this.st.vecByHash.get(hash) as { id: number } | undefined;
+    return row ? this.graph.get(row.id) : undefined;
   }
 
   vectorOf(id: number): Float32Array | undefined {
-    return this.vectorIds.has(id) ? Float32Array.from(this.hnsw.getPoint(id)) : undefined;
+    return this.vectorIds.has(id) ? this.graph.get(id) : undefined;
   }
 
-  /** Replaces a file's chunks (or removes the file when `chunks` is undefined). Returns the new chunk records. */
-  setFile(
-    file: Omit<FileRecord, 'chunks'>,
-    chunks: { startLine: number; endLine: number; symbol?: string; hash: string; text: string }[] | undefined,
-  ): ChunkRecord[] {
-    this.removeFile(file.path);
-    if (!chunks) return [];
-    const records: ChunkRecord[] = chunks.map((c) => ({
-      id: this.nextId++,
-      path: file.path,
-      startLine: c.startLine,
-      endLine: c.endLine,
-      hash: c.hash,
-      ...(c.symbol ? { symbol: c.symbol } : {}),
-    }));
-    this.files.set(file.path, { ...file, chunks: records.map((r) => r.id) });
-    for (const r of records) {
-      this.chunks.set(r.id, r);
-      this.indexHash(r);
+  /** Chunks that still need an embedding. */
+  pendingIds(): number[] {
+    return (this.st.pending.all() as { id: number }[]).map((r) => r.id);
+  }
+
+  /** Pending chunk ids in embedding order: files in `priority` first, then newest files first. */
+  pendingOrder(priority?: ReadonlySet<string>): number[] {
+    const rows = this.st.pendingOrder.all() as { id: number; path: string; mtime: number }[];
+    const key = (r: { path: string; mtime: number }): number => (priority?.has(r.path) ? 1e15 : 0) + r.mtime;
+    rows.sort((a, b) => key(b) - key(a) || a.id - b.id);
+    return rows.map((r) => r.id);
+  }
+
+  /** Nearest chunks by inner product (vectors are normalized, so this is cosine similarity). */
+  nearest(query: Float32Array, k: number, filter?: (id: number) => boolean): { id: number; score: number }[] {
+    return this.graph.nearest(query, k, filter);
+  }
+
+  // ---- writes (the lock holder only) ----
+
+  private begin(): void {
+    if (this.readOnly) throw new KindredError('index-locked', `The index in ${this.dir} is open read-only.`);
+    if (this.inTx) return;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      throw writeError(this.dir, e);
     }
-    this.lexical.add(chunks.map((c, i) => ({ id: records[i].id, text: c.text, path: file.path, symbol: c.symbol ?? '' })));
-    this.dirty = true;
+    this.inTx = true;
+    this.wrote = true;
+  }
+
+  /** Room for `n` vectors in the graph (a build calls this once instead of growing step by step). */
+  reserve(n: number): void {
+    this.graph.reserve(Math.ceil(n * 1.05) + 1024);
+  }
+
+  private dropChunk(id: number, hadVector: boolean): void {
+    this.st.deleteChunk.run(id);
+    if (hadVector) {
+      this.st.deleteDelta.run(id);
+      this.st.insertGone.run(id, this.seq + 1);
+      this.graph.delete(id);
+      this.delta++;
+    }
+  }
+
+  /**
+   * Replaces a file's chunks (or removes the file when `chunks` is undefined). Chunks whose text is
+   * unchanged keep their id (and vector); only changed chunks are inserted. Returns the records.
+   */
+  setFile(file: Omit<FileRecord, 'chunks'>, chunks: NewChunk[] | undefined): ChunkRecord[] {
+    if (!chunks) {
+      this.removeFile(file.path);
+      return [];
+    }
+    this.begin();
+    const { id: fileId } = this.st.upsertFile.get(file.path, file.size, file.mtimeMs, file.hash, file.racy ? 1 : 0) as { id: number };
+    const old = this.st.chunksOfFile.all(fileId) as { id: number; start: number; end: number; hash: string; symbol: string | null; vec: number }[];
+    const byHash = new Map<string, typeof old>();
+    for (const o of old) {
+      const list = byHash.get(o.hash);
+      if (list) list.push(o);
+      else byHash.set(o.hash, [o]);
+    }
+    const records: ChunkRecord[] = [];
+    const added: { id: number; text: string; path: string; symbol: string }[] = [];
+    for (const c of chunks) {
+      const list = byHash.get(c.hash);
+      // The same text at the same place first, else the same text moved.
+      const i = list ? Math.max(0, list.findIndex((o) => o.start === c.startLine)) : -1;
+      const kept = list && list.length ? list.splice(i, 1)[0] : undefined;
+      let id: number;
+      if (kept) {
+        id = kept.id;
+        if ((kept.symbol ?? '') !== (c.symbol ?? '')) {
+          this.lexical.remove([id]);
+          added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
+        }
+        if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '')) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, id);
+      } else {
+        id = this.nextId++;
+        this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null);
+        added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
+      }
+      records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}) });
+    }
+    const gone = [...byHash.values()].flat();
+    if (gone.length) this.lexical.remove(gone.map((o) => o.id));
+    for (const o of gone) this.dropChunk(o.id, o.vec === 1);
+    this.lexical.add(added);
     return records;
   }
 
@@ -268,269 +639,287 @@ export class IndexStore {
   touchFile(p: string, size: number, mtimeMs: number, racy = false): void {
     const f = this.files.get(p);
     if (f && (f.size !== size || f.mtimeMs !== mtimeMs || !!f.racy !== racy)) {
-      f.size = size;
-      f.mtimeMs = mtimeMs;
-      if (racy) f.racy = true;
-      else delete f.racy;
-      this.dirty = true;
+      this.begin();
+      this.st.touchFile.run(size, mtimeMs, racy ? 1 : 0, (this.st.fileIdByPath.get(p) as { id: number }).id);
     }
   }
 
   removeFile(p: string): void {
-    const f = this.files.get(p);
-    if (!f) return;
-    this.files.delete(p);
-    this.lexical.remove(f.chunks);
-    for (const id of f.chunks) {
-      const c = this.chunks.get(id);
-      this.chunks.delete(id);
-      if (c) {
-        const set = this.byHash.get(c.hash);
-        set?.delete(id);
-        if (set && set.size === 0) this.byHash.delete(c.hash);
-      }
-      if (this.vectorIds.delete(id)) this.hnsw.markDelete(id);
-    }
-    this.dirty = true;
+    const row = this.st.fileIdByPath.get(p) as { id: number } | undefined;
+    if (!row) return;
+    this.begin();
+    const old = this.st.chunksOfFile.all(row.id) as { id: number; vec: number }[];
+    this.lexical.remove(old.map((o) => o.id));
+    for (const o of old) this.dropChunk(o.id, o.vec === 1);
+    this.st.deleteFile.run(row.id);
   }
 
-  /** Stores a chunk's vector (normalized). Ignored if the chunk is gone meanwhile. */
+  /** Stores a chunk's vector (normalized). Ignored if the chunk is gone meanwhile or has one. */
   addVector(id: number, vector: Float32Array): void {
-    if (!this.chunks.has(id) || this.vectorIds.has(id)) return;
-    const need = this.hnsw.getCurrentCount() + 1;
-    if (need > this.hnsw.getMaxElements()) this.hnsw.resizeIndex(Math.max(1024, Math.ceil(this.hnsw.getMaxElements() * 1.5)));
-    this.hnsw.addPoint(Array.from(vector), id, true);
-    this.vectorIds.add(id);
-    this.dirty = true;
+    const row = this.st.hasVec.get(id) as { vec: number } | undefined;
+    if (!row || row.vec === 1) return;
+    this.begin();
+    this.st.markVec.run(id);
+    this.st.insertDelta.run(id, this.seq + 1, TO_BLOB(vector));
+    this.graph.add(id, vector);
+    this.delta++;
   }
 
-  /** Chunks that still need an embedding. */
-  pendingIds(): number[] {
-    const out: number[] = [];
-    for (const id of this.chunks.keys()) if (!this.vectorIds.has(id)) out.push(id);
-    return out;
+  /** Commits what changed since the last save (one SQLite transaction); starts a snapshot if the delta is large. */
+  async save(): Promise<void> {
+    this.commit();
+    if (this.delta >= (SNAPSHOT_OVERRIDE ?? Math.max(BUILD_SNAPSHOT_MIN, this.graph.live / 2))) this.snapshotInBackground();
   }
 
-  /** Nearest chunks by inner product (vectors are normalized, so this is cosine similarity). */
-  nearest(query: Float32Array, k: number, filter?: (id: number) => boolean): { id: number; score: number }[] {
-    const n = Math.min(k, this.vectorIds.size);
-    if (n === 0) return [];
-    this.hnsw.setEf(Math.max(64, n * 2));
-    const r = this.hnsw.searchKnn(Array.from(query), n, filter);
-    return r.neighbors.map((id, i) => ({ id, score: 1 - r.distances[i] }));
+  private commit(): void {
+    if (!this.inTx) return;
+    try {
+      this.st.setMeta.run('seq', String(this.seq + 1));
+      this.st.setMeta.run('nextId', String(this.nextId));
+      failpoint('commit');
+      this.db.exec('COMMIT');
+    } catch (e) {
+      try {
+        if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // the connection rolled back by itself
+      }
+      this.inTx = false;
+      // The graph and the id counter may hold what was rolled back: this store must be reopened.
+      this.stale = true;
+      try {
+        // Give back the space the rolled-back transaction took in the WAL (a full disk).
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } catch {
+        // another connection is reading: the WAL is reset later
+      }
+      throw writeError(this.dir, e);
+    }
+    this.inTx = false;
+    this.seq++;
+    this.dataVersion = this.readDataVersion();
+    failpoint('committed');
+  }
+
+  private snapshotInBackground(): void {
+    if (this.snapshotting) return;
+    this.snapshot().catch((e) => this.onBackgroundError(e));
+  }
+
+  /** The snapshot being written, if any (the write lock must be held until it settles). */
+  get snapshotInFlight(): Promise<void> | undefined {
+    return this.snapshotting;
+  }
+
+  /** Whether an idle moment should write a snapshot (the delta would slow the next open). Only for the writer. */
+  get snapshotDue(): boolean {
+    return !this.readOnly && this.wrote && !this.stale && this.delta >= (SNAPSHOT_OVERRIDE ?? Math.max(IDLE_SNAPSHOT_MIN, this.graph.live / 500));
   }
 
   /**
-   * Writes a new generation atomically: data files first (fsynced), then the manifest by rename.
-   * Older generations are removed afterwards.
+   * Writes the graph as a snapshot of the current commit (atomically: temp file + rename, on a
+   * libuv thread), records it, and prunes the delta it contains. Queries keep running meanwhile.
    */
-  async save(): Promise<void> {
-    const gen = this.generation + 1;
-    const names = { vectors: `vectors.${gen}.hnsw`, meta: `meta.${gen}.json`, lexical: `lexical.${gen}.json` };
+  snapshot(): Promise<void> {
+    if (this.readOnly) return Promise.resolve();
+    // One at a time: after the one being written, another if vectors came in meanwhile.
+    if (this.snapshotting) return this.snapshotting.catch(() => undefined).then(() => this.snapshot());
+    if (this.delta === 0 && !this.inTx && this.snap) return Promise.resolve();
+    const run = async (): Promise<void> => {
+      this.commit();
+      const seq = this.seq;
+      const name = `vectors.${seq}.hnsw`;
+      const previous = this.snap;
+      let written: { bytes: number; checksum: string };
+      try {
+        written = await this.graph.write(this.dir, name);
+      } catch (e) {
+        await fs.rm(path.join(this.dir, `${name}.${process.pid}.tmp`), { force: true }).catch(() => undefined);
+        throw writeError(this.dir, e);
+      }
+      const info: SnapshotInfo = { name, seq, ...written };
+      this.commit(); // what the indexer did meanwhile (its own commit)
+      this.begin();
+      this.st.setMeta.run('snapshot', JSON.stringify(info));
+      this.commit();
+      // The delta up to `seq` is in the snapshot now. Pruned by statements of their own (autocommit:
+      // no statement journal, which would copy every page they touch into a temp file); a crash
+      // before this only leaves rows the next open skips (seq <= the snapshot's) and the next snapshot prunes.
+      const pruned = Number(this.st.pruneDelta.run(seq).changes) + Number(this.st.pruneGone.run(seq).changes);
+      // Give the freed pages back (moving the pages after them), so the file holds the index, not the
+      // vectors it once staged. Bounded by the delta's size, not the index's.
+      if (pruned > 0) this.db.exec('PRAGMA incremental_vacuum');
+      this.dataVersion = this.readDataVersion();
+      this.snap = info;
+      this.delta = Math.max(0, this.delta - pruned);
+      if (previous && previous.name !== name) await fs.rm(path.join(this.dir, previous.name), { force: true }).catch(() => undefined);
+    };
+    this.snapshotting = run().finally(() => {
+      this.snapshotting = undefined;
+    });
+    return this.snapshotting;
+  }
+
+  /**
+   * Waits for a background snapshot, commits what is pending and closes the database. A snapshot
+   * due at close is the engine's to write (under the write lock) before calling this.
+   */
+  async close(): Promise<void> {
+    this.stopCheck();
     try {
-      await this.write(gen, names);
-    } catch (e) {
-      const plain = unwritable(this.dir, e);
-      if (!plain) throw e;
-      // The previous generation is intact (the manifest was not replaced); drop this one's partial files.
-      for (const name of [...Object.values(names), `manifest.json.${process.pid}.tmp`]) await fs.rm(path.join(this.dir, name), { force: true }).catch(() => undefined);
-      throw plain;
+      await this.snapshotting?.catch(() => undefined);
+      if (!this.readOnly && !this.stale && this.wrote) {
+        this.commit();
+        // Moves the WAL into the database file (readers still open keep working).
+        try {
+          this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        } catch {
+          // a reader holds an old snapshot: the next writer checkpoints
+        }
+      }
+    } finally {
+      if (this.inTx) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // closing anyway
+        }
+      }
+      if (this.db.isOpen) this.db.close();
     }
   }
 
-  private async write(gen: number, names: { vectors: string; meta: string; lexical: string }): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
-    await this.lexical.compact();
-
-    const fileIdx = new Map<string, number>();
-    const meta: MetaJson = { nextId: this.nextId, files: [], chunks: [], vectors: [...this.vectorIds] };
-    for (const f of this.files.values()) {
-      fileIdx.set(f.path, meta.files.length);
-      meta.files.push(f.racy ? [f.path, f.size, f.mtimeMs, f.hash, 1] : [f.path, f.size, f.mtimeMs, f.hash]);
-    }
-    for (const c of this.chunks.values()) {
-      const row: MetaJson['chunks'][number] = c.symbol
-        ? [c.id, fileIdx.get(c.path)!, c.startLine, c.endLine, c.hash, c.symbol]
-        : [c.id, fileIdx.get(c.path)!, c.startLine, c.endLine, c.hash];
-      meta.chunks.push(row);
-    }
-
-    const entries = {} as Manifest['files'];
-    const writeData = (key: keyof Manifest['files'], data: string | Buffer): void => {
-      const file = path.join(this.dir, names[key]);
-      writeFileSync(file, data);
-      fsyncPath(file);
-    };
-    writeData('meta', JSON.stringify(meta));
-    writeData('lexical', this.lexical.toJSON());
-    const vecFile = path.join(this.dir, names.vectors);
-    this.hnsw.writeIndexSync(vecFile);
-    fsyncPath(vecFile);
-    for (const key of Object.keys(names) as (keyof typeof names)[]) {
-      const file = path.join(this.dir, names[key]);
-      const buf = readFileSync(file);
-      entries[key] = { name: names[key], bytes: buf.length, sha256: createHash('sha256').update(buf).digest('hex') };
-    }
-
-    const manifest: Manifest = {
-      format: FORMAT_VERSION,
-      generation: gen,
-      model: this.model,
-      folder: this.folder,
-      files: entries,
-      stats: { files: this.files.size, chunks: this.chunks.size, vectors: this.vectorIds.size },
-      updatedAt: new Date().toISOString(),
-    };
-    const tmp = path.join(this.dir, `manifest.json.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(manifest, null, 1));
-    fsyncPath(tmp);
-    await fs.rename(tmp, path.join(this.dir, 'manifest.json'));
-    fsyncPath(this.dir, true);
-    this.generation = gen;
-    this.dirty = false;
-    await removeStale(this.dir, new Set([...Object.values(names), 'manifest.json', 'lock']));
-  }
-
-  /** Bytes on disk of the current generation (all files of the index). */
+  /** Bytes on disk of this index (database, WAL, snapshot). */
   async diskBytes(): Promise<number> {
     let total = 0;
     for (const name of await fs.readdir(this.dir).catch(() => [] as string[])) {
+      if (!isOwnFile(name)) continue;
       total += (await fs.stat(path.join(this.dir, name)).catch(() => ({ size: 0 }))).size;
     }
     return total;
   }
 }
 
-/** Deletes files of older generations and temp files left by a crash. Only touches names the index writes. */
-async function removeStale(dir: string, keep: Set<string>): Promise<void> {
-  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-    if (keep.has(name)) continue;
-    if (/^(vectors|meta|lexical)\.\d+\.(hnsw|json)$/.test(name) || /^manifest\.json\.\d+\.tmp$/.test(name)) {
-      await fs.rm(path.join(dir, name), { force: true });
-    }
+function fileRecord(st: Record<string, StatementSyncInstance>, r: { id: number; path: string; size: number; mtime: number; hash: string; racy: number }): FileRecord {
+  const rec = { path: r.path, size: r.size, mtimeMs: r.mtime, hash: r.hash, ...(r.racy ? { racy: true } : {}) } as FileRecord;
+  Object.defineProperty(rec, 'chunks', {
+    enumerable: false,
+    get: () => (st.chunkIdsOfFile.all(r.id) as { id: number }[]).map((c) => c.id),
+  });
+  return rec;
+}
+
+/** The files of an index, read from SQLite on demand (a read-only Map's interface). */
+export class FilesView implements ReadonlyMap<string, FileRecord> {
+  constructor(private readonly st: Record<string, StatementSyncInstance>) {}
+  get size(): number {
+    return Number((this.st.countFiles.get() as { n: number }).n);
+  }
+  get(p: string): FileRecord | undefined {
+    const r = this.st.fileByPath.get(p) as Parameters<typeof fileRecord>[1] | undefined;
+    return r ? fileRecord(this.st, r) : undefined;
+  }
+  has(p: string): boolean {
+    return this.st.fileIdByPath.get(p) !== undefined;
+  }
+  *entries(): MapIterator<[string, FileRecord]> {
+    for (const r of this.st.allFiles.all() as Parameters<typeof fileRecord>[1][]) yield [r.path, fileRecord(this.st, r)];
+  }
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+  *values(): MapIterator<FileRecord> {
+    for (const [, v] of this.entries()) yield v;
+  }
+  forEach(fn: (v: FileRecord, k: string, m: ReadonlyMap<string, FileRecord>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+  [Symbol.iterator](): MapIterator<[string, FileRecord]> {
+    return this.entries();
   }
 }
 
-/** Removes an index's own files (for a rebuild after corruption or a model change); leaves anything else alone. */
-export async function clearIndexDir(dir: string): Promise<void> {
-  await removeStale(dir, new Set(['lock']));
-  await fs.rm(path.join(dir, 'manifest.json'), { force: true });
-}
-
-/** A plain-words error for a failed write to the index directory (permissions, full disk), or undefined. */
-export function unwritable(dir: string, e: unknown): KindredError | undefined {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  const why =
-    code === 'ENOSPC' || code === 'EDQUOT'
-      ? 'the disk is full'
-      : code === 'EROFS'
-        ? 'the file system is read-only'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : undefined;
-  if (!why) return undefined;
-  return new KindredError(
-    'index-unwritable',
-    `Cannot write the index in ${dir}: ${why}.`,
-    why === 'the disk is full' ? 'Free some disk space; the index is brought up to date on the next run.' : 'Make that folder writable, or choose another index location (--index-dir).',
-  );
-}
-
-/** Tokens of the locks this process holds: two engines of one process (or two tests) exclude each other too. */
-const heldLocks = new Set<string>();
-
-interface LockOwner {
-  pid?: number;
-  host?: string;
-  token?: string;
-}
-
-function readOwner(file: string): LockOwner | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LockOwner;
-  } catch {
-    return undefined;
+/** The chunks of an index, read from SQLite on demand. */
+export class ChunksView implements ReadonlyMap<number, ChunkRecord> {
+  constructor(private readonly st: Record<string, StatementSyncInstance>) {}
+  get size(): number {
+    return Number((this.st.countChunks.get() as { n: number }).n);
+  }
+  get(id: number): ChunkRecord | undefined {
+    const r = this.st.chunk.get(id) as ChunkRow | undefined;
+    return r ? toRecord(r) : undefined;
+  }
+  /** Many records in one query. */
+  getMany(ids: readonly number[]): Map<number, ChunkRecord> {
+    const out = new Map<number, ChunkRecord>();
+    if (ids.length === 0) return out;
+    for (const r of this.st.chunksByIds.all(JSON.stringify(ids)) as ChunkRow[]) out.set(r.id, toRecord(r));
+    return out;
+  }
+  has(id: number): boolean {
+    return this.st.hasVec.get(id) !== undefined;
+  }
+  /** Streams all chunks from the database (one query, rows read as iterated). */
+  *entries(): MapIterator<[number, ChunkRecord]> {
+    for (const r of this.st.allChunks.iterate() as Iterable<ChunkRow>) yield [r.id, toRecord(r)];
+  }
+  *keys(): MapIterator<number> {
+    for (const [k] of this.entries()) yield k;
+  }
+  *values(): MapIterator<ChunkRecord> {
+    for (const [, v] of this.entries()) yield v;
+  }
+  forEach(fn: (v: ChunkRecord, k: number, m: ReadonlyMap<number, ChunkRecord>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+  [Symbol.iterator](): MapIterator<[number, ChunkRecord]> {
+    return this.entries();
   }
 }
 
-function lockedError(dir: string, owner: LockOwner): KindredError {
-  return new KindredError(
-    'index-locked',
-    owner.pid === process.pid ? `Kindred is already updating the index in ${dir}.` : `Another Kindred process (pid ${owner.pid ?? '?'}) is updating the index in ${dir}.`,
-    'Wait for it to finish, or use --no-update to search the index as it is.',
-  );
-}
-
-/**
- * A write lock on an index directory, so two writers (processes, or engines of one process) never
- * update one index at once. Held by a lock file with the owner's pid and a random token; a lock
- * whose owner is dead is taken over (a lock with our own pid that this process does not hold is
- * a dead predecessor's: pids repeat, e.g. pid 1 in containers).
- */
-export class IndexLock {
-  private constructor(
-    private readonly file: string,
-    private readonly token: string,
+/** Which chunks have a vector (read from SQLite); size is the graph's live count. */
+export class VectorIdsView {
+  constructor(
+    private readonly st: Record<string, StatementSyncInstance>,
+    private readonly live: () => number,
   ) {}
-
-  static async acquire(dir: string): Promise<IndexLock> {
-    try {
-      return await IndexLock.tryAcquire(dir);
-    } catch (e) {
-      throw unwritable(dir, e) ?? e;
-    }
+  get size(): number {
+    return this.live();
   }
-
-  private static async tryAcquire(dir: string): Promise<IndexLock> {
-    await fs.mkdir(dir, { recursive: true });
-    const file = path.join(dir, 'lock');
-    let tookOver = false;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const token = randomUUID();
-      try {
-        const fd = openSync(file, FS.O_CREAT | FS.O_EXCL | FS.O_WRONLY);
-        writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token }));
-        closeSync(fd);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        // Empty or half-written lock: its writer died between create and write, or is writing now.
-        let owner = readOwner(file);
-        if (!owner) {
-          await new Promise((r) => setTimeout(r, 50));
-          owner = readOwner(file) ?? {};
-        }
-        const self = owner.pid === process.pid && owner.host === os.hostname();
-        if (self && owner.token !== undefined && heldLocks.has(owner.token)) throw lockedError(dir, owner);
-        if (!self && owner.pid && owner.host === os.hostname() && isAlive(owner.pid)) throw lockedError(dir, owner);
-        await fs.rm(file, { force: true }); // stale: its owner is gone
-        tookOver = true;
-        continue;
-      }
-      if (tookOver) {
-        // Two processes that found the same stale lock could each remove it and create their own;
-        // the one whose lock is no longer there a moment later backs off.
-        await new Promise((r) => setTimeout(r, 30));
-        const now = readOwner(file);
-        if (now?.token !== token) throw lockedError(dir, now ?? {});
-      }
-      heldLocks.add(token);
-      return new IndexLock(file, token);
-    }
-    throw new KindredError('index-locked', `Could not lock the index in ${dir}.`, 'Wait a moment and try again.');
-  }
-
-  /** Removes the lock file if it is still this lock's (never another writer's). */
-  async release(): Promise<void> {
-    heldLocks.delete(this.token);
-    if (readOwner(this.file)?.token === this.token) await fs.rm(this.file, { force: true });
+  has(id: number): boolean {
+    return (this.st.hasVec.get(id) as { vec: number } | undefined)?.vec === 1;
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+/** An index directory on disk: which model it is for and its size (for `kindred stats` / deleting one). */
+export interface IndexOnDisk {
+  dir: string;
+  name: string;
+  model?: ModelKey;
+  format: number;
+  bytes: number;
+}
+
+/** Directory name of a model's index under a folder's index root. */
+export function modelDirName(model: { id: string; dtype: string }): string {
+  return `${model.id.replace(/[^A-Za-z0-9._-]+/g, '_')}.${model.dtype}`;
+}
+
+/** The indexes under a folder's index root (one per model + precision; a format-1 index at the root is listed too). */
+export async function listIndexes(root: string): Promise<IndexOnDisk[]> {
+  const out: IndexOnDisk[] = [];
+  const sizeOf = async (dir: string, own: (n: string) => boolean): Promise<number> => {
+    let total = 0;
+    for (const name of await fs.readdir(dir).catch(() => [] as string[])) if (own(name)) total += (await fs.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
+    return total;
+  };
+  if (existsSync(path.join(root, 'manifest.json'))) out.push({ dir: root, name: '(format 1)', format: 1, bytes: await sizeOf(root, isFormat1File) });
+  for (const ent of await fs.readdir(root, { withFileTypes: true }).catch(() => [])) {
+    if (!ent.isDirectory()) continue;
+    const dir = path.join(root, ent.name);
+    if (!existsSync(path.join(dir, DB_FILE))) continue;
+    const peek = await IndexStore.peek(dir);
+    out.push({ dir, name: ent.name, model: peek?.model, format: peek?.format ?? 0, bytes: await sizeOf(dir, isOwnFile) });
   }
+  return out;
 }
