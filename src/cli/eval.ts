@@ -55,7 +55,7 @@ function modesOf(values: EvalValues): EvalMode[] {
   return [m as EvalMode];
 }
 
-async function startRuntime(values: EvalValues): Promise<ModelRuntime> {
+export async function startRuntime(values: EvalValues): Promise<ModelRuntime> {
   const dtype = (values.dtype ?? 'q8') as Dtype;
   if (dtype !== 'q8' && dtype !== 'fp32') bad(`--dtype must be q8 or fp32, got "${values.dtype}".`);
   const threads = values.threads === undefined ? defaultThreads() : Number(values.threads);

@@ -11,6 +11,7 @@ import { silentLogger, stderrLogger } from '../core/log';
 import type { SearchHit, SearchMode } from '../core/search';
 import { groupByFile, type FileHit } from '../core/ranking/group';
 import { computeClusters, formatClusters } from '../core/cluster';
+import { adaptCommand, ADAPT_USAGE } from './adapt';
 import { evalCommand, EVAL_USAGE } from './eval';
 import { ProgressBar } from './progress';
 
@@ -22,7 +23,7 @@ Commands:
   similar <folder> <path>:<start>-<end> Find code similar to a line range
   stats   <folder>                     Files, chunks, model, dimension, bytes on disk
   clusters <folder>                    Clusters of related files, labelled by their distinctive terms
-${EVAL_USAGE}
+${EVAL_USAGE}${ADAPT_USAGE}
 Options:
   --index-dir DIR     Index location (default: a per-folder directory in ~/.cache/kindred/indexes)
   --models-dir DIR    Local models folder (default: $KINDRED_MODELS_DIR or ~/.cache/kindred/models)
@@ -42,6 +43,7 @@ Options:
   --scope PATH        clusters: only files under PATH; a single file clusters its chunks
   --level L           clusters: file | chunk (default: file)
   --no-update         Do not bring the index up to date before reading it
+  --no-adapter        search, eval workspace: leave the folder's query adapter (kindred adapt) off
   --json              Machine-readable output on stdout
   --verbose           Log skipped files and other details to stderr
   -h, --help          Show this help
@@ -66,6 +68,10 @@ const OPTIONS = {
   scope: { type: 'string' },
   level: { type: 'string' },
   'no-update': { type: 'boolean' },
+  'no-adapter': { type: 'boolean' },
+  'export-pairs': { type: 'string' },
+  seed: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   group: { type: 'string' },
   only: { type: 'string' },
   'per-query': { type: 'boolean' },
@@ -241,7 +247,7 @@ export async function main(argv: string[]): Promise<number> {
         if (group !== undefined && group !== 'files') throw new UsageError('--group must be files');
         // Without a model, search still answers by keywords (a warning says why and how to fix it).
         // Grouped by file, more chunks are ranked so that k files can be filled.
-        const hits = await withEngine(rest[0], values, update, (e) => e.search(rest[1], { k: group ? k * FILE_GROUP_DEPTH : k, mode }), { allowMissingModel: true });
+        const hits = await withEngine(rest[0], values, update, (e) => e.search(rest[1], { k: group ? k * FILE_GROUP_DEPTH : k, mode, adapter: !values['no-adapter'] }), { allowMissingModel: true });
         if (group) printFiles(groupByFile(hits, k), values.json);
         else printHits(hits, values.json);
         return 0;
@@ -286,6 +292,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'eval':
         return await evalCommand(rest, values);
+      case 'adapt':
+        return await adaptCommand(rest, values);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
