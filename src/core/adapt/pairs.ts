@@ -5,7 +5,7 @@
  * `symbol`: a definition's name split into words → the definition.
  */
 import * as path from 'node:path';
-import { chunkText, type TokenCounter } from '../chunking/chunker';
+import { definitionName, functionBinding } from '../chunking/chunker';
 import { strategyFor } from '../chunking/languages';
 import { parse, type SyntaxNode } from '../chunking/treeSitter';
 import { DEFAULT_EXCLUDES, discoverFiles } from '../discovery';
@@ -35,9 +35,6 @@ export interface MineOptions {
   maxFileBytes?: number;
   /** At most this many pairs whose target is in one file (kinds taken in turn). Default 24. */
   perFileCap?: number;
-  /** Chunking budget and token counter (the model's), used to find definitions. */
-  maxTokens: number;
-  countTokens: TokenCounter;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -171,6 +168,49 @@ export async function testCases(relPath: string, text: string): Promise<TestCase
   return out;
 }
 
+/** Functions, methods and classes (the node types, across the grammars) that make a name → definition pair. */
+const DEFINITION_NODES = new Set([
+  'function_declaration',
+  'generator_function_declaration',
+  'method_definition',
+  'function_definition',
+  'method_declaration',
+  'constructor_declaration',
+  'function_item',
+  'class_declaration',
+  'class_definition',
+  'struct_item',
+  'trait_item',
+  'interface_declaration',
+]);
+
+/** A file's named functions, methods and classes, each with its own lines (through `export`). */
+export async function definitions(relPath: string, text: string): Promise<Definition[]> {
+  const strategy = strategyFor(relPath);
+  if (strategy.kind !== 'tree-sitter') return [];
+  const tree = await parse(strategy.grammar, text).catch(() => undefined);
+  if (!tree) return [];
+  const out: Definition[] = [];
+  try {
+    const visit = (node: SyntaxNode): void => {
+      const bound = DEFINITION_NODES.has(node.type) ? undefined : functionBinding(node);
+      const name = bound ? bound.name : DEFINITION_NODES.has(node.type) ? definitionName(node) : undefined;
+      if (name && name !== 'constructor') {
+        const outer = node.parent?.type === 'export_statement' ? node.parent : node;
+        const startLine = outer.startPosition.row + 1;
+        const end = node.endPosition;
+        const endLine = end.column === 0 && end.row > node.startPosition.row ? end.row : end.row + 1;
+        out.push({ file: relPath, symbol: name, text: linesOf(text, startLine, endLine), startLine, endLine });
+      }
+      for (const c of node.namedChildren) if (c) visit(c);
+    };
+    visit(tree.rootNode);
+  } finally {
+    tree.delete();
+  }
+  return out;
+}
+
 interface Definition {
   file: string;
   symbol: string;
@@ -224,7 +264,7 @@ export function dedupePairs(pairs: readonly TrainingPair[]): TrainingPair[] {
 }
 
 /** Mines the folder's pairs (see the file comment), de-duplicated and capped per file. */
-export async function mineTrainingPairs(folder: string, options: MineOptions): Promise<MinedPairs> {
+export async function mineTrainingPairs(folder: string, options: MineOptions = {}): Promise<MinedPairs> {
   const root = path.resolve(folder);
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const { files } = await discoverFiles(root, { exclude: [...DEFAULT_EXCLUDES, ...(options.exclude ?? [])], maxFileBytes });
@@ -253,16 +293,14 @@ export async function mineTrainingPairs(folder: string, options: MineOptions): P
       docs.map((p) => ({ start: p.commentStart, end: p.commentEnd })),
     );
     for (const p of docs) raw.push({ kind: 'doc', query: p.query, target: linesOf(text, p.startLine, p.endLine), file: f.rel, startLine: p.startLine, endLine: p.endLine });
-    const chunks = await chunkText(f.rel, text, { maxTokens: options.maxTokens, countTokens: options.countTokens });
     const seenSymbols = new Set<string>();
-    for (const c of chunks) {
-      if (!c.symbol || seenSymbols.has(c.symbol)) continue;
-      seenSymbols.add(c.symbol);
-      const name = lastName(c.symbol);
-      const def: Definition = { file: f.rel, symbol: c.symbol, text: c.text, startLine: c.startLine, endLine: c.endLine };
+    for (const d of await definitions(f.rel, text)) {
+      if (seenSymbols.has(d.symbol)) continue;
+      seenSymbols.add(d.symbol);
+      const name = lastName(d.symbol);
       // A name defined twice is ambiguous for tests: neither definition is used.
-      defs.set(name, defs.has(name) ? null : def);
-      raw.push({ kind: 'symbol', query: symbolWords(name), target: c.text, file: f.rel, startLine: c.startLine, endLine: c.endLine });
+      defs.set(name, defs.has(name) ? null : d);
+      raw.push({ kind: 'symbol', query: symbolWords(name), target: d.text, file: f.rel, startLine: d.startLine, endLine: d.endLine });
     }
   }
   options.onProgress?.(files.length, files.length);

@@ -145,8 +145,6 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
   const mined = await mineTrainingPairs(folder, {
     exclude: options.exclude,
     maxFileBytes: options.maxFileBytes,
-    maxTokens: runtime.chunkTokens,
-    countTokens: (t) => runtime.countTokens(t),
     onProgress: (d, t) => progress('mining', d, t),
   });
   const split = splitByFile(mined.pairs, { seed, random: seededRandom });
