@@ -14,7 +14,7 @@ import { embedCorpus } from '../eval/embed';
 import { cacheRoot } from '../paths';
 import { ADAPTER_FORMAT, QueryAdapter, type AdapterHeader } from './adapter';
 import { mineTrainingPairs, PAIR_KINDS, splitByFile, type PairKind, type TrainingPair } from './pairs';
-import { retrievalMetrics, TRAIN_DEFAULTS, trainAdapter, type Matrix } from './train';
+import { retrievalMetrics, TRAIN_DEFAULTS, trainAdapter, type Matrix, type TrainOptions } from './train';
 
 /** The adapter is switched on only with at least this held-out MRR gain… */
 export const MIN_HELD_OUT_GAIN = 0.02;
@@ -45,6 +45,8 @@ export interface AdaptReport {
   reason?: string;
   epochs: number;
   bestEpoch: number;
+  /** Validation MRR of the kept weights (epoch 0: the unadapted model). */
+  validationMRR: number;
   seed: number;
   model: string;
   dtype: string;
@@ -67,6 +69,8 @@ export interface AdaptOptions {
   onPairs?: (pairs: { split: 'train' | 'validation' | 'heldOut'; pair: TrainingPair }[]) => Promise<void>;
   onProgress?: (phase: string, done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Training settings other than the defaults (experiments). */
+  train?: Pick<TrainOptions, 'temperature' | 'l2' | 'learningRate' | 'batchSize' | 'maxEpochs' | 'patience'>;
 }
 
 /** Query embeddings, cached like embedCorpus's passages (keyed by model, precision and texts). */
@@ -197,6 +201,7 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
   const trainStart = performance.now();
   let epochsDone = 0;
   const result = trainAdapter(tr.q, gallery, tr.t, {
+    ...options.train,
     seed,
     validate: (w) => retrievalMetrics(va.q, gallery, va.t, w).MRR,
     onEpoch: (e) => progress('training', (epochsDone = e), TRAIN_DEFAULTS.maxEpochs),
@@ -241,6 +246,7 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
     ...(reason ? { reason } : {}),
     epochs: epochsDone,
     bestEpoch: result.bestEpoch,
+    validationMRR: Math.round(result.validation[result.bestEpoch] * 10000) / 10000,
     seconds: 0,
     trainSeconds: Math.round(trainSeconds * 10) / 10,
   };
