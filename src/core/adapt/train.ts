@@ -31,7 +31,7 @@ export interface TrainOptions {
   cancelled?: () => boolean;
 }
 
-export const TRAIN_DEFAULTS = { seed: 1, temperature: 0.05, l2: 0.01, learningRate: 0.0005, batchSize: 32, maxEpochs: 30, patience: 3 } as const;
+export const TRAIN_DEFAULTS = { seed: 1, temperature: 0.05, l2: 0.01, learningRate: 0.0001, batchSize: 32, maxEpochs: 30, patience: 3 } as const;
 
 export interface TrainResult {
   weights: Float32Array;
