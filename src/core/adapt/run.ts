@@ -179,24 +179,25 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
   const galleryIndex = new Map<string, number>();
   for (const p of mined.pairs) if (!galleryIndex.has(p.target)) galleryIndex.set(p.target, galleryIndex.size);
   const gallery = (await embedCorpus(runtime, [...galleryIndex.keys()], { cacheDir, onProgress: (d, t) => progress('embedding', d, t) })).vectors;
-  const all = [...split.train, ...split.validation, ...split.heldOut];
-  const qAll = await embedQueries(
+  // Queries embedded in mining order (not split order), so every seed's split reads the same cached vectors.
+  const qMined = await embedQueries(
     runtime,
-    all.map((p) => p.query),
+    mined.pairs.map((p) => p.query),
     cacheDir,
     (d, t) => progress('queries', d, t),
   );
-  const part = (from: number, n: number): { q: Matrix; t: number[]; pairs: TrainingPair[] } => ({
+  const rowOf = new Map(mined.pairs.map((p, i) => [p, i]));
+  const part = (pairs: TrainingPair[]): { q: Matrix; t: number[]; pairs: TrainingPair[] } => ({
     q: rows(
-      qAll,
-      Array.from({ length: n }, (_, i) => from + i),
+      qMined,
+      pairs.map((p) => rowOf.get(p)!),
     ),
-    t: all.slice(from, from + n).map((p) => galleryIndex.get(p.target)!),
-    pairs: all.slice(from, from + n),
+    t: pairs.map((p) => galleryIndex.get(p.target)!),
+    pairs,
   });
-  const tr = part(0, split.train.length);
-  const va = part(split.train.length, split.validation.length);
-  const ho = part(split.train.length + split.validation.length, split.heldOut.length);
+  const tr = part(split.train);
+  const va = part(split.validation);
+  const ho = part(split.heldOut);
 
   const trainStart = performance.now();
   let epochsDone = 0;
