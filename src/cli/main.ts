@@ -270,7 +270,7 @@ export async function main(argv: string[]): Promise<number> {
         else {
           process.stdout.write(
             `${stats.folder}\n  files ${stats.files}, chunks ${stats.chunks} (${stats.vectors} embedded)\n` +
-              `  model ${stats.model} (${stats.dtype}, ${stats.dimension} dims)\n` +
+              `  model ${stats.model} (${stats.dtype}, ${stats.dimension} dims)${stats.adapter ? ', query adapter on (kindred adapt)' : ''}\n` +
               `  index ${stats.indexDir}: ${stats.bytesOnDisk} bytes (${stats.bytesPerChunk} per chunk)\n`,
           );
         }
