@@ -222,3 +222,24 @@ test('small helpers: symbol words, Markdown sections outside fences, Python test
   const py = await testCases('tests/test_math.py', 'def test_adds_two_numbers():\n    assert add_numbers(1, 2) == 3\n');
   assert.deepEqual(py, [{ description: 'adds two numbers', context: [], calls: ['add_numbers'] }]);
 });
+
+test('kindred adapt: a missing folder or a bad seed is a clear error, nothing is written', async () => {
+  const { main } = await import('../../src/cli/main');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kindred-adapt-cli-'));
+  const written: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['adapt', path.join(dir, 'missing'), '--index-dir', path.join(dir, 'idx')]), 1);
+    assert.equal(await main(['adapt', dir, '--seed', 'x', '--index-dir', path.join(dir, 'idx')]), 1);
+    assert.equal(await main(['adapt']), 1);
+  } finally {
+    process.stderr.write = orig;
+  }
+  assert.match(written.join(''), /does not exist or is not a directory/);
+  assert.match(written.join(''), /--seed must be an integer/);
+  assert.match(written.join(''), /adapt takes <folder>/);
+  const { existsSync } = await import('node:fs');
+  assert.equal(existsSync(path.join(dir, 'idx')), false);
+  removeTree(dir);
+});
