@@ -69,6 +69,8 @@ export interface AdaptOptions {
   onPairs?: (pairs: { split: 'train' | 'validation' | 'heldOut'; pair: TrainingPair }[]) => Promise<void>;
   onProgress?: (phase: string, done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Train only on pairs of these kinds (experiments; held-out and validation keep every kind). Default: all. */
+  trainKinds?: readonly PairKind[];
   /** Training settings other than the defaults (experiments). */
   train?: Pick<TrainOptions, 'temperature' | 'l2' | 'learningRate' | 'batchSize' | 'maxEpochs' | 'patience'>;
 }
@@ -195,7 +197,7 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
     t: pairs.map((p) => galleryIndex.get(p.target)!),
     pairs,
   });
-  const tr = part(split.train);
+  const tr = part(options.trainKinds ? split.train.filter((p) => options.trainKinds!.includes(p.kind)) : split.train);
   const va = part(split.validation);
   const ho = part(split.heldOut);
 
