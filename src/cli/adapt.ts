@@ -55,7 +55,6 @@ export async function adaptCommand(args: readonly string[], values: AdaptValues)
         : undefined,
       onProgress: (phase, done, total) => bar.update({ phase: phase as Progress['phase'], done, total }),
     });
-    bar.done();
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {
