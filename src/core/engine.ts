@@ -62,8 +62,8 @@ export interface EngineStats {
   bytesPerChunk: number;
   /** Set when no model is loaded (keyword search only): the reason and the fix. */
   degraded?: string;
-  /** Whether a query adapter (`kindred adapt`) is applied to search queries. */
-  adapter: boolean;
+  /** Whether a query adapter (`kindred adapt`) is applied to search queries (always set by `Engine.stats`). */
+  adapter?: boolean;
 }
 
 /**
