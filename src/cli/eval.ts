@@ -9,7 +9,8 @@ import { defaultThreads } from '../core/embedding/pool';
 import { ModelRuntime } from '../core/embedding/runtime';
 import { KindredError } from '../core/errors';
 import type { Progress } from '../core/indexer';
-import { defaultModelsDir } from '../core/paths';
+import { defaultIndexDir, defaultModelsDir } from '../core/paths';
+import { loadAdapter } from '../core/adapt/adapter';
 import { evaluateCosqa, type CosqaSplit } from '../core/eval/cosqa';
 import { EVAL_MODES, type EvalMode } from '../core/eval/retrieval';
 import { tuneFusion } from '../core/eval/tune';
@@ -32,11 +33,16 @@ export interface EvalValues {
   'per-query'?: boolean;
   ablate?: boolean;
   json?: boolean;
+  'index-dir'?: string;
+  'no-adapter'?: boolean;
 }
 
 export const EVAL_USAGE = `  eval cosqa [--data DIR] [--split dev|test] [--mode bm25|vector|hybrid|all]
                                        Score search on CoSQA (default data: ../shared/eval/cosqa)
-  eval workspace <folder> [--mode M]   Score search on (doc comment -> code) pairs mined from a folder
+  eval workspace <folder> [--mode M] [--no-adapter]
+                                       Score search on (doc comment -> code) pairs mined from a folder
+                                       (through the folder's enabled query adapter unless --no-adapter;
+                                       the adapter trained on most of these pairs: see adapt's held-out scores)
   eval tune [<folder>...] [--split dev] Compare hybrid fusion settings on a CoSQA split (and folders)
   eval repos [<dir>] [--mode M|all] [--only a,b] [--per-query] [--ablate]
                                        NDCG@10 on labelled repositories (default: ../shared/eval/repos),
@@ -55,7 +61,7 @@ function modesOf(values: EvalValues): EvalMode[] {
   return [m as EvalMode];
 }
 
-async function startRuntime(values: EvalValues): Promise<ModelRuntime> {
+export async function startRuntime(values: EvalValues): Promise<ModelRuntime> {
   const dtype = (values.dtype ?? 'q8') as Dtype;
   if (dtype !== 'q8' && dtype !== 'fp32') bad(`--dtype must be q8 or fp32, got "${values.dtype}".`);
   const threads = values.threads === undefined ? defaultThreads() : Number(values.threads);
@@ -104,7 +110,14 @@ export async function evalCommand(args: readonly string[], values: EvalValues): 
     // The model's tokenizer sizes the chunks, so the model is loaded even for bm25 alone.
     const runtime = await startRuntime(values);
     try {
-      result = await evaluateWorkspace(rest[0], runtime, { modes, onProgress: (phase: string, done: number, total: number) => bar.update(phase, done, total) });
+      const adapter = values['no-adapter']
+        ? undefined
+        : await loadAdapter(path.resolve(values['index-dir'] ?? defaultIndexDir(rest[0])), { model: runtime.source.modelId, dtype: runtime.source.dtype, dims: runtime.info.dims });
+      result = await evaluateWorkspace(rest[0], runtime, {
+        modes,
+        mapQuery: adapter?.enabled ? (v) => adapter.apply(v) : undefined,
+        onProgress: (phase: string, done: number, total: number) => bar.update(phase, done, total),
+      });
     } finally {
       bar.done();
       await runtime.close();

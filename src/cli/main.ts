@@ -12,6 +12,7 @@ import { silentLogger, stderrLogger } from '../core/log';
 import type { SearchHit, SearchMode } from '../core/search';
 import { FILE_GROUP_DEPTH, groupByFile, type FileHit } from '../core/ranking/group';
 import { computeClusters, formatClusters } from '../core/cluster';
+import { adaptCommand, ADAPT_USAGE } from './adapt';
 import { evalCommand, EVAL_USAGE } from './eval';
 import { ProgressBar } from './progress';
 import { DEFAULT_CONTEXT_BUDGET, packContext } from '../core/context';
@@ -34,7 +35,7 @@ Commands:
   mcp     <folder>                     Serve the folder's index to coding agents (MCP over stdio)
   indexes <folder>                     The folder's indexes on disk (one per model + precision) and their sizes
   delete-index <folder> <name>         Delete one of them (a name from \`indexes\`)
-${EVAL_USAGE}
+${EVAL_USAGE}${ADAPT_USAGE}
 Options:
   --index-dir DIR     Index location (default: a per-folder directory in ~/.cache/kindred/indexes)
   --models-dir DIR    Local models folder (default: $KINDRED_MODELS_DIR or ~/.cache/kindred/models)
@@ -57,6 +58,7 @@ Options:
   --path P            context: only files under this folder or gitignore-style glob
   --no-update         Do not bring the index up to date before reading it (opens it read-only:
                       nothing is written, created or deleted)
+  --no-adapter        search, eval workspace: leave the folder's query adapter (kindred adapt) off
   --json              Machine-readable output on stdout
   --verbose           Log skipped files and other details to stderr
   -h, --help          Show this help
@@ -81,6 +83,10 @@ const OPTIONS = {
   scope: { type: 'string' },
   level: { type: 'string' },
   'no-update': { type: 'boolean' },
+  'no-adapter': { type: 'boolean' },
+  'export-pairs': { type: 'string' },
+  seed: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   group: { type: 'string' },
   only: { type: 'string' },
   'per-query': { type: 'boolean' },
@@ -262,7 +268,7 @@ export async function main(argv: string[]): Promise<number> {
         if (group !== undefined && group !== 'files') throw new UsageError('--group must be files');
         // Without a model, search still answers by keywords (a warning says why and how to fix it).
         // Grouped by file, more chunks are ranked so that k files can be filled.
-        const hits = await withEngine(rest[0], values, update, (e) => e.search(rest[1], { k: group ? k * FILE_GROUP_DEPTH : k, mode }), { allowMissingModel: true });
+        const hits = await withEngine(rest[0], values, update, (e) => e.search(rest[1], { k: group ? k * FILE_GROUP_DEPTH : k, mode, adapter: !values['no-adapter'] }), { allowMissingModel: true });
         if (group) printFiles(groupByFile(hits, k), values.json);
         else printHits(hits, values.json);
         return 0;
@@ -285,7 +291,7 @@ export async function main(argv: string[]): Promise<number> {
         else {
           process.stdout.write(
             `${stats.folder}\n  files ${stats.files}, chunks ${stats.chunks} (${stats.vectors} embedded)\n` +
-              `  model ${stats.model} (${stats.dtype}, ${stats.dimension} dims)\n` +
+              `  model ${stats.model} (${stats.dtype}, ${stats.dimension} dims)${stats.adapter ? ', query adapter on (kindred adapt)' : ''}\n` +
               `  index ${stats.storeDir}: ${stats.bytesOnDisk} bytes (${stats.bytesPerChunk} per chunk)\n` +
               `  indexes on disk:\n${formatIndexes(stats.indexes)}`,
           );
@@ -341,6 +347,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'eval':
         return await evalCommand(rest, values);
+      case 'adapt':
+        return await adaptCommand(rest, values);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from './log';
 import { defaultIndexDir, defaultModelsDir } from './paths';
 import { rank, toHits, type SearchHit, type SearchMode } from './search';
 import { readTextFile } from './text';
+import { loadAdapter, type QueryAdapter } from './adapt/adapter';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
@@ -71,6 +72,8 @@ export interface EngineStats {
   indexes: IndexOnDisk[];
   /** Set when no model is loaded (keyword search only): the reason and the fix. */
   degraded?: string;
+  /** Whether a query adapter (`kindred adapt`) is applied to search queries (always set by `Engine.stats`). */
+  adapter?: boolean;
 }
 
 /**
@@ -95,6 +98,21 @@ export class Engine {
   private fallbackNoted = false;
   /** A snapshot written after an update; the write lock is released when it settles. */
   private snapshotDone: Promise<void> = Promise.resolve();
+  /** The enabled query adapter for this model, if `kindred adapt` stored one (applied to query vectors only). */
+  private adapter?: QueryAdapter;
+
+  /** (Re)reads the query adapter stored beside the index; only an enabled adapter for this model is kept. */
+  async reloadAdapter(): Promise<boolean> {
+    const key = { model: this.store.model.id, dtype: this.store.model.dtype, dims: this.store.model.dims };
+    const a = await loadAdapter(this.indexDir, key, (e) => this.options.logger.warn(`Query adapter ignored: ${(e as Error).message}`));
+    this.adapter = a?.enabled ? a : undefined;
+    return !!this.adapter;
+  }
+
+  /** Whether searches apply a query adapter (unless asked not to). */
+  get adapterActive(): boolean {
+    return !!this.adapter;
+  }
 
   /**
    * Opens (or creates) the folder's index. Pass `runtime` to share a loaded model between engines,
@@ -137,6 +155,7 @@ export class Engine {
       const store = await openOrCreate(storeDir, folder, key, logger, readOnly);
       const engine = new Engine(folder, indexDir, storeDir, store, runtime, owned, { ...settings, readOnly }, runtime ? undefined : modelError);
       engine.watchVerification();
+      if (runtime) await engine.reloadAdapter();
       return engine;
     } catch (e) {
       if (owned) await runtime?.close();
@@ -261,13 +280,18 @@ export class Engine {
    * Ranks the folder's chunks for a query. `stack` (default: on for hybrid) re-ranks the fused candidates
    * with the ranking rules; `disabledRules` leaves some out (evaluation).
    */
-  async search(query: string, opts: { k?: number; mode?: SearchMode; stack?: boolean; disabledRules?: ReadonlySet<string> } = {}): Promise<SearchHit[]> {
+  async search(query: string, opts: { k?: number; mode?: SearchMode; stack?: boolean; disabledRules?: ReadonlySet<string>; adapter?: boolean } = {}): Promise<SearchHit[]> {
     const q = query.trim();
     if (!q) return [];
     const mode = this.effectiveMode(opts.mode ?? 'hybrid');
     this.store.refresh();
-    const vector = mode === 'bm25' ? undefined : await this.runtime!.embedQuery(q);
+    const vector = mode === 'bm25' ? undefined : this.queryVector(await this.runtime!.embedQuery(q), opts.adapter);
     return toHits(this.store, this.folder, rank(this.store, q, vector, { k: opts.k ?? 10, mode, stack: opts.stack ?? (opts.mode ?? 'hybrid') === 'hybrid', disabledRules: opts.disabledRules }));
+  }
+
+  /** A query's vector as search uses it: through the enabled adapter unless `adapter` is false. */
+  queryVector(v: Float32Array, adapter = true): Float32Array {
+    return adapter && this.adapter ? this.adapter.apply(v) : v;
   }
 
   /** The mode a search really runs in: BM25 when there is no model (noted in the log once). */
@@ -320,6 +344,7 @@ export class Engine {
       bytesOnDisk: bytes,
       bytesPerChunk: this.store.chunks.size ? Math.round(bytes / this.store.chunks.size) : 0,
       ...(this.degraded ? { degraded: this.degraded.toUserString() } : {}),
+      adapter: !!this.adapter,
     };
   }
 

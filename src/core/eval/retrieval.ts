@@ -60,7 +60,7 @@ export async function retrieve(
   docs: readonly LexicalDoc[],
   vectors: VectorMatrix | undefined,
   queries: readonly EvalQuery[],
-  options: { depth?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: { depth?: number; onProgress?: (done: number, total: number) => void; mapQuery?: (v: Float32Array) => Float32Array } = {},
 ): Promise<QueryLists[]> {
   const depth = options.depth ?? MRR_CUTOFF;
   const lexical = lexicalIndexOf(docs);
@@ -69,7 +69,8 @@ export async function retrieve(
     queries.map(async (q) => {
       const vector: Ranked[] = [];
       if (runtime && vectors) {
-        const qv = await runtime.embedQuery(q.text);
+        const raw = await runtime.embedQuery(q.text);
+        const qv = options.mapQuery ? options.mapQuery(raw) : raw;
         for (const r of nearestRows(vectors, qv, depth)) vector.push({ id: docs[r.index].id, score: r.score });
       }
       options.onProgress?.(++done, queries.length);

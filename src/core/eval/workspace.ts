@@ -174,6 +174,8 @@ export interface WorkspaceEvalOptions {
   /** Cache folder for the chunk vectors; default: none (the code changes between runs). */
   cacheDir?: string | false;
   onProgress?: (phase: 'mining' | 'embedding' | 'ranking', done: number, total: number) => void;
+  /** Applied to every query vector (a query adapter); default: none. */
+  mapQuery?: (v: Float32Array) => Float32Array;
 }
 
 export interface WorkspaceReport {
@@ -190,6 +192,8 @@ export interface WorkspaceReport {
   embedSeconds: number | null;
   chunksPerSecond: number | null;
   threads: number;
+  /** Whether query vectors went through the folder's query adapter. */
+  adapter: boolean;
 }
 
 /** The folder's pairs, its chunk corpus and each pair's ranked lists: what scoring and fusion tuning start from. */
@@ -244,6 +248,7 @@ export async function workspaceRankings(
     : undefined;
   const lists = await retrieve(needVectors ? runtime : undefined, docs, embedded?.vectors, queries, {
     onProgress: (d, t) => options.onProgress?.('ranking', d, t),
+    mapQuery: options.mapQuery,
   });
   return { root, files: files.length, docs, queries, pairsByLanguage, lists, embedded };
 }
@@ -269,5 +274,6 @@ export async function evaluateWorkspace(folder: string, runtime: ModelRuntime, o
     embedSeconds: seconds === undefined ? null : Math.round(seconds * 10) / 10,
     chunksPerSecond: seconds ? Math.round((docs.length / seconds) * 10) / 10 : null,
     threads: runtime.workers,
+    adapter: !!options.mapQuery,
   };
 }
