@@ -58,7 +58,7 @@ Options:
   --path P            context: only files under this folder or gitignore-style glob
   --no-update         Do not bring the index up to date before reading it (opens it read-only:
                       nothing is written, created or deleted)
-  --no-adapter        search, eval workspace: leave the folder's query adapter (kindred adapt) off
+  --no-adapter        search, context, mcp, eval workspace: leave the folder's query adapter (kindred adapt) off
   --json              Machine-readable output on stdout
   --verbose           Log skipped files and other details to stderr
   -h, --help          Show this help
@@ -122,6 +122,7 @@ function engineOptions(folder: string, values: Values): EngineOptions {
     maxFileBytes: intOption(values, 'max-file-size', 1),
     exclude: values.exclude ? [...DEFAULT_EXCLUDES, ...values.exclude] : undefined,
     logger: values.verbose ? stderrLogger : { ...silentLogger, warn: stderrLogger.warn },
+    ...(values['no-adapter'] ? { adapter: false } : {}),
   };
 }
 

@@ -48,6 +48,8 @@ export interface EngineOptions {
    * Searches pick up the writer's commits (see IndexStore.refresh).
    */
   readOnly?: boolean;
+  /** Apply the query adapter stored beside the index (`kindred adapt`) when it is enabled. Default true. */
+  adapter?: boolean;
 }
 
 /** Model errors a degraded engine survives (see EngineOptions.allowMissingModel). */
@@ -155,7 +157,7 @@ export class Engine {
       const store = await openOrCreate(storeDir, folder, key, logger, readOnly);
       const engine = new Engine(folder, indexDir, storeDir, store, runtime, owned, { ...settings, readOnly }, runtime ? undefined : modelError);
       engine.watchVerification();
-      if (runtime) await engine.reloadAdapter();
+      if (runtime && options.adapter !== false) await engine.reloadAdapter();
       return engine;
     } catch (e) {
       if (owned) await runtime?.close();

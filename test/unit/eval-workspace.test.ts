@@ -155,7 +155,7 @@ test('workspace evaluation: pairs mined, comments removed from the chunks, every
   assert.deepEqual(report.pairsByLanguage, { ts: 2, go: 1, py: 1 });
   assert.equal(report.files, 4);
   assert.equal(report.corpus, docs.length);
-  assert.deepEqual(Object.keys(report.modes), ['bm25', 'vector', 'hybrid']);
+  assert.deepEqual(Object.keys(report.modes), ['bm25', 'vector', 'hybrid', 'hybrid+stack']);
   for (const m of Object.values(report.modes)) {
     assert.ok(m.mrr > 0 && m.mrr <= 1);
     assert.ok(m['recall@1'] <= m['recall@5'] && m['recall@5'] <= m['recall@10']);
