@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { discoverFiles } from '../../src/core/discovery';
-import { hashText, type IndexStore } from '../../src/core/index/store';
+import type { IndexStore } from '../../src/core/index/store';
+import { fileHashOf } from '../../src/core/indexer';
 import { readTextFile } from '../../src/core/text';
 
 // A small seeded PRNG (mulberry32), so a failing random run can be replayed.
@@ -12,7 +13,7 @@ export async function groundTruth(folder: string, maxFileBytes = 1 << 20): Promi
   const out = new Map<string, string>();
   for (const f of files) {
     const r = await readTextFile(path.join(folder, f.rel), maxFileBytes);
-    if (r.ok) out.set(f.rel, hashText(r.text));
+    if (r.ok) out.set(f.rel, fileHashOf(r.text));
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { embeddingText } from '../../src/core/chunking/embedText';
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -85,8 +86,10 @@ test('a file saved during the first build is searchable by keyword before the bu
     const done = await service.handle('flush', {});
     assert.equal(done.folders[0].files, FILES + 1);
     assert.equal(done.folders[0].embedded, done.folders[0].chunks);
-    // Searchable by meaning: its vector is the nearest to its own text.
-    const [own] = await runtime.embedPassages(['export function reconcileQuarterlySettlement(): void {}']);
+    // Searchable by meaning: its vector is the nearest to its own embedded text (path and symbol above the code).
+    const [own] = await runtime.embedPassages([
+      embeddingText('m3/settlement.ts', { symbol: 'reconcileQuarterlySettlement', text: 'export function reconcileQuarterlySettlement(): void {}' }),
+    ]);
     const nearest = store().nearest(own, 1);
     assert.equal(store().chunks.get(nearest[0].id)?.path, 'm3/settlement.ts');
   } finally {

@@ -1,3 +1,4 @@
+import { embeddingText } from '../../src/core/chunking/embedText';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -134,7 +135,7 @@ test('SIGKILL inside commits, snapshot writes and replays never corrupts the ind
         const lines = read.text.split(/\r?\n/);
         for (const id of f.chunks) {
           const c = engine.index.chunks.get(id)!;
-          const text = lines.slice(c.startLine - 1, c.endLine).join('\n');
+          const text = embeddingText(c.path, { symbol: c.symbol, text: lines.slice(c.startLine - 1, c.endLine).join('\n') });
           assert.equal(hashText(text), c.hash, `chunk ${c.path}:${c.startLine}`);
           texts.push(text);
           ids.push(id);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -152,8 +152,11 @@ test('kindred mcp: while another process holds the write lock, answers from the 
   cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
   const built = await runCli(['index', folder, '--index-dir', indexDir, '--threads', '1', '--json']);
   assert.equal(built.code, 0, built.stderr);
-  // This test process plays the other writer (the extension's engine, a `kindred index`).
-  const lock = await IndexLock.acquire(indexDir);
+  // This test process plays the other writer (the extension's engine, a `kindred index`): it holds the lock
+  // of the model's index (one directory per model and precision inside the folder's index dir).
+  const modelDir = readdirSync(indexDir).map((n) => path.join(indexDir, n)).find((d) => existsSync(path.join(d, 'index.db')));
+  assert.ok(modelDir, `no model index under ${indexDir}`);
+  const lock = await IndexLock.acquire(modelDir);
   const client = new Client({ name: 'kindred-test', version: '1.0.0' });
   try {
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', folder, '--index-dir', indexDir, '--threads', '1'], stderr: 'ignore' }));
