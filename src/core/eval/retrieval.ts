@@ -16,12 +16,13 @@ export interface StackCorpus {
   source: ChunkSource;
 }
 
-export function stackCorpus(docs: readonly LexicalDoc[]): StackCorpus {
+/** Documents without lines (CoSQA functions) stand for a file of their own; chunks of a file keep their lines. */
+export function stackCorpus(docs: readonly (LexicalDoc & { startLine?: number; endLine?: number })[]): StackCorpus {
   const info = new Map<number, ChunkInfo>();
   const bySymbol = new Map<string, ChunkInfo[]>();
   const byPath = new Map<string, ChunkInfo[]>();
   for (const d of docs) {
-    const c: ChunkInfo = { id: d.id, path: d.path || `#${d.id}`, startLine: 1, endLine: 1, hash: `#${d.id}`, ...(d.symbol ? { symbol: d.symbol } : {}) };
+    const c: ChunkInfo = { id: d.id, path: d.path || `#${d.id}`, startLine: d.startLine ?? 1, endLine: d.endLine ?? 1, hash: `#${d.id}`, ...(d.symbol ? { symbol: d.symbol } : {}) };
     info.set(d.id, c);
     if (d.symbol) bySymbol.set(lastName(d.symbol), [...(bySymbol.get(lastName(d.symbol)) ?? []), c]);
     byPath.set(c.path, [...(byPath.get(c.path) ?? []), c]);

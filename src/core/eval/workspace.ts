@@ -201,7 +201,7 @@ export async function workspaceRankings(
   folder: string,
   runtime: ModelRuntime,
   options: Omit<WorkspaceEvalOptions, 'fusion'> = {},
-): Promise<{ root: string; files: number; docs: LexicalDoc[]; queries: EvalQuery[]; pairsByLanguage: Record<string, number>; lists: QueryLists[]; embedded?: EmbedCorpusResult }> {
+): Promise<{ root: string; files: number; docs: (LexicalDoc & { startLine: number; endLine: number })[]; queries: EvalQuery[]; pairsByLanguage: Record<string, number>; lists: QueryLists[]; embedded?: EmbedCorpusResult }> {
   const root = path.resolve(folder);
   const modes = options.modes ?? EVAL_MODES;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
