@@ -14,7 +14,7 @@ import { splitIdentifier } from '../index/tokenize';
 import { pathKinds } from '../ranking/paths';
 import { lastName } from '../ranking/query';
 import { readTextFile } from '../text';
-import { blankRanges, minePairs } from '../eval/workspace';
+import { blankRanges, FUNCTIONS, minePairs } from '../eval/workspace';
 
 export const PAIR_KINDS = ['doc', 'heading', 'test', 'symbol'] as const;
 export type PairKind = (typeof PAIR_KINDS)[number];
@@ -169,20 +169,7 @@ export async function testCases(relPath: string, text: string): Promise<TestCase
 }
 
 /** Functions, methods and classes (the node types, across the grammars) that make a name → definition pair. */
-const DEFINITION_NODES = new Set([
-  'function_declaration',
-  'generator_function_declaration',
-  'method_definition',
-  'function_definition',
-  'method_declaration',
-  'constructor_declaration',
-  'function_item',
-  'class_declaration',
-  'class_definition',
-  'struct_item',
-  'trait_item',
-  'interface_declaration',
-]);
+const DEFINITION_NODES: ReadonlySet<string> = new Set([...FUNCTIONS, 'class_declaration', 'class_definition', 'struct_item', 'trait_item', 'interface_declaration']);
 
 /** A file's named functions, methods and classes, each with its own lines (through `export`). */
 export async function definitions(relPath: string, text: string): Promise<Definition[]> {

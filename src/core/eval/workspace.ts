@@ -33,7 +33,7 @@ export interface DocPair {
 }
 
 /** Definitions whose doc comment makes a pair (functions and methods, across the grammars). */
-const FUNCTIONS = new Set([
+export const FUNCTIONS: ReadonlySet<string> = new Set([
   'function_declaration',
   'generator_function_declaration',
   'method_definition',

@@ -3,20 +3,13 @@
  * the fused top candidates of a query (never the whole index). docs/model-eval.md has each rule's
  * measured effect (`kindred eval repos --ablate`); a rule that does not help is removed.
  */
+import type { ChunkRecord } from '../index/store';
 import { splitIdentifier } from '../index/tokenize';
 import { fileStem, pathKinds } from './paths';
 import { lastName, type QueryIntent } from './query';
 
-/** What the rules know of a chunk. Lines are 1-based, inclusive. */
-export interface ChunkInfo {
-  id: number;
-  path: string;
-  startLine: number;
-  endLine: number;
-  symbol?: string;
-  /** Hash of the chunk's text: equal hashes are identical chunks. */
-  hash: string;
-}
+/** What the rules know of a chunk: its index record (lines 1-based, inclusive; equal hashes are identical chunks). */
+export type ChunkInfo = ChunkRecord;
 
 export interface Candidate extends ChunkInfo {
   score: number;
