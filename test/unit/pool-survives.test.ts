@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { EmbeddingPool } from '../../src/core/embedding/pool';
@@ -6,6 +7,16 @@ import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
 
 // The embedding pool outlives its workers: a worker that dies mid-batch is replaced, its batches
 // are sent to another worker, nothing hangs, and the load counters return to zero.
+// A worker is killed with the `die` message (exit code 1 at its next safe point, every batch it holds
+// lost): Worker.terminate() during an onnxruntime call can abort the whole process (Napi::Error).
+
+/** Kills the first worker as a crash would, and waits until the pool has seen it exit. */
+async function killFirstWorker(): Promise<void> {
+  const w = pool.threads[0];
+  const exited = once(w, 'exit');
+  w.postMessage({ type: 'die' });
+  await exited;
+}
 
 let pool: EmbeddingPool;
 const texts = (n: number, tag: string): string[] => Array.from({ length: n }, (_, i) => `function ${tag}${i}(x) { return x * ${i}; }`);
@@ -25,7 +36,7 @@ test('a worker killed with batches in flight: the batches complete on another wo
   // Four batches: two land on each worker; then the first worker is ended abruptly.
   const inflight = [pool.embed(texts(6, 'a')), pool.embed(texts(6, 'b')), pool.embed(texts(6, 'c')), pool.embed(texts(6, 'd'))];
   assert.ok(pool.load > 0);
-  await pool.threads[0].terminate();
+  await killFirstWorker();
   const results = await Promise.all(inflight);
   assert.equal(results.length, 4);
   for (const r of results) assert.equal(r.length, 6);
@@ -42,8 +53,8 @@ test('a batch whose worker dies twice fails with a plain error instead of hangin
   const job = pool.embed(texts(4, 'h'));
   // The batch went to the least busy worker, the first; it dies, the batch moves to the least busy
   // of the rest (again the first in the list: replacements are added at the end), which dies too.
-  await pool.threads[0].terminate();
-  await pool.threads[0].terminate();
+  await killFirstWorker();
+  await killFirstWorker();
   await assert.rejects(job, /embedding worker stopped/i);
   assert.equal(pool.load, 0);
 });

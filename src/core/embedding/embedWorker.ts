@@ -21,17 +21,25 @@ loadModel(init.source, init.threads).then(
     post({ type: 'ready', info: model.info });
     // Batches are handled one at a time, in order: the pool keeps each worker's queue short.
     let chain = Promise.resolve();
+    let dying = false;
     port.on('message', (msg: ToWorker) => {
       if (msg.type === 'shutdown') {
         chain = chain.then(() => model.dispose()).finally(() => process.exit(0));
         return;
       }
+      if (msg.type === 'die') {
+        dying = true;
+        chain = chain.then(() => model.dispose()).finally(() => process.exit(1));
+        return;
+      }
       chain = chain.then(async () => {
+        if (dying) return;
         try {
           const vectors = await model.embed(msg.texts);
           const dims = vectors[0]?.length ?? model.info.dims;
           const data = new Float32Array(vectors.length * dims);
           vectors.forEach((v, i) => data.set(v, i * dims));
+          if (dying) return;
           post({ type: 'vectors', id: msg.id, data, dims }, [data.buffer as ArrayBuffer]);
         } catch (e) {
           post(failure(e, msg.id));

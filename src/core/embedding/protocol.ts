@@ -11,7 +11,11 @@ export interface WorkerInit {
   threads: number;
 }
 
-export type ToWorker = { type: 'embed'; id: number; texts: string[] } | { type: 'shutdown' };
+/**
+ * `die` makes the worker exit with code 1 at its next safe point, losing every batch it holds (as a crash
+ * would), without tearing onnxruntime down mid-inference; the pool's death handling is tested with it.
+ */
+export type ToWorker = { type: 'embed'; id: number; texts: string[] } | { type: 'shutdown' } | { type: 'die' };
 
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
