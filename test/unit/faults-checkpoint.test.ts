@@ -1,3 +1,4 @@
+import { MAX_BATCH_ITEMS } from '../../src/core/embedding/batching';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -59,7 +60,9 @@ function assertVectorsMatchTexts(store: IndexStore, texts: Iterable<string>): vo
 }
 
 test('checkpointMs 0 saves between rounds of batches (and never stalls); the default saves once', async () => {
-  for (const [checkpointMs, expectSaves] of [[0, 4], [undefined, 1]] as const) {
+  // 100 chunks in batches of MAX_BATCH_ITEMS (one per call today).
+  const batches = Math.ceil(100 / MAX_BATCH_ITEMS);
+  for (const [checkpointMs, expectSaves] of [[0, batches], [undefined, 1]] as const) {
     const folder = makeTree(manyFiles(100));
     const dir = makeTree({});
     try {
@@ -67,8 +70,8 @@ test('checkpointMs 0 saves between rounds of batches (and never stalls); the def
       const deps = fakeDeps();
       const s = await updateIndex(store, folder, deps, { maxFileBytes: 1 << 20, logger: silentLogger, checkpointMs });
       assert.equal(s.embedded, 100);
-      assert.equal(deps.batches, 4, '100 chunks in batches of 32');
-      // With checkpointMs 0: a save after each of the first three batches (concurrency 1), then the final one.
+      assert.equal(deps.batches, batches, `100 chunks in batches of ${MAX_BATCH_ITEMS}`);
+      // With checkpointMs 0: a save after each batch but the last (concurrency 1), then the final one.
       assert.equal(store.generationNumber, expectSaves, `checkpointMs ${checkpointMs}`);
       assertVectorsMatchTexts(store, deps.texts);
       assert.equal((await IndexStore.open(dir)).vectorIds.size, 100);
@@ -88,12 +91,12 @@ test('a run that dies while embedding leaves a consistent checkpoint; the next r
     const checkpoint = await IndexStore.open(dir);
     assert.equal(checkpoint.checkIntegrity(), undefined);
     assert.equal(checkpoint.chunks.size, 100, 'all chunks are in the checkpoint (searchable by keywords)');
-    assert.equal(checkpoint.vectorIds.size, 64, 'with the vectors of the two batches done');
+    assert.equal(checkpoint.vectorIds.size, 2 * MAX_BATCH_ITEMS, 'with the vectors of the two batches done');
     assert.equal(checkpoint.lexical.search('step42', 1).length, 1);
 
     const resumed = fakeDeps();
     const s = await updateIndex(checkpoint, folder, resumed, { maxFileBytes: 1 << 20, logger: silentLogger });
-    assert.equal(s.embedded, 36);
+    assert.equal(s.embedded, 100 - 2 * MAX_BATCH_ITEMS);
     assertVectorsMatchTexts(checkpoint, [...crashed.texts, ...resumed.texts]);
   } finally {
     removeTree(folder);

@@ -116,8 +116,11 @@ const definitionBoost: Rule = {
         }
       }
     }
+    // A file's chunks are looked up once per query, however many of its chunks are candidates.
+    const files = new Map<string, ChunkInfo[]>();
+    const source: ChunkSource = { ...ctx.source, fileChunks: (p) => files.get(p) ?? (files.set(p, ctx.source.fileChunks(p)).get(p) as ChunkInfo[]) };
     for (const c of cands) {
-      const hit = symbols.find((name) => defines(c, name, ctx.source));
+      const hit = symbols.find((name) => defines(c, name, source));
       if (hit) c.score += unit * (stemMatches(fileStem(c.path), lastName(hit)) ? WEIGHTS.definitionFileMatch : 1);
     }
     return cands;
