@@ -22,16 +22,22 @@ loadModel(init.source, init.threads).then(
     // Batches are handled one at a time, in order: the pool keeps each worker's queue short.
     let chain = Promise.resolve();
     let dying = false;
+    let armed = false;
     port.on('message', (msg: ToWorker) => {
       if (msg.type === 'shutdown') {
         chain = chain.then(() => model.dispose()).finally(() => process.exit(0));
         return;
       }
-      if (msg.type === 'die') {
+      const die = (): void => {
         dying = true;
         chain = chain.then(() => model.dispose()).finally(() => process.exit(1));
+      };
+      if (msg.type === 'die') {
+        if (msg.onNextBatch) armed = true;
+        else die();
         return;
       }
+      if (armed && !dying) die();
       chain = chain.then(async () => {
         if (dying) return;
         try {

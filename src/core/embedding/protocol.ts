@@ -13,9 +13,10 @@ export interface WorkerInit {
 
 /**
  * `die` makes the worker exit with code 1 at its next safe point, losing every batch it holds (as a crash
- * would), without tearing onnxruntime down mid-inference; the pool's death handling is tested with it.
+ * would), without tearing onnxruntime down mid-inference; with `onNextBatch` it exits when the next batch
+ * arrives instead. The pool's handling of dead workers is tested with it.
  */
-export type ToWorker = { type: 'embed'; id: number; texts: string[] } | { type: 'shutdown' } | { type: 'die' };
+export type ToWorker = { type: 'embed'; id: number; texts: string[] } | { type: 'shutdown' } | { type: 'die'; onNextBatch?: boolean };
 
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
