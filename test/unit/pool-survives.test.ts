@@ -56,5 +56,8 @@ test('a batch whose worker dies twice fails with a plain error instead of hangin
   for (const w of pool.threads.slice(0, 2)) w.postMessage({ type: 'die', onNextBatch: true });
   const job = pool.embed(texts(4, 'h'));
   await assert.rejects(job, /embedding worker stopped/i);
+  // Both replacements finish loading before the pool is closed: a worker ended while onnxruntime is
+  // still creating its session can abort the process.
+  assert.deepEqual((await Promise.all([pool.embed(texts(1, 'x')), pool.embed(texts(1, 'y'))])).map((r) => r.length), [1, 1]);
   assert.equal(pool.load, 0);
 });
