@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, promises as fs, readFileSync, writeFileSync, constants as FS } from 'node:fs';
+import { closeSync, linkSync, openSync, promises as fs, readFileSync, rmSync, writeFileSync, constants as FS } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KindredError } from '../errors';
@@ -30,6 +30,36 @@ interface LockOwner {
   pid?: number;
   host?: string;
   token?: string;
+}
+
+/**
+ * Creates `file` with its content in one step, failing with EEXIST if it exists: the content goes to a
+ * private temporary file that is then hard-linked into place. Another process never sees the lock empty
+ * (an empty lock of a live but slow or stopped owner could otherwise be taken for a dead one's). Where
+ * hard links are not supported, the file is created exclusively and then written.
+ */
+function createWithContent(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, content);
+  try {
+    linkSync(tmp, file);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  const fd = openSync(file, FS.O_CREAT | FS.O_EXCL | FS.O_WRONLY);
+  try {
+    writeFileSync(fd, content);
+  } catch (e) {
+    // Created but not written (a full disk): leave no empty lock behind.
+    closeSync(fd);
+    rmSync(file, { force: true });
+    throw e;
+  }
+  closeSync(fd);
 }
 
 function readOwner(file: string): LockOwner | undefined {
@@ -75,16 +105,7 @@ export class IndexLock {
     for (let attempt = 0; attempt < 3; attempt++) {
       const token = randomUUID();
       try {
-        const fd = openSync(file, FS.O_CREAT | FS.O_EXCL | FS.O_WRONLY);
-        try {
-          writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token }));
-        } catch (e) {
-          // Created but not written (a full disk): leave no empty lock behind.
-          closeSync(fd);
-          await fs.rm(file, { force: true });
-          throw e;
-        }
-        closeSync(fd);
+        createWithContent(file, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token }));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         // Empty or half-written lock: its writer died between create and write, or is writing now.
