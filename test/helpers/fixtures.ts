@@ -23,3 +23,9 @@ export function removeTree(root: string): void {
 
 /** Repository root (tests run from out/test/...). */
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+/** A workspace `ws/` of two small TypeScript functions, for tests of the engine's plumbing. */
+export const TWO_FUNCTIONS: Record<string, string> = {
+  'ws/src/upload.ts': 'export async function uploadWithRetry(file: string): Promise<void> {\n  // retry three times\n}\n',
+  'ws/src/math.ts': 'export function addNumbers(a: number, b: number): number {\n  return a + b;\n}\n',
+};

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { EngineConnection, type EngineRequestError } from '../../src/extension/engineConnection';
 import type { EngineStatus, EventMessage } from '../../src/shared/engineProtocol';
 import { testEngineConfig } from '../helpers/engineConfig';
-import { makeTree, removeTree } from '../helpers/fixtures';
+import { makeTree, TWO_FUNCTIONS, removeTree } from '../helpers/fixtures';
 
 // The engine in its own process, as the extension runs it: requests, cancellation, a lower CPU
 // priority, and a restart after the process is killed (SIGKILL) that brings search back.
@@ -15,10 +15,7 @@ let tmp: string;
 let folder: string;
 
 before(() => {
-  tmp = makeTree({
-    'ws/src/upload.ts': 'export async function uploadWithRetry(file: string): Promise<void> {\n  // retry three times\n}\n',
-    'ws/src/math.ts': 'export function addNumbers(a: number, b: number): number {\n  return a + b;\n}\n',
-  });
+  tmp = makeTree(TWO_FUNCTIONS);
   folder = path.join(tmp, 'ws');
 });
 

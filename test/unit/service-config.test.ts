@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { EngineStatus, EventMessage } from '../../src/shared/engineProtocol';
 import { EngineService } from '../../src/worker/engineService';
 import { testEngineConfig } from '../helpers/engineConfig';
-import { makeTree, removeTree } from '../helpers/fixtures';
+import { makeTree, TWO_FUNCTIONS, removeTree } from '../helpers/fixtures';
 
 // The engine service's request handling: configuration is serialised (a burst of model switches
 // ends in exactly one runtime and one engine per folder) and a failing update backs off.
@@ -13,10 +13,7 @@ let tmp: string;
 let folder: string;
 
 before(() => {
-  tmp = makeTree({
-    'ws/src/upload.ts': 'export async function uploadWithRetry(file: string): Promise<void> {\n  // retry three times\n}\n',
-    'ws/src/math.ts': 'export function addNumbers(a: number, b: number): number {\n  return a + b;\n}\n',
-  });
+  tmp = makeTree(TWO_FUNCTIONS);
   folder = path.join(tmp, 'ws');
 });
 

@@ -117,8 +117,7 @@ const definitionBoost: Rule = {
       }
     }
     // A file's chunks are looked up once per query, however many of its chunks are candidates.
-    const files = new Map<string, ChunkInfo[]>();
-    const source: ChunkSource = { ...ctx.source, fileChunks: (p) => files.get(p) ?? (files.set(p, ctx.source.fileChunks(p)).get(p) as ChunkInfo[]) };
+    const source: ChunkSource = { ...ctx.source, fileChunks: perPath((p) => ctx.source.fileChunks(p)) };
     for (const c of cands) {
       const hit = symbols.find((name) => defines(c, name, source));
       if (hit) c.score += unit * (stemMatches(fileStem(c.path), lastName(hit)) ? WEIGHTS.definitionFileMatch : 1);
@@ -126,6 +125,15 @@ const definitionBoost: Rule = {
     return cands;
   },
 };
+
+/** `f` computed once per path within one query (candidates share files). */
+function perPath<T>(f: (path: string) => T): (path: string) => T {
+  const memo = new Map<string, T>();
+  return (p) => {
+    if (!memo.has(p)) memo.set(p, f(p));
+    return memo.get(p) as T;
+  };
+}
 
 /**
  * Two lower-case words are forms of one word when they share a prefix of at least 4 letters covering
@@ -161,10 +169,9 @@ const fileNameBoost: Rule = {
   apply(cands, ctx) {
     const { keywords, kind } = ctx.intent;
     if (keywords.length === 0 || (kind !== 'code-question' && kind !== 'usage')) return cands;
-    const memo = new Map<string, number>();
+    const overlap = perPath((p) => fileNameOverlap(keywords, p));
     for (const c of cands) {
-      let n = memo.get(c.path);
-      if (n === undefined) memo.set(c.path, (n = fileNameOverlap(keywords, c.path)));
+      const n = overlap(c.path);
       if (n > 0) c.score += ctx.maxScore * WEIGHTS.fileName * (n / keywords.length);
     }
     return cands;
@@ -204,15 +211,11 @@ const shadowCopy: Rule = {
   why: 'A file in a version folder (v1/) that also exists outside it is the old copy of the code the query is about.',
   apply(cands, ctx) {
     if (ctx.intent.mentions.has('vendor') || /\bv\d+\b/i.test(ctx.intent.text)) return cands;
-    const memo = new Map<string, boolean>();
-    for (const c of cands) {
-      let shadow = memo.get(c.path);
-      if (shadow === undefined) {
-        const current = unversioned(c.path);
-        memo.set(c.path, (shadow = current !== undefined && ctx.source.hasFile(current)));
-      }
-      if (shadow) c.score *= WEIGHTS.shadowCopy;
-    }
+    const isShadow = perPath((p) => {
+      const current = unversioned(p);
+      return current !== undefined && ctx.source.hasFile(current);
+    });
+    for (const c of cands) if (isShadow(c.path)) c.score *= WEIGHTS.shadowCopy;
     return cands;
   },
 };
