@@ -131,6 +131,21 @@ test('file coherence: a file with several strong chunks outranks one lucky chunk
   assert.equal(ranked('when does the client give up', [lucky, f1, f2, f3], undefined, ['file-coherence'])[0].path, 'src/misc.py');
 });
 
+test('file coherence is strong when no chunk stands out and weak when one clearly leads', () => {
+  // A topic: the top candidates score alike, so the file holding most of them comes first even over a slightly better chunk.
+  const flat = (lead: number): Candidate[] => [
+    chunk('src/misc.py', 1, 10, undefined, 1.0),
+    chunk('src/streams.py', 1, 10, undefined, 1.0 - lead),
+    chunk('src/streams.py', 11, 20, undefined, 1.0 - lead),
+    chunk('src/other.py', 1, 10, undefined, 1.0 - lead),
+    chunk('src/more.py', 1, 10, undefined, 1.0 - lead),
+  ];
+  // (With the weak weight alone, 0.2, the lucky chunk would stay first here: 1.0 + 0.2·1/1.6 > 0.8 + 0.2.)
+  assert.equal(ranked('when does the client give up', flat(0.2))[0].path, 'src/streams.py');
+  // One chunk leads the fifth by more than the gap: that chunk is the answer and stays first.
+  assert.equal(ranked('when does the client give up', flat(0.5))[0].path, 'src/misc.py');
+});
+
 test('path query: the named file comes first', () => {
   const other = chunk('src/request.js', 1, 10, 'req.get', 1.0);
   const file = chunk('lib/response.js', 1, 10, 'res.send', 0.3);

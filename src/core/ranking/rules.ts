@@ -63,8 +63,12 @@ export const WEIGHTS = {
   shadowCopy: 0.5,
   /** Prose (Markdown, ...) for a question about how code works. */
   proseForCode: 0.45,
-  /** Added (× the best score) to each file's best chunk, scaled by the file's share of candidate score. */
+  /** Added (× the best score) to each file's best chunk, scaled by the file's share of candidate score, when one chunk clearly leads. */
   coherence: 0.2,
+  /** The same when the top candidates score alike (a topic rather than one function): files rank by their chunks' sum. */
+  coherenceBroad: 1.5,
+  /** Lead of the best candidate over the fifth (relative) from which a query counts as having one clear answer. */
+  coherenceGap: 0.35,
   /** Each further chunk of a file already in the results is multiplied by this, once per chunk. */
   saturation: 0.5,
   /** Cosine similarity above which two chunks of the same name in files of the same name are copies (v3/ and v4/). */
@@ -245,9 +249,18 @@ const pathQuery: Rule = {
   },
 };
 
+/**
+ * How far the best candidate leads the fifth, relative to its score: near 0 when many chunks answer alike
+ * (a topic: "how middleware runs"), large when one chunk stands out (a specific behaviour or name).
+ */
+export function leadOf(cands: readonly Candidate[]): number {
+  const top = cands.map((c) => c.score).sort((a, b) => b - a);
+  return top.length >= 5 && top[0] > 0 ? (top[0] - top[4]) / top[0] : 1;
+}
+
 const fileCoherence: Rule = {
   name: 'file-coherence',
-  why: 'A file with several strong chunks is more likely the answer than one lucky chunk.',
+  why: 'A file with several strong chunks is more likely the answer than one lucky chunk; the more so when no chunk stands out (a topic, not one function).',
   apply(cands, ctx) {
     const sum = new Map<string, number>();
     const best = new Map<string, Candidate>();
@@ -258,7 +271,8 @@ const fileCoherence: Rule = {
     }
     const top = Math.max(0, ...sum.values());
     if (top <= 0) return cands;
-    for (const [p, c] of best) c.score += ctx.maxScore * WEIGHTS.coherence * (sum.get(p)! / top);
+    const w = WEIGHTS.coherence + (WEIGHTS.coherenceBroad - WEIGHTS.coherence) * (1 - Math.min(1, leadOf(cands) / WEIGHTS.coherenceGap));
+    for (const [p, c] of best) c.score += ctx.maxScore * w * (sum.get(p)! / top);
     return cands;
   },
 };
