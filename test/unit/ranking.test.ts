@@ -47,7 +47,10 @@ test('path kinds: tests, examples, docs, vendored, generated and declaration fil
   for (const p of ['tests/test_app.py', 'src/app_test.go', 'src/FooTest.java', 'lib/foo.spec.ts', 'spec/foo_spec.rb', 'test_suite/tests/de.rs', 'a/__tests__/x.js']) {
     assert.ok(pathKinds(p).topics.has('test'), p);
   }
-  for (const p of ['src/app.py', 'src/contest.ts', 'lib/attestation.go', 'src/testing_utils_impl.rs']) assert.ok(!pathKinds(p).topics.has('test'), p);
+  for (const p of ['src/app.py', 'src/contest.ts', 'lib/attestation.go', 'src/testing_utils_impl.rs', 'src/integrations/mock/timers.ts']) {
+    assert.ok(!pathKinds(p).topics.has('test'), p); // a mocking library's mock/ folder is its source
+  }
+  assert.ok(pathKinds('src/__mocks__/fs.js').topics.has('test'));
   assert.ok(pathKinds('examples/basic/main.go').topics.has('example'));
   assert.ok(pathKinds('docs/extract.md').prose);
   assert.ok(pathKinds('vendor/lib/x.go').topics.has('vendor'));

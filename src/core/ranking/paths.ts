@@ -6,7 +6,7 @@ import type { PathTopic } from './query';
 
 const TEST_FILE =
   /(?:^|\/)(?:test_[^/]*\.py|[^/]*_test\.(?:py|go|rb|c|cc|cpp|dart|lua|exs?)|[^/]*Tests?\.(?:java|kt|cs|swift|php|scala)|[^/]*(?:Spec|Suite)\.(?:kt|swift|scala)|[^/]*_spec\.(?:rb|lua)|[^/]*\.(?:test|spec)\.[cm]?[jt]sx?|test_[^/]*\.(?:c|cc|cpp|dart|lua)|conftest\.py|test_helpers?[^/]*\.\w+)$/;
-const TEST_DIR = /(?:^|\/)(?:tests?|__tests__|__mocks__|spec|specs|testing|test_suite|testdata|fixtures?|mocks?)(?:\/)/;
+const TEST_DIR = /(?:^|\/)(?:tests?|__tests__|__mocks__|spec|specs|testing|test_suite|testdata|fixtures?)(?:\/)/;
 const EXAMPLE_DIR = /(?:^|\/)(?:_?examples?|samples?|demos?|docs?_src|playground)(?:\/)/;
 const DOC_FILE = /\.(?:md|mdx|markdown|rst|adoc|asciidoc|txt)$/i;
 const DOC_DIR = /(?:^|\/)(?:docs?|documentation)(?:\/)/;
