@@ -42,6 +42,7 @@ main(async () => {
   const out = path.resolve(args.out);
   const target = Number(args.chunks);
   const { IndexStore, hashText, modelDirName } = core('core/index/store');
+  const { embeddingText } = core('core/chunking/embedText');
   const realFiles = !!args['real-files'];
   const commitEvery = Number(args['commit-every'] ?? 10_000);
   const wchar = () => Number(/wchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
@@ -50,6 +51,7 @@ main(async () => {
   const buf = readFileSync(path.join(dumpDir, 'vectors.f32'));
   const real = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   const dims = MODEL_KEY.dims;
+  if (files.reduce((a, f) => a + f.chunks.length, 0) === 0) throw new Error(`no chunks in ${dumpDir}/chunks.json: the real corpus's dump is empty`);
   let offset = 0;
   for (const f of files) {
     f.offset = offset;
@@ -88,7 +90,8 @@ main(async () => {
       const take = f.chunks.slice(0, target - n);
       const chunks = take.map((ch) => {
         const text = rename(ch.text);
-        return { startLine: ch.startLine, endLine: ch.endLine, ...(ch.symbol ? { symbol: rename(ch.symbol) } : {}), text, hash: hashText(text) };
+        const symbol = ch.symbol ? rename(ch.symbol) : undefined;
+        return { startLine: ch.startLine, endLine: ch.endLine, ...(symbol ? { symbol } : {}), text, hash: hashText(embeddingText(`copy${c}/${f.rel}`, { symbol, text })) };
       });
       let t = performance.now();
       let size = f.size;

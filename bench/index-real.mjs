@@ -18,6 +18,7 @@ main(async () => {
   const { readTextFile } = core('core/text');
   const { chunkText } = core('core/chunking/chunker');
   const { hashText } = core('core/index/store');
+  const { embeddingText } = core('core/chunking/embedText');
   const { defaultThreads } = core('core/embedding/pool');
 
   const sampler = rssSampler(50);
@@ -88,7 +89,8 @@ main(async () => {
     const chunks = await chunkText(f.rel, read.text, { maxTokens: runtime.chunkTokens, countTokens: (t) => runtime.countTokens(t) });
     const out = [];
     for (const c of chunks) {
-      const v = store.vectorForHash(hashText(c.text));
+      // Chunks are keyed by the text the model embedded (path and symbol line above the code).
+      const v = store.vectorForHash(hashText(embeddingText(f.rel, c)));
       if (!v) {
         missing++;
         continue;
@@ -100,6 +102,7 @@ main(async () => {
     if (out.length) dumpFiles.push({ rel: f.rel, size: read.size, chunks: out });
   }
   if (dumpDir) {
+    if (dumpFiles.length === 0) throw new Error(`no chunk of ${folder} has a vector in the index (${missing} missing): nothing to dump`);
     mkdirSync(dumpDir, { recursive: true });
     writeFileSync(path.join(dumpDir, 'chunks.json'), JSON.stringify({ files: dumpFiles }));
     const flat = new Float32Array(vectors.length * 384);

@@ -73,6 +73,18 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
 
   // Greedy selection with saturation: a candidate's effective score drops with each chunk of its file
   // already selected (candidates are a few hundred at most, so the overlap check stays cheap).
+  // Near-copy checks compare a few vectors many times over: each is read once per query.
+  const vectors = new Map<number, Float32Array | undefined>();
+  const read = source.vector;
+  const memoSource: ChunkSource = read
+    ? {
+        ...source,
+        vector: (id) => {
+          if (!vectors.has(id)) vectors.set(id, read(id));
+          return vectors.get(id);
+        },
+      }
+    : source;
   const perFile = new Map<string, number>();
   const byHash = new Map<string, StackResult>();
   const selected: { c: Candidate; r: StackResult }[] = [];
@@ -86,7 +98,7 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
     }
     if (selected.some((s) => overlapping(s.c, c))) continue;
     if (!off.has('near-duplicates')) {
-      const copy = nearCopyOf(c, selected, source);
+      const copy = nearCopyOf(c, selected, memoSource);
       if (copy) {
         (copy.duplicates ??= []).push(c.id);
         continue;
