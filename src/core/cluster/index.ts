@@ -3,12 +3,14 @@
  * file vectors (mean of chunk vectors), labelled by c-TF-IDF terms, with a 2-D PCA map.
  * Everything returned is plain JSON (for a webview or `kindred clusters --json`).
  */
-import { ClusterModel, type ClusterIndex, type ClusterInput, type ClusterOptions, type ClusterResult } from './model';
+import type { ClusterResult } from '../../shared/clusters';
+import { ClusterModel, type ClusterIndex, type ClusterInput, type ClusterOptions } from './model';
 
-export { ClusterModel, normalizeScope, REFIT_CHANGE } from './model';
-export type { ClusterFile, ClusterIndex, ClusterInfo, ClusterInput, ClusterLevel, ClusterMethod, ClusterOptions, ClusterResult } from './model';
-export { buildTree, cutTree, MAX_DIRECT_LEAVES, type ClusterTree } from './hierarchical';
-export { kmeansAuto, kmeansWithK } from './auto';
+export { autoKRange, ClusterModel, commonFolder, MAX_SHARE, MIN_AUTO_CLUSTERS, normalizeScope, REFIT_CHANGE, roleOf, shareOut, SUBDIVIDE_MIN } from './model';
+export type { ClusterIndex, ClusterInput, ClusterOptions } from './model';
+export type { ClusterFile, ClusterInfo, ClusterLevel, ClusterMethod, ClusterResult, ClusterRole, ClusterTree } from '../../shared/clusters';
+export { buildTree, cutTree, MAX_DIRECT_LEAVES } from './hierarchical';
+export { capShare, kmeansAuto, kmeansWithK, largestShare } from './auto';
 export { kmeansFixed, kRange, inertia, DEFAULT_SEED } from './kmeans';
 export { silhouette, silhouetteValues } from './silhouette';
 export { countTerms, cTfIdf, pathTerms, isLabelTerm, MAX_LABEL_BYTES } from './terms';
