@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import {
   parseFromWebview,
   type FromWebview,
+  type HitAction,
   type PanelClusters,
   type PanelHit,
   type PanelLocation,
@@ -52,8 +53,9 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
     this.view = view;
     this.ready = false;
     const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media');
-    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
-    view.webview.html = this.html(view.webview, media);
+    const script = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'webview');
+    view.webview.options = { enableScripts: true, localResourceRoots: [media, script] };
+    view.webview.html = this.html(view.webview, media, script);
     this.disposables.push(
       view.webview.onDidReceiveMessage((raw: unknown) => {
         const msg = parseFromWebview(raw);
@@ -82,7 +84,7 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
         this.search?.cancel();
         const cts = (this.search = new vscode.CancellationTokenSource());
         try {
-          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40 }, cts.token)).map((h) => this.ctx.toPanelHit(h));
+          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40, ...(msg.filter ? { filter: msg.filter } : {}) }, cts.token)).map((h) => this.ctx.toPanelHit(h));
           this.post({ type: 'results', requestId: msg.requestId, query: msg.query, hits });
           this.roundTrip.fire({ query: msg.query, hits });
         } catch (e) {
@@ -114,8 +116,39 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
           this.post({ type: 'clusters', requestId: msg.requestId, result });
           this.clustersShown.fire(result);
         } catch (e) {
-          this.post({ type: 'error', requestId: msg.requestId, message: (e as Error).message });
+          this.post({ type: 'clustersError', requestId: msg.requestId, message: (e as Error).message });
         }
+        return;
+      case 'hitAction':
+        await this.hitAction(msg.action, msg.location);
+        return;
+    }
+  }
+
+  /** A result's button: open to the side, copy `path:start-end`, reveal in the Explorer, or find similar code. */
+  private async hitAction(action: HitAction, loc: PanelLocation): Promise<void> {
+    const uri = this.ctx.locate(loc);
+    if (!uri) {
+      this.ctx.output.warn(`panel: refused a location outside the workspace: ${JSON.stringify(loc)}`);
+      return;
+    }
+    switch (action) {
+      case 'openToSide': {
+        const range = new vscode.Range(loc.startLine - 1, 0, loc.endLine - 1, 0);
+        await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(range.start, range.start), preview: false });
+        return;
+      }
+      case 'copyPath': {
+        const lines = loc.startLine === loc.endLine ? `${loc.startLine}` : `${loc.startLine}-${loc.endLine}`;
+        await vscode.env.clipboard.writeText(`${vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1)}:${lines}`);
+        vscode.window.setStatusBarMessage('Kindred: path copied', 2000);
+        return;
+      }
+      case 'revealInExplorer':
+        await vscode.commands.executeCommand('revealInExplorer', uri);
+        return;
+      case 'findSimilar':
+        await this.findSimilar(loc);
         return;
     }
   }
@@ -148,9 +181,10 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
     this.send({ type: 'status', status: { state: this.ctx.status.state, text: `${d.text} — ${d.tooltip}` } });
   }
 
-  private html(webview: vscode.Webview, media: vscode.Uri): string {
+  private html(webview: vscode.Webview, media: vscode.Uri, scriptDir: vscode.Uri): string {
     const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.js'));
+    // Built from src/webview/panel.ts by esbuild.mjs.
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(scriptDir, 'panel.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css'));
     const csp = [
       "default-src 'none'",
@@ -176,6 +210,10 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
 </nav>
 <section id="view-search" class="view" role="tabpanel" aria-labelledby="tab-search">
   <input id="query" type="search" placeholder="Search by meaning…" aria-label="Search by meaning" autocomplete="off" spellcheck="false">
+  <div class="filters">
+    <input id="filter-path" type="text" placeholder="Only in folder or glob (src/api, *.ts)" aria-label="Only in this folder or glob" autocomplete="off" spellcheck="false">
+    <label class="toggle" title="Results from test files (test/, *.test.ts, test_*.py, ...)"><input id="filter-tests" type="checkbox" checked> Include tests</label>
+  </div>
   <div id="search-results" class="results" role="listbox" aria-label="Search results"></div>
 </section>
 <section id="view-similar" class="view" role="tabpanel" aria-labelledby="tab-similar" hidden>
@@ -195,7 +233,15 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
     <button id="cl-run" class="action">Cluster</button>
   </div>
   <div id="cl-summary" class="source" aria-live="polite">Groups of related files, by meaning.</div>
-  <svg id="cl-map" viewBox="-2 -2 104 104" role="img" aria-label="Map of files coloured by cluster"></svg>
+  <div class="map-wrap">
+    <svg id="cl-map" viewBox="-6 -6 112 112" tabindex="0" role="img" aria-label="Map of files coloured by cluster: wheel or + and - to zoom, drag or arrows to pan, 0 to reset"></svg>
+    <div class="map-tools">
+      <button id="cl-zoom-in" title="Zoom in (+)" aria-label="Zoom in">+</button>
+      <button id="cl-zoom-out" title="Zoom out (-)" aria-label="Zoom out">−</button>
+      <button id="cl-zoom-reset" title="Whole map (0)" aria-label="Whole map">⤢</button>
+    </div>
+  </div>
+  <div id="cl-legend" class="legend" aria-label="Legend"></div>
   <div id="cl-tree" role="tree" aria-label="Clusters"></div>
 </section>
 <footer id="status" class="status" aria-live="polite"></footer>

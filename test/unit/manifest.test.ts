@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMAND_IDS } from '../../src/shared/commands';
 import { parseFromWebview } from '../../src/shared/webviewProtocol';
@@ -41,7 +41,36 @@ test('the webview HTML policy allows no remote content and scripts only by nonce
   assert.match(src, /default-src 'none'/);
   assert.match(src, /script-src 'nonce-\$\{nonce\}'/);
   assert.doesNotMatch(src, /https?:\/\//);
-  // The SVG namespace is an identifier, not a resource: nothing is fetched from it.
-  const js = readFileSync(path.join(repoRoot, 'media/panel.js'), 'utf8').replaceAll('http://www.w3.org/2000/svg', '');
-  assert.doesNotMatch(js, /https?:\/\/|fetch\(|XMLHttpRequest|eval\(|new Function/);
+  // The webview's script (src/webview, bundled to dist/webview/panel.js): the SVG namespace is an
+  // identifier, not a resource: nothing is fetched from it.
+  const dir = path.join(repoRoot, 'src/webview');
+  const sources = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  assert.ok(sources.includes('panel.ts'), sources.join(', '));
+  for (const f of sources) {
+    const js = readFileSync(path.join(dir, f), 'utf8').replaceAll('http://www.w3.org/2000/svg', '');
+    assert.doesNotMatch(js, /https?:\/\/|fetch\(|XMLHttpRequest|eval\(|new Function|innerHTML/, f);
+  }
+  assert.match(src, /'dist', 'webview'/, 'the panel loads the bundled script from dist/webview');
+});
+
+test('the panel sends search filters and result actions, validated', () => {
+  const loc = { folder: 0, path: 'lib/a.js', startLine: 3, endLine: 9 };
+  assert.deepEqual(parseFromWebview({ type: 'search', requestId: 1, query: 'q', filter: { path: ' lib/ ', includeTests: false } }), {
+    type: 'search',
+    requestId: 1,
+    query: 'q',
+    filter: { path: 'lib/', includeTests: false },
+  });
+  for (const action of ['openToSide', 'copyPath', 'revealInExplorer', 'findSimilar']) {
+    assert.deepEqual(parseFromWebview({ type: 'hitAction', action, location: loc }), { type: 'hitAction', action, location: loc });
+  }
+  for (const bad of [
+    { type: 'search', requestId: 1, query: 'q', filter: 'lib' },
+    { type: 'search', requestId: 1, query: 'q', filter: { includeTests: 'no' } },
+    { type: 'search', requestId: 1, query: 'q', filter: { path: 'x'.repeat(2000) } },
+    { type: 'hitAction', action: 'delete', location: loc },
+    { type: 'hitAction', action: 'copyPath' },
+  ]) {
+    assert.equal(parseFromWebview(bad), undefined, JSON.stringify(bad));
+  }
 });
