@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMAND_IDS } from '../../src/shared/commands';
 import { parseFromWebview } from '../../src/shared/webviewProtocol';
@@ -72,5 +72,30 @@ test('the panel sends search filters and result actions, validated', () => {
     { type: 'hitAction', action: 'copyPath' },
   ]) {
     assert.equal(parseFromWebview(bad), undefined, JSON.stringify(bad));
+  }
+});
+
+test('the extension page: a 128×128 icon, and a walkthrough whose links run real commands and whose media are packaged', () => {
+  const icon = readFileSync(path.join(repoRoot, pkg.icon));
+  assert.equal(icon.subarray(1, 4).toString('latin1'), 'PNG');
+  assert.deepEqual([icon.readUInt32BE(16), icon.readUInt32BE(20)], [128, 128]);
+  const ignore = readFileSync(path.join(repoRoot, '.vscodeignore'), 'utf8');
+  const [walkthrough] = pkg.contributes.walkthroughs;
+  assert.ok(walkthrough.steps.length >= 4);
+  for (const step of walkthrough.steps as { id: string; description: string; media: { image?: string; markdown?: string }; completionEvents?: string[] }[]) {
+    for (const [, command] of step.description.matchAll(/\(command:([\w.]+)\)/g)) assert.ok((COMMAND_IDS as readonly string[]).includes(command), `${step.id}: ${command}`);
+    for (const e of step.completionEvents ?? []) assert.ok((COMMAND_IDS as readonly string[]).includes(e.replace(/^onCommand:/, '')), `${step.id}: ${e}`);
+    const media = step.media.image ?? step.media.markdown!;
+    assert.ok(existsSync(path.join(repoRoot, media)), `${step.id}: ${media}`);
+    // Packaged: media/ is, and docs/ only for the screenshots.
+    assert.ok(media.startsWith('media/') || (media.startsWith('docs/screenshots/') && ignore.includes('!docs/screenshots/*.png')), media);
+  }
+  // The README's images are the packaged screenshots (relative links, kept as they are by scripts/package.mjs).
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+  assert.ok(images.length >= 3, images.join(', '));
+  for (const img of images) {
+    assert.match(img, /^docs\/screenshots\/[\w-]+\.png$/);
+    assert.ok(existsSync(path.join(repoRoot, img)), img);
   }
 });
