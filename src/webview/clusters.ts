@@ -109,7 +109,9 @@ function drawLevel(): void {
       x += p.x / c.files.length;
       y += p.y / c.files.length;
     }
-    const text = svg('text', { x: x.toFixed(2), y: y.toFixed(2), class: 'map-label', 'text-anchor': 'middle', fill: colors[i] });
+    // Near an edge the label runs inwards, so it is not cut off.
+    const anchor = x < 25 ? 'start' : x > 75 ? 'end' : 'middle';
+    const text = svg('text', { x: x.toFixed(2), y: (y - 2.5).toFixed(2), class: 'map-label', 'text-anchor': anchor, fill: colors[i] });
     text.textContent = c.terms.slice(0, 2).join(', ') || c.label;
     labels.append(text);
   });

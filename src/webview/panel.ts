@@ -207,6 +207,8 @@ function onMessage(msg: ToWebview): void {
       return;
     case 'runSearch':
       showView('search');
+      // "Search in Panel" without a query only reveals the box: what is typed there stays.
+      if (!msg.query) return;
       query.value = msg.query;
       updateState({ query: msg.query });
       clearTimeout(searchTimer);
