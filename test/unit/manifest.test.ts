@@ -38,9 +38,11 @@ test('messages from the webview are validated: malformed ones are dropped', () =
 
 test('the webview HTML policy allows no remote content and scripts only by nonce', () => {
   const src = readFileSync(path.join(repoRoot, 'src/extension/panel.ts'), 'utf8');
-  assert.match(src, /default-src 'none'/);
-  assert.match(src, /script-src 'nonce-\$\{nonce\}'/);
-  assert.doesNotMatch(src, /https?:\/\//);
+  const page = readFileSync(path.join(repoRoot, 'src/extension/panelHtml.ts'), 'utf8');
+  assert.match(page, /default-src 'none'/);
+  assert.match(page, /script-src 'nonce-\$\{nonce\}'/);
+  assert.match(page, /<script nonce="\$\{nonce\}" src="\$\{script\}"><\/script>/);
+  assert.doesNotMatch(src + page, /https?:\/\//);
   // The webview's script (src/webview, bundled to dist/webview/panel.js): the SVG namespace is an
   // identifier, not a resource: nothing is fetched from it.
   const dir = path.join(repoRoot, 'src/webview');
