@@ -34,8 +34,12 @@ export function formatClusters(r: ClusterResult, filesPerCluster = 8): string {
     `${r.clusters.length} clusters of ${r.items} ${what}${r.scope ? ` in ${r.scope}` : ''} (${r.method}, ${how}; silhouette ${r.silhouette.toFixed(3)})` +
       (r.skipped ? `; ${r.skipped} files not embedded yet` : ''),
   ];
+  if (r.largestShare !== undefined) lines[0] += `; largest ${Math.round(r.largestShare * 100)}%`;
   for (const c of r.clusters) {
-    lines.push('', `#${c.id + 1}  ${c.label}  (${c.size} ${what})`, `    terms: ${c.terms.join(', ')}`, `    central: ${c.centralFile}`);
+    const where = c.where ? `${c.where}/ · ` : '';
+    const role = c.role && c.role !== 'code' ? `, ${c.role === 'test' ? 'tests' : 'examples'}` : '';
+    lines.push('', `#${c.id + 1}  ${where}${c.label}  (${c.size} ${what}${role})`, `    terms: ${c.terms.join(', ')}`, `    central: ${c.centralFile}`);
+    if (c.children) lines.push(`    sub-clusters: ${c.children.map((ch) => `${ch.label} (${ch.size})`).join(' | ')}`);
     for (const f of c.files.slice(0, filesPerCluster)) {
       const where = f.startLine !== undefined ? `${f.path}:${f.startLine}-${f.endLine}${f.symbol ? `  ${f.symbol}` : ''}` : f.path;
       lines.push(`    ${f.centrality.toFixed(3)}  ${where}`);
