@@ -1,5 +1,6 @@
-// Bundles the extension, its worker, the embedding worker and the CLI into dist/.
-// Native addons, transformers.js (which loads onnxruntime-node) and `vscode` stay external.
+// Bundles the extension, its worker, the embedding worker and the CLI into dist/ (Node), and the side
+// panel's script into dist/webview/panel.js (browser). Native addons, transformers.js (which loads
+// onnxruntime-node) and `vscode` stay external.
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -38,9 +39,21 @@ const options = {
   define: { KINDRED_VERSION: JSON.stringify(JSON.parse(await import('node:fs').then((fs) => fs.promises.readFile('package.json', 'utf8'))).version) },
 };
 
+// The webview: one IIFE for the browser (VS Code's webviews are Chromium), loaded by nonce (src/extension/panel.ts).
+const webview = {
+  bundle: true,
+  platform: 'browser',
+  target: 'chrome120',
+  format: 'iife',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  entryPoints: { panel: 'src/webview/panel.ts' },
+  outdir: 'dist/webview',
+};
+
 if (watch) {
-  const ctx = await esbuild.context(options);
-  await ctx.watch();
+  for (const o of [options, webview]) await (await esbuild.context(o)).watch();
 } else {
-  await esbuild.build(options);
+  await Promise.all([esbuild.build(options), esbuild.build(webview)]);
 }

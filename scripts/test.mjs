@@ -8,6 +8,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stages = [
   ['lint (eslint + typescript-eslint)', process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), 'src', 'test']],
   ['unit', process.execPath, ['--test', '--test-concurrency=2', 'out/test/unit/']],
+  ['panel page (the webview script in chromium)', process.execPath, ['--test', 'test/ui/panel-page.test.mjs']],
   ['e2e (extension host in code-server)', process.execPath, ['scripts/e2e.mjs']],
   ['ui (packaged VSIX driven through the command palette)', process.execPath, ['test/ui/ui.test.mjs']],
 ];

@@ -369,7 +369,9 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // Exit once stdout is flushed: into a pipe it is written asynchronously, and exiting at once cut
+    // `kindred clusters --json | jq` off at 64 KB.
+    (code) => process.stdout.write('', () => process.exit(code)),
     (e) => {
       process.stderr.write(`kindred: ${errorMessage(e)}\n`);
       process.exit(1);

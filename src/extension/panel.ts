@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import {
   parseFromWebview,
   type FromWebview,
+  type HitAction,
   type PanelClusters,
   type PanelHit,
   type PanelLocation,
@@ -14,6 +15,7 @@ import { CANCELLED } from '../shared/engineProtocol';
 import type { Ctx } from './context';
 import { EngineRequestError } from './engineClient';
 import { describeStatus } from './statusBar';
+import { panelHtml } from './panelHtml';
 
 /**
  * The side panel: a webview view with Search, Similar and Clusters tabs. Messages are typed
@@ -52,8 +54,9 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
     this.view = view;
     this.ready = false;
     const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media');
-    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
-    view.webview.html = this.html(view.webview, media);
+    const script = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'webview');
+    view.webview.options = { enableScripts: true, localResourceRoots: [media, script] };
+    view.webview.html = this.html(view.webview, media, script);
     this.disposables.push(
       view.webview.onDidReceiveMessage((raw: unknown) => {
         const msg = parseFromWebview(raw);
@@ -82,7 +85,7 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
         this.search?.cancel();
         const cts = (this.search = new vscode.CancellationTokenSource());
         try {
-          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40 }, cts.token)).map((h) => this.ctx.toPanelHit(h));
+          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40, ...(msg.filter ? { filter: msg.filter } : {}) }, cts.token)).map((h) => this.ctx.toPanelHit(h));
           this.post({ type: 'results', requestId: msg.requestId, query: msg.query, hits });
           this.roundTrip.fire({ query: msg.query, hits });
         } catch (e) {
@@ -114,8 +117,39 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
           this.post({ type: 'clusters', requestId: msg.requestId, result });
           this.clustersShown.fire(result);
         } catch (e) {
-          this.post({ type: 'error', requestId: msg.requestId, message: (e as Error).message });
+          this.post({ type: 'clustersError', requestId: msg.requestId, message: (e as Error).message });
         }
+        return;
+      case 'hitAction':
+        await this.hitAction(msg.action, msg.location);
+        return;
+    }
+  }
+
+  /** A result's button: open to the side, copy `path:start-end`, reveal in the Explorer, or find similar code. */
+  private async hitAction(action: HitAction, loc: PanelLocation): Promise<void> {
+    const uri = this.ctx.locate(loc);
+    if (!uri) {
+      this.ctx.output.warn(`panel: refused a location outside the workspace: ${JSON.stringify(loc)}`);
+      return;
+    }
+    switch (action) {
+      case 'openToSide': {
+        const range = new vscode.Range(loc.startLine - 1, 0, loc.endLine - 1, 0);
+        await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(range.start, range.start), preview: false });
+        return;
+      }
+      case 'copyPath': {
+        const lines = loc.startLine === loc.endLine ? `${loc.startLine}` : `${loc.startLine}-${loc.endLine}`;
+        await vscode.env.clipboard.writeText(`${vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1)}:${lines}`);
+        vscode.window.setStatusBarMessage('Kindred: path copied', 2000);
+        return;
+      }
+      case 'revealInExplorer':
+        await vscode.commands.executeCommand('revealInExplorer', uri);
+        return;
+      case 'findSimilar':
+        await this.findSimilar(loc);
         return;
     }
   }
@@ -148,60 +182,14 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
     this.send({ type: 'status', status: { state: this.ctx.status.state, text: `${d.text} — ${d.tooltip}` } });
   }
 
-  private html(webview: vscode.Webview, media: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Kindred</title>
-</head>
-<body>
-<nav class="tabs" role="tablist">
-  <button role="tab" id="tab-search" data-view="search" aria-selected="true">Search</button>
-  <button role="tab" id="tab-similar" data-view="similar" aria-selected="false">Similar</button>
-  <button role="tab" id="tab-clusters" data-view="clusters" aria-selected="false">Clusters</button>
-</nav>
-<section id="view-search" class="view" role="tabpanel" aria-labelledby="tab-search">
-  <input id="query" type="search" placeholder="Search by meaning…" aria-label="Search by meaning" autocomplete="off" spellcheck="false">
-  <div id="search-results" class="results" role="listbox" aria-label="Search results"></div>
-</section>
-<section id="view-similar" class="view" role="tabpanel" aria-labelledby="tab-similar" hidden>
-  <div id="similar-source" class="source">Select code in an editor and run <b>Kindred: Find Similar Code</b>.</div>
-  <button id="similar-run" class="action">Find similar to the selection</button>
-  <div id="similar-results" class="results" role="listbox" aria-label="Similar code"></div>
-</section>
-<section id="view-clusters" class="view" role="tabpanel" aria-labelledby="tab-clusters" hidden>
-  <div class="controls">
-    <select id="cl-scope" aria-label="Scope"></select>
-    <select id="cl-method" aria-label="Method">
-      <option value="kmeans">k-means</option>
-      <option value="hierarchical">hierarchical</option>
-    </select>
-    <label for="cl-k">k</label>
-    <input id="cl-k" type="number" min="2" max="60" placeholder="auto" aria-label="Number of clusters (empty: automatic)">
-    <button id="cl-run" class="action">Cluster</button>
-  </div>
-  <div id="cl-summary" class="source" aria-live="polite">Groups of related files, by meaning.</div>
-  <svg id="cl-map" viewBox="-2 -2 104 104" role="img" aria-label="Map of files coloured by cluster"></svg>
-  <div id="cl-tree" role="tree" aria-label="Clusters"></div>
-</section>
-<footer id="status" class="status" aria-live="polite"></footer>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  private html(webview: vscode.Webview, media: vscode.Uri, scriptDir: vscode.Uri): string {
+    return panelHtml({
+      cspSource: webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      // Built from src/webview/panel.ts by esbuild.mjs.
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(scriptDir, 'panel.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css')).toString(),
+    });
   }
 
   dispose(): void {

@@ -4,10 +4,11 @@
  * Requests get exactly one response; a `cancel` makes the request answer early with the error code
  * `cancelled`; events flow from the engine unasked. Everything here is plain data (JSON-safe).
  */
-import type { ClusterMethod, ClusterResult } from '../core/cluster';
+import type { ClusterMethod, ClusterResult } from './clusters';
 import type { Dtype } from '../core/embedding/models';
 import type { WorkspaceReport } from '../core/eval/workspace';
 import type { SearchHit, SearchMode } from '../core/search';
+import type { SearchFilter } from './searchFilter';
 
 export interface EngineConfig {
   folders: { path: string; name: string }[];
@@ -64,7 +65,8 @@ export interface EngineStatus {
 
 export interface EngineMethods {
   configure: { params: EngineConfig; result: EngineStatus };
-  search: { params: { query: string; k: number; mode?: SearchMode }; result: WorkspaceHit[] };
+  /** `filter`: only hits in a folder or glob, or without tests (the panel's filter box and toggle). */
+  search: { params: { query: string; k: number; mode?: SearchMode; filter?: SearchFilter }; result: WorkspaceHit[] };
   similar: { params: { path: string; startLine: number; endLine: number; text?: string; k: number }; result: WorkspaceHit[] };
   reindex: { params: { full: boolean }; result: void };
   setPaused: { params: { paused: boolean }; result: EngineStatus };

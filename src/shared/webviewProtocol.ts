@@ -1,4 +1,7 @@
-import type { ClusterMethod, ClusterResult } from '../core/cluster';
+import type { ClusterMethod, ClusterResult } from './clusters';
+import type { SearchFilter } from './searchFilter';
+
+export type { SearchFilter };
 
 /**
  * Messages between the side panel's webview and the extension, in one place for both sides.
@@ -22,6 +25,11 @@ export interface PanelHit extends PanelLocation {
   preview: string;
   snippet: string;
 }
+
+/** What a result's buttons do: open beside the current editor, copy `path:line`, reveal it in the Explorer, or find code like it. */
+export type HitAction = 'openToSide' | 'copyPath' | 'revealInExplorer' | 'findSimilar';
+
+const HIT_ACTIONS: readonly HitAction[] = ['openToSide', 'copyPath', 'revealInExplorer', 'findSimilar'];
 
 export interface PanelStatus {
   state: string;
@@ -49,16 +57,19 @@ export type ToWebview =
   | { type: 'clusters'; requestId: number; result: PanelClusters }
   | { type: 'clusterScopes'; folders: { name: string; dirs: string[] }[] }
   | { type: 'indexChanged' }
-  | { type: 'error'; requestId?: number; message: string };
+  | { type: 'error'; requestId?: number; message: string }
+  /** A clustering request failed (its own reply: a search error never lands in the Clusters view). */
+  | { type: 'clustersError'; requestId: number; message: string };
 
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'search'; requestId: number; query: string }
+  | { type: 'search'; requestId: number; query: string; filter?: SearchFilter }
   | { type: 'open'; location: PanelLocation }
   | { type: 'findSimilar'; location?: PanelLocation }
   | { type: 'showView'; view: PanelView }
   | ({ type: 'clusters' } & ClusterRequest)
-  | { type: 'clusterScopes' };
+  | { type: 'clusterScopes' }
+  | { type: 'hitAction'; action: HitAction; location: PanelLocation };
 
 const VIEWS: readonly PanelView[] = ['search', 'similar', 'clusters'];
 
@@ -74,6 +85,21 @@ function parseLocation(v: unknown): PanelLocation | undefined {
   return { folder: o.folder, path: o.path, startLine: o.startLine, endLine: o.endLine };
 }
 
+function parseFilter(v: unknown): SearchFilter | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const out: SearchFilter = {};
+  if (o.path !== undefined) {
+    if (typeof o.path !== 'string' || o.path.length > 1024) return undefined;
+    if (o.path.trim()) out.path = o.path.trim();
+  }
+  if (o.includeTests !== undefined) {
+    if (typeof o.includeTests !== 'boolean') return undefined;
+    out.includeTests = o.includeTests;
+  }
+  return out;
+}
+
 /** Returns the message if it is well-formed, otherwise undefined (and the message is dropped). */
 export function parseFromWebview(raw: unknown): FromWebview | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
@@ -81,9 +107,17 @@ export function parseFromWebview(raw: unknown): FromWebview | undefined {
   switch (m.type) {
     case 'ready':
       return { type: 'ready' };
-    case 'search':
+    case 'search': {
       if (!isInt(m.requestId) || typeof m.query !== 'string' || m.query.length > 2000) return undefined;
-      return { type: 'search', requestId: m.requestId, query: m.query };
+      if (m.filter === undefined) return { type: 'search', requestId: m.requestId, query: m.query };
+      const filter = parseFilter(m.filter);
+      return filter ? { type: 'search', requestId: m.requestId, query: m.query, filter } : undefined;
+    }
+    case 'hitAction': {
+      const location = parseLocation(m.location);
+      if (!location || !HIT_ACTIONS.includes(m.action as HitAction)) return undefined;
+      return { type: 'hitAction', action: m.action as HitAction, location };
+    }
     case 'open': {
       const location = parseLocation(m.location);
       return location ? { type: 'open', location } : undefined;

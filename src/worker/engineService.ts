@@ -88,7 +88,7 @@ export class EngineService {
   /** The handler of each protocol method. */
   private readonly handlers: EngineHandlers = {
     configure: (config) => this.configure(config),
-    search: (p, signal) => searchWorkspace(this.folders, this.runtime, p.query, p.k, p.mode, signal),
+    search: (p, signal) => searchWorkspace(this.folders, this.runtime, p.query, p.k, p.mode, signal, p.filter),
     similar: (p, signal) => this.similar(p, signal),
     reindex: async () => {
       if (this.loop) for (const f of this.folders) this.loop.rescan(f, 0);

@@ -6,7 +6,10 @@ import { fuseHybrid, HYBRID_FUSION, STACK_DEPTH, storeSource, toHits, type Ranke
 import type { Candidate, ChunkInfo, ChunkSource } from '../core/ranking/rules';
 import { applyStack } from '../core/ranking/stack';
 import { decodeText } from '../core/text';
+import { pathFilter } from '../core/context';
+import { pathKinds } from '../core/ranking/paths';
 import type { WorkspaceHit } from '../shared/engineProtocol';
+import { isEmptyFilter, type SearchFilter } from '../shared/searchFilter';
 
 export interface SearchFolder {
   /** Absolute path. */
@@ -16,6 +19,17 @@ export interface SearchFolder {
 
 /** Candidates taken from each folder's BM25 and vector lists before fusing them. */
 const DEPTH = HYBRID_FUSION.depth;
+
+/**
+ * The filter as a test on a relative path, or undefined when it keeps everything. A path that is
+ * not a valid glob throws a KindredError ('bad-argument') with a sentence for the user.
+ */
+export function hitFilter(filter: SearchFilter | undefined): ((rel: string) => boolean) | undefined {
+  if (!filter || isEmptyFilter(filter)) return undefined;
+  const inPath = pathFilter(filter.path);
+  const noTests = filter.includeTests === false;
+  return (rel) => (!inPath || inPath(rel)) && !(noTests && pathKinds(rel).topics.has('test'));
+}
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
@@ -34,11 +48,15 @@ export async function searchWorkspace(
   k: number,
   mode: SearchMode = 'hybrid',
   signal?: AbortSignal,
+  filter?: SearchFilter,
 ): Promise<WorkspaceHit[]> {
   const q = query.trim();
   if (!q || folders.length === 0) return [];
+  const keep = hitFilter(filter);
+  // With a filter, the whole ranked depth is asked for and the hits outside it dropped afterwards.
+  const asked = keep ? Math.max(STACK_DEPTH, k) : k;
   if (folders.length === 1) {
-    const hits = await folders[0].engine.search(q, { k, mode });
+    const hits = (await folders[0].engine.search(q, { k: asked, mode })).filter((h) => !keep || keep(h.path)).slice(0, k);
     throwIfAborted(signal);
     return withSnippets(folders, hits.map((h) => ({ ...h, folder: 0, snippet: '' })), signal);
   }
@@ -63,8 +81,8 @@ export async function searchWorkspace(
   lexical.sort((a, b) => b.score - a.score);
   nearest.sort((a, b) => b.score - a.score);
   const fused = effective === 'bm25' ? lexical : effective === 'vector' ? nearest : fuseHybrid(q, lexical, nearest);
-  const ranked = mode === 'hybrid' ? stackAcrossFolders(folders, owners, q, fused, k) : fused;
-  return mergedHits(folders, owners, ranked, k, signal);
+  const ranked = mode === 'hybrid' ? stackAcrossFolders(folders, owners, q, fused, asked) : fused;
+  return mergedHits(folders, owners, ranked, k, signal, keep);
 }
 
 /**
@@ -161,12 +179,13 @@ async function mergedHits(
   ranked: Ranked[],
   k: number,
   signal: AbortSignal | undefined,
+  keep?: (rel: string) => boolean,
 ): Promise<WorkspaceHit[]> {
   const kept: { folder: number; id: number; score: number; path: string; startLine: number; endLine: number }[] = [];
   for (const r of ranked) {
     const o = owners[r.id];
     const c = folders[o.folder].engine.index.chunks.get(o.id);
-    if (!c) continue;
+    if (!c || (keep && !keep(c.path))) continue;
     if (kept.some((x) => x.folder === o.folder && x.path === c.path && x.startLine <= c.endLine && c.startLine <= x.endLine)) continue;
     kept.push({ folder: o.folder, id: o.id, score: r.score, path: c.path, startLine: c.startLine, endLine: c.endLine });
     if (kept.length >= k) break;

@@ -76,7 +76,6 @@ try {
     await frame.locator('#search-results .hit').first().waitFor({ timeout: 60_000 });
     const firstFile = await frame.locator('#search-results .file').first().textContent();
     if (!/upload\.py/.test(firstFile || '')) throw new Error(`first file group: ${firstFile}`);
-    await vs.screenshot(path.join(shots, 'panel-search.png'));
   });
 
   await check('the Clusters view shows labelled clusters and a map of the files', async () => {
@@ -86,7 +85,6 @@ try {
     const groups = await frame.locator('#cl-tree details').count();
     const dots = await frame.locator('#cl-map circle').count();
     if (groups < 2 || dots < 9) throw new Error(`${groups} clusters, ${dots} dots on the map`);
-    await vs.screenshot(path.join(shots, 'panel-clusters.png'));
   });
 
   await check('Find Similar Code from a selection shows its near-duplicate', async () => {
@@ -135,6 +133,117 @@ try {
   await vs.close();
   rmSync(path.join(tmp, 'widget-service'), { recursive: true, force: true });
   rmSync(path.join(tmp, 'indexes'), { recursive: true, force: true });
+}
+
+// ---- A real repository: Express (test/fixtures/express, MIT, with its licence) ----
+const express = path.join(tmp, 'express');
+cpSync(path.join(root, 'test/fixtures/express'), express, { recursive: true });
+vs = await startCodeServer({
+  workspace: express,
+  vsix,
+  env: { KINDRED_INDEX_ROOT: path.join(tmp, 'indexes-express') },
+  viewport: { width: 1280, height: 800 },
+});
+console.log('ui: the same VSIX on a copy of Express');
+try {
+  const ex = vs.page;
+  const panel = () => ex.frameLocator('iframe.webview.ready').frameLocator('iframe');
+  await check('Express: the status bar shows the index once it is built', async () => {
+    await ex.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /\d+ files/.test(e.textContent || '')), null, { timeout: 120_000 });
+  });
+
+  await check('Express: Clusters gives at least 5 clusters, none with more than half the files, with a legend and labels on the map', async () => {
+    await vs.runCommand('Kindred: Show Clusters');
+    const frame = panel();
+    await frame.locator('#cl-tree > details').first().waitFor({ timeout: 90_000 });
+    const summary = (await frame.locator('#cl-summary').textContent()) || '';
+    const m = /(\d+) clusters of (\d+) files · largest (\d+)%/.exec(summary);
+    if (!m) throw new Error(`summary: ${summary}`);
+    const [clusters, files] = [Number(m[1]), Number(m[2])];
+    const sizes = await frame.locator('#cl-tree > details > summary').evaluateAll((els) => els.map((e) => Number(/(\d+) files/.exec(e.textContent || '')?.[1])));
+    console.log(`    ${summary}; sizes ${sizes.join(' ')}`);
+    if (clusters < 5 || sizes.length !== clusters) throw new Error(`${clusters} clusters, ${sizes.length} in the tree`);
+    if (sizes.reduce((a, b) => a + b, 0) !== files) throw new Error(`sizes ${sizes} do not add up to ${files}`);
+    if (Math.max(...sizes) > files / 2) throw new Error(`largest cluster ${Math.max(...sizes)} of ${files} files`);
+    if ((await frame.locator('#cl-legend .legend-entry').count()) !== clusters) throw new Error('one legend entry per cluster');
+    const labels = await frame.locator('#cl-map .map-label').allTextContents();
+    if (labels.length !== clusters || labels.some((l) => !l.trim())) throw new Error(`map labels: ${JSON.stringify(labels)}`);
+    const colors = await frame.locator('#cl-legend .swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+    if (new Set(colors).size !== colors.length) throw new Error(`colours repeat: ${colors}`);
+    if ((await frame.locator('#cl-map circle').count()) !== files) throw new Error('one dot per file');
+    await ex.waitForTimeout(300);
+    await vs.screenshot(path.join(shots, 'panel-clusters.png'));
+  });
+
+  await check('Express: the clusters map zooms (+ and the wheel) and goes back to the whole map (0)', async () => {
+    const frame = panel();
+    const map = frame.locator('#cl-map');
+    const box = async () => (await map.getAttribute('viewBox')) || '';
+    const home = await box();
+    await frame.locator('#cl-zoom-in').click();
+    const zoomed = await box();
+    if (zoomed === home || Number(zoomed.split(' ')[2]) >= Number(home.split(' ')[2])) throw new Error(`viewBox ${home} → ${zoomed}`);
+    await map.focus();
+    await map.press('0');
+    if ((await box()) !== home) throw new Error(`reset: ${await box()}`);
+    await map.hover();
+    await ex.mouse.wheel(0, -400);
+    for (let i = 0; i < 50 && (await box()) === home; i++) await ex.waitForTimeout(100);
+    if ((await box()) === home) throw new Error('the wheel did not zoom');
+    await map.press('0');
+  });
+
+  await check('Express: the panel search narrows to a folder, and a result opens to the side', async () => {
+    const frame = panel();
+    await frame.locator('#tab-search').click();
+    await frame.locator('#filter-path').fill('lib/router');
+    await frame.locator('#query').fill('match the request path against a route');
+    await frame.locator('#search-results .hit').first().waitFor({ timeout: 60_000 });
+    await ex.waitForTimeout(500); // the last keystroke's answer
+    const dirs = await frame.locator('#search-results .file .dir').allTextContents();
+    if (!dirs.length || dirs.some((d) => !d.includes('lib/router/'))) throw new Error(`result folders: ${JSON.stringify(dirs)}`);
+    await vs.screenshot(path.join(shots, 'panel-search.png'));
+    const hit = frame.locator('#search-results .hit').first();
+    await hit.hover();
+    await hit.locator('.hit-action[data-action="openToSide"]').click();
+    // Beside the current editor: a second editor group shows the file.
+    await ex.waitForFunction(() => document.querySelectorAll('.monaco-workbench .editor-group-container').length >= 2 && /\.js/.test(document.querySelector('.monaco-workbench .editor-group-container.active .tab.active')?.getAttribute('aria-label') || ''), null, { timeout: 15_000 });
+    await frame.locator('#filter-path').fill('');
+  });
+
+  await check("Express: the extension page shows the README and no broken image", async () => {
+    await vs.runCommand('Extensions: Show Installed Extensions');
+    await ex.locator('.extension-list-item').filter({ hasText: 'Kindred' }).first().click();
+    const readme = async () => {
+      for (const f of ex.frames()) if (await f.locator('h1', { hasText: 'search your code by meaning' }).count().catch(() => 0)) return f;
+      return undefined;
+    };
+    let frame;
+    for (let i = 0; i < 100 && !(frame = await readme()); i++) await ex.waitForTimeout(200);
+    if (!frame) throw new Error('no README on the extension page');
+    // Without KINDRED_README_IMAGES_URL the screenshots are named, not shown (relative and data: images are stripped there).
+    const images = await frame.locator('img').evaluateAll((els) => els.map((i) => ({ alt: i.alt, ok: !!i.getAttribute('src') && i.complete && i.naturalWidth > 0 })));
+    const broken = images.filter((i) => !i.ok);
+    if (broken.length) throw new Error(`broken images: ${JSON.stringify(broken)}`);
+    if (!images.length && !(await frame.locator('em', { hasText: 'Screenshot:' }).count())) throw new Error('the screenshots are neither shown nor named');
+  });
+  await check('Express: the Getting Started walkthrough shows its steps with a screenshot from the VSIX', async () => {
+    await vs.runCommand('Welcome: Open Walkthrough...');
+    const box = await ex.waitForSelector(SELECTORS.quickInputBox, { state: 'visible' });
+    await box.fill('Get started with Kindred');
+    await ex.waitForFunction((sel) => /Get started with Kindred/.test(document.querySelector(sel)?.getAttribute('aria-label') || ''), SELECTORS.quickInputRows, { timeout: 15_000 });
+    await ex.keyboard.press('Enter');
+    const steps = ex.locator('.getting-started-step');
+    await steps.first().waitFor({ timeout: 15_000 });
+    if ((await steps.count()) < 5) throw new Error(`${await steps.count()} steps`);
+    await ex.locator('.getting-started-step[data-step-id$="#search"]').click();
+    await ex.waitForFunction(() => [...document.querySelectorAll('.getting-started-media img')].some((i) => i.complete && i.naturalWidth > 0), null, { timeout: 15_000 });
+  });
+
+} finally {
+  await vs.close();
+  rmSync(express, { recursive: true, force: true });
+  rmSync(path.join(tmp, 'indexes-express'), { recursive: true, force: true });
 }
 console.log(`ui: ${passed} passed, ${failed} failed (screenshots in ${shots})`);
 // Screenshots of a failed run are kept for inspection.

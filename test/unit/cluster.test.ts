@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { agnes } from 'ml-hclust';
 import {
   adjustedRandIndex,
+  autoKRange,
   buildTree,
   ClusterModel,
   computeClusters,
@@ -12,36 +13,18 @@ import {
   cutTree,
   kmeansAuto,
   kmeansFixed,
+  MAX_SHARE,
+  MIN_AUTO_CLUSTERS,
   normalizeScope,
   pathTerms,
   purity,
   silhouette,
-  type ClusterIndex,
+  SUBDIVIDE_MIN,
   type ClusterTree,
 } from '../../src/core/cluster';
-import { hashText, type ChunkRecord, type FileRecord } from '../../src/core/index/store';
-import { normalized, seededRandom } from '../../src/core/cluster/vecmath';
-import { makeTree, removeTree, writeTree } from '../helpers/fixtures';
-
-/** Gaussian noise from a seeded uniform generator (Box-Muller). */
-function gaussian(rnd: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
-}
-
-/** Planted clusters: `sizes[c]` unit vectors around random unit centres, in `dims` dimensions. */
-function planted(sizes: number[], dims: number, noise: number, seed = 7): { vectors: number[][]; truth: number[]; centres: number[][] } {
-  const g = gaussian(seededRandom(seed));
-  const centres = sizes.map(() => normalized(Array.from({ length: dims }, g)));
-  const vectors: number[][] = [];
-  const truth: number[] = [];
-  sizes.forEach((size, c) => {
-    for (let i = 0; i < size; i++) {
-      vectors.push(normalized(centres[c].map((x) => x + noise * g())));
-      truth.push(c);
-    }
-  });
-  return { vectors, truth, centres };
-}
+import { seededRandom } from '../../src/core/cluster/vecmath';
+import { makeTree, removeTree } from '../helpers/fixtures';
+import { FakeIndex, gaussian, planted } from '../helpers/clusterIndex';
 
 const SIZES = [30, 45, 25, 50, 35];
 
@@ -237,38 +220,6 @@ const TOPICS: Record<string, string[]> = {
   storage: ['database', 'query', 'transaction', 'table', 'cursor'],
 };
 
-class FakeIndex implements ClusterIndex {
-  readonly files = new Map<string, FileRecord>();
-  readonly chunks = new Map<number, ChunkRecord>();
-  readonly vectors = new Map<number, Float32Array>();
-  vectorCalls = 0;
-  private nextId = 1;
-
-  constructor(readonly folder: string) {}
-
-  vectorOf(id: number): Float32Array | undefined {
-    this.vectorCalls++;
-    return this.vectors.get(id);
-  }
-
-  /** Writes the file and indexes it with `chunkVectors.length` chunks. */
-  put(rel: string, text: string, chunkVectors: number[][]): void {
-    writeTree(this.folder, { [rel]: text });
-    const old = this.files.get(rel);
-    for (const id of old?.chunks ?? []) {
-      this.chunks.delete(id);
-      this.vectors.delete(id);
-    }
-    const ids = chunkVectors.map((v, i) => {
-      const id = this.nextId++;
-      this.chunks.set(id, { id, path: rel, startLine: i * 3 + 1, endLine: i * 3 + 3, hash: hashText(`${rel}#${i}#${text}`), symbol: `fn${i}` });
-      this.vectors.set(id, Float32Array.from(normalized(v)));
-      return id;
-    });
-    this.files.set(rel, { path: rel, size: text.length, mtimeMs: 0, hash: hashText(text), chunks: ids });
-  }
-}
-
 let folder: string;
 let index: FakeIndex;
 const fakeTruth = new Map<string, string>();
@@ -295,6 +246,16 @@ before(() => {
 
 after(() => removeTree(folder));
 
+function purityOf(r: Awaited<ReturnType<typeof computeClusters>>): number {
+  const pred: number[] = [];
+  const truth: string[] = [];
+  for (const c of r.clusters) for (const f of c.files) {
+    pred.push(c.id);
+    truth.push(fakeTruth.get(f.path)!);
+  }
+  return purity(pred, truth);
+}
+
 function ariOf(r: Awaited<ReturnType<typeof computeClusters>>): number {
   const pred: number[] = [];
   const truth: string[] = [];
@@ -305,11 +266,13 @@ function ariOf(r: Awaited<ReturnType<typeof computeClusters>>): number {
   return adjustedRandIndex(pred, truth);
 }
 
-test('computeClusters: k-means over file vectors finds the three folders, labels them, and is plain JSON', async () => {
+test('computeClusters: k-means with k automatic splits the three folders finer (k ≥ 5), never mixing them, labels them, and is plain JSON', async () => {
   const r = await computeClusters(index, { method: 'kmeans', k: 'auto' });
-  assert.equal(r.k, 3);
+  // 60 files: at least MIN_AUTO_CLUSTERS clusters, none over half the files, each inside one folder.
+  assert.ok(r.k >= MIN_AUTO_CLUSTERS && r.k <= autoKRange(60, false)[1], `k=${r.k}`);
   assert.equal(r.items, 60);
-  assert.equal(ariOf(r), 1);
+  assert.equal(purityOf(r), 1);
+  assert.ok(r.clusters[0].size <= 30 && Math.abs(r.largestShare! - r.clusters[0].size / 60) < 1e-4, `largest ${r.clusters[0].size}`);
   assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   for (const c of r.clusters) {
     const topic = fakeTruth.get(c.files[0].path)!;
@@ -317,20 +280,43 @@ test('computeClusters: k-means over file vectors finds the three folders, labels
     assert.ok(c.terms.includes(topic) || c.terms.some((t) => TOPICS[topic].includes(t)), `${topic}: ${c.label}`);
     assert.ok(!c.terms.includes('helper') && !c.terms.includes('logger'), 'words shared by all clusters are not distinctive');
     assert.equal(c.centralFile, c.files[0].path);
+    assert.equal(c.where, topic, 'the folder holding the files');
+    assert.equal(c.role, 'code');
     assert.ok(c.files.every((f) => f.x >= 0 && f.x <= 1 && f.y >= 0 && f.y <= 1 && f.centrality <= 1));
   }
   assert.equal(r.clusters.reduce((s, c) => s + c.size, 0), 60);
+  // A given k is kept: three clusters are the three folders.
+  const three = await computeClusters(index, { method: 'kmeans', k: 3 });
+  assert.equal(three.k, 3);
+  assert.equal(ariOf(three), 1);
+});
+
+test('computeClusters: large clusters have sub-clusters to drill into, which split their files and are labelled', async () => {
+  const r = await computeClusters(index, { method: 'kmeans', k: 3 });
+  for (const c of r.clusters) {
+    assert.ok(c.size >= SUBDIVIDE_MIN && c.children && c.children.length >= 2, `${c.label}: ${c.children?.length}`);
+    const inChildren = c.children.flatMap((ch) => ch.files.map((f) => f.path)).sort();
+    assert.deepEqual(inChildren, c.files.map((f) => f.path).sort(), 'the children partition the parent');
+    for (const ch of c.children) {
+      assert.ok(ch.size >= 2, 'no lone file as a sub-cluster when a split without one exists');
+      assert.ok(ch.terms.length > 0 && ch.label.length > 0);
+      assert.ok(!ch.children || ch.size >= SUBDIVIDE_MIN);
+    }
+  }
 });
 
 test('computeClusters: hierarchical returns a tree whose cut matches the clusters', async () => {
   const r = await computeClusters({ folder, index }, { method: 'hierarchical', k: 'auto' });
-  assert.equal(r.k, 3);
-  assert.equal(ariOf(r), 1);
+  assert.ok(r.k >= MIN_AUTO_CLUSTERS, `k=${r.k}`);
+  assert.equal(purityOf(r), 1);
+  assert.ok(r.largestShare! <= MAX_SHARE);
   assert.ok(r.tree);
   checkTree(r.tree, r.items);
   const byIndex = new Map<number, number>();
   for (const c of r.clusters) for (const f of c.files) byIndex.set(f.index, c.id);
-  assert.equal(adjustedRandIndex(cutTree(r.tree, 3), [...Array(r.items).keys()].map((i) => byIndex.get(i)!)), 1);
+  assert.equal(adjustedRandIndex(cutTree(r.tree, r.k), [...Array(r.items).keys()].map((i) => byIndex.get(i)!)), 1);
+  const three = await computeClusters({ folder, index }, { method: 'hierarchical', k: 3 });
+  assert.equal(ariOf(three), 1);
 });
 
 test('scopes: a folder clusters its files, one file clusters its chunks, an empty scope is an error', async () => {
@@ -360,8 +346,8 @@ test('ClusterModel: an edited file is the only one re-read and re-averaged; k-me
   assert.equal(second.incremental, true);
   assert.equal(second.candidates, undefined, 'k was not selected again');
   assert.equal(index.vectorCalls, 2, "only the edited file's two chunk vectors were read");
-  assert.equal(second.k, 3);
-  assert.equal(ariOf(second), 1);
+  assert.equal(second.k, first.k);
+  assert.equal(purityOf(second), 1);
   assert.deepEqual(
     second.clusters.map((c) => c.files.map((f) => f.path).sort()),
     first.clusters.map((c) => c.files.map((f) => f.path).sort()),

@@ -77,3 +77,21 @@ test('express: kindred search --group files answers one line per file, ranked by
   for (let i = 1; i < out.results.length; i++) assert.ok(out.results[i - 1].score >= out.results[i].score);
   assert.ok(paths.slice(0, 2).some((p) => p === 'lib/view.js' || p === 'lib/application.js' || p === 'lib/response.js'), paths.join(', '));
 });
+
+test('express: Clusters gives at least 5 clusters, none with more than half the files, named after what the code does', async () => {
+  const { computeClusters } = await import('../../src/core/cluster');
+  const r = await computeClusters(engine, { k: 'auto' });
+  // Measured (all-MiniLM-L6-v2 q8, 15 files): 6 clusters, the largest 4 files (27%); the router's three
+  // files together, labelled "layer, route, handle"; application.js with view.js ("view, render, engine").
+  assert.ok(r.clusters.length >= 5, `${r.clusters.length} clusters`);
+  assert.ok(r.clusters[0].size <= r.items / 2, `largest ${r.clusters[0].size} of ${r.items}`);
+  const router = r.clusters.find((c) => c.files.some((f) => f.path === 'lib/router/route.js'))!;
+  assert.ok(router.files.some((f) => f.path === 'lib/router/layer.js'), `route.js and layer.js together: ${router.files.map((f) => f.path).join(', ')}`);
+  assert.ok(router.terms.slice(0, 3).some((t) => ['route', 'layer', 'router', 'routes'].includes(t)), router.label);
+  // Not "app, res, expect": words on every line of Express lead no label, and at most one is in it.
+  const generic = ['app', 'res', 'req', 'next', 'expect'];
+  for (const c of r.clusters) {
+    assert.ok(!generic.includes(c.terms[0]), c.label);
+    assert.ok(c.terms.slice(0, 3).filter((t) => generic.includes(t)).length <= 1, c.label);
+  }
+});

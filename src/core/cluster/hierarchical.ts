@@ -1,17 +1,9 @@
 import { agnes, type Cluster } from 'ml-hclust';
 import { kmeansFixed, DEFAULT_SEED } from './kmeans';
 import { clusterSums, dot, sampleIndices } from './vecmath';
+import type { ClusterTree } from '../../shared/clusters';
 
-/**
- * A dendrogram in compact, JSON-friendly form. Ids 0..leaves-1 are the leaves (the items' indices);
- * id `leaves + i` is `nodes[i]`. Heights are average-linkage cosine distances; a parent is never
- * lower than its children.
- */
-export interface ClusterTree {
-  leaves: number;
-  root: number;
-  nodes: { children: number[]; height: number; size: number }[];
-}
+export type { ClusterTree };
 
 /** Above this many points agnes runs on k-means micro-clusters instead (ml-hclust agnes is O(n³) time, O(n²) memory). */
 export const MAX_DIRECT_LEAVES = 500;

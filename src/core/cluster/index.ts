@@ -3,12 +3,14 @@
  * file vectors (mean of chunk vectors), labelled by c-TF-IDF terms, with a 2-D PCA map.
  * Everything returned is plain JSON (for a webview or `kindred clusters --json`).
  */
-import { ClusterModel, type ClusterIndex, type ClusterInput, type ClusterOptions, type ClusterResult } from './model';
+import type { ClusterResult } from '../../shared/clusters';
+import { ClusterModel, type ClusterIndex, type ClusterInput, type ClusterOptions } from './model';
 
-export { ClusterModel, normalizeScope, REFIT_CHANGE } from './model';
-export type { ClusterFile, ClusterIndex, ClusterInfo, ClusterInput, ClusterLevel, ClusterMethod, ClusterOptions, ClusterResult } from './model';
-export { buildTree, cutTree, MAX_DIRECT_LEAVES, type ClusterTree } from './hierarchical';
-export { kmeansAuto, kmeansWithK } from './auto';
+export { autoKRange, ClusterModel, commonFolder, MAX_SHARE, MIN_AUTO_CLUSTERS, normalizeScope, REFIT_CHANGE, roleOf, shareOut, SUBDIVIDE_MIN } from './model';
+export type { ClusterIndex, ClusterInput, ClusterOptions } from './model';
+export type { ClusterFile, ClusterInfo, ClusterLevel, ClusterMethod, ClusterResult, ClusterRole, ClusterTree } from '../../shared/clusters';
+export { buildTree, cutTree, MAX_DIRECT_LEAVES } from './hierarchical';
+export { capShare, kmeansAuto, kmeansWithK, largestShare } from './auto';
 export { kmeansFixed, kRange, inertia, DEFAULT_SEED } from './kmeans';
 export { silhouette, silhouetteValues } from './silhouette';
 export { countTerms, cTfIdf, pathTerms, isLabelTerm, MAX_LABEL_BYTES } from './terms';
@@ -32,8 +34,12 @@ export function formatClusters(r: ClusterResult, filesPerCluster = 8): string {
     `${r.clusters.length} clusters of ${r.items} ${what}${r.scope ? ` in ${r.scope}` : ''} (${r.method}, ${how}; silhouette ${r.silhouette.toFixed(3)})` +
       (r.skipped ? `; ${r.skipped} files not embedded yet` : ''),
   ];
+  if (r.largestShare !== undefined) lines[0] += `; largest ${Math.round(r.largestShare * 100)}%`;
   for (const c of r.clusters) {
-    lines.push('', `#${c.id + 1}  ${c.label}  (${c.size} ${what})`, `    terms: ${c.terms.join(', ')}`, `    central: ${c.centralFile}`);
+    const where = c.where ? `${c.where}/ · ` : '';
+    const role = c.role && c.role !== 'code' ? `, ${c.role === 'test' ? 'tests' : 'examples'}` : '';
+    lines.push('', `#${c.id + 1}  ${where}${c.label}  (${c.size} ${what}${role})`, `    terms: ${c.terms.join(', ')}`, `    central: ${c.centralFile}`);
+    if (c.children) lines.push(`    sub-clusters: ${c.children.map((ch) => `${ch.label} (${ch.size})`).join(' | ')}`);
     for (const f of c.files.slice(0, filesPerCluster)) {
       const where = f.startLine !== undefined ? `${f.path}:${f.startLine}-${f.endLine}${f.symbol ? `  ${f.symbol}` : ''}` : f.path;
       lines.push(`    ${f.centrality.toFixed(3)}  ${where}`);

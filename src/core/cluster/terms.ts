@@ -18,7 +18,7 @@ const STOP = new Set(
     // keywords and built-ins
     'abstract and arguments as assert async await bool boolean break byte case catch char class const constructor continue debugger def default del delete do double elif elseif end enum except export extends false final finally float fn for foreach func function global go goto impl implements import in include instanceof int interface internal is lambda let long match mod module mut namespace native new nil none not null number object of or override package pass private protected pub public raise readonly ref require return self short static str string struct super switch sync synchronized this throw throws trait true try type typeof uint undefined unsigned use using val var void volatile where while with yield ' +
     // ubiquitous in code, distinctive of nothing
-    'args arg get set value values data result results item items index len length count list map obj options opts param params prop props key keys name names todo fixme note see example returns return param type types the_ tmp temp val var err error errors exports src lib dist www com org license copyright'
+    'args arg get set value values data result results item items index len length count list map obj options opts param params prop props key keys name names todo fixme note see example returns return param type types the_ tmp temp val var err error errors exports src lib dist www com org license copyright prototype module anonymous'
   ).split(/\s+/),
 );
 
@@ -85,18 +85,22 @@ export async function readHead(absPath: string, maxBytes = MAX_LABEL_BYTES): Pro
 export interface LabelDoc {
   counts: TermCounts;
   extra?: readonly string[];
+  /** Label terms of the symbols defined in it (functions, methods, classes, headings). */
+  symbols?: readonly string[];
   cluster: number;
 }
 
 /** Weight of a path (or symbol) term relative to one occurrence in the text. */
 export const PATH_TERM_WEIGHT = 2;
+/** Weight of a term of a symbol defined in the document: what the code is named after says what it does. */
+export const SYMBOL_TERM_WEIGHT = 3;
 
 /**
  * Most distinctive terms per cluster by class-based TF-IDF (c-TF-IDF, as in BERTopic):
  * W(t,c) = tf(t,c) · log(1 + A / f(t)), with tf the cluster's L1-normalized term frequencies,
  * f(t) the term's frequency over all clusters and A the average number of terms per cluster.
  * A document contributes 1 + ln(count) per term (so one long file cannot speak for its cluster),
- * plus PATH_TERM_WEIGHT for each of its path terms.
+ * plus PATH_TERM_WEIGHT for each of its path terms and SYMBOL_TERM_WEIGHT for each term of its symbols.
  */
 export function cTfIdf(docs: readonly LabelDoc[], k: number, top = 5): { term: string; score: number }[][] {
   const perCluster: Map<string, number>[] = Array.from({ length: k }, () => new Map());
@@ -104,6 +108,7 @@ export function cTfIdf(docs: readonly LabelDoc[], k: number, top = 5): { term: s
     const m = perCluster[d.cluster];
     for (const [t, c] of d.counts) m.set(t, (m.get(t) ?? 0) + 1 + Math.log(c));
     for (const t of d.extra ?? []) m.set(t, (m.get(t) ?? 0) + PATH_TERM_WEIGHT);
+    for (const t of d.symbols ?? []) m.set(t, (m.get(t) ?? 0) + SYMBOL_TERM_WEIGHT);
   }
   const total = new Map<string, number>();
   let all = 0;

@@ -18,8 +18,37 @@ let lib: Transformers | undefined;
 
 /** transformers.js is loaded lazily: it is large and only needed once a model is used. */
 function transformers(): Transformers {
-  lib ??= require('@huggingface/transformers') as Transformers;
+  lib ??= withoutSharp(() => require('@huggingface/transformers') as Transformers);
   return lib;
+}
+
+/** The id `sharp` resolves to when it is not installed (a module in require's cache, never a file). */
+const NO_SHARP = '\0kindred:no-sharp';
+
+/**
+ * Loads `load()` with `require('sharp')` answering an empty module when sharp is not installed.
+ * transformers.js requires sharp at load time for image inputs, which Kindred never uses; the VSIX
+ * leaves sharp and its 20 MB of libvips out (.vscodeignore). With sharp installed (development) nothing
+ * changes. transformers.js checks `sharp.default` before using it, so images just stay unsupported.
+ */
+function withoutSharp<T>(load: () => T): T {
+  try {
+    require.resolve('sharp');
+    return load();
+  } catch {
+    // not installed: resolve it to the stub below while transformers.js loads
+  }
+  const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string; _cache: Record<string, unknown> };
+  Module._cache[NO_SHARP] ??= { id: NO_SHARP, filename: NO_SHARP, loaded: true, exports: {}, children: [], paths: [] };
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
+    return request === 'sharp' ? NO_SHARP : resolve.call(this, request, ...rest);
+  };
+  try {
+    return load();
+  } finally {
+    Module._resolveFilename = resolve;
+  }
 }
 
 const MODEL_FILE: Record<Dtype, string> = { fp32: 'onnx/model.onnx', q8: 'onnx/model_quantized.onnx' };
