@@ -37,6 +37,8 @@ export class ReportView implements vscode.TextDocumentContentProvider, vscode.Di
   /** Sets the report and shows it rendered (Markdown preview), or as text where there is no preview. */
   async show(uri: vscode.Uri, text: string): Promise<void> {
     this.set(uri, text);
+    // Loaded before the preview asks for it (and so counted as open for refreshes).
+    await vscode.workspace.openTextDocument(uri);
     try {
       await vscode.commands.executeCommand('markdown.showPreview', uri);
     } catch {

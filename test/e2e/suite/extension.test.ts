@@ -180,10 +180,11 @@ describe('Kindred in a real VS Code', () => {
     assert.match(text, /\*\*Model:\*\* Xenova\/all-MiniLM-L6-v2, int8 \(q8\), 384 dimensions/);
     assert.match(text, /`Xenova_all-MiniLM-L6-v2\.q8`: Xenova\/all-MiniLM-L6-v2 \(q8, 384 dims\), [\d.]+ (KB|MB) — \*\*in use\*\*/);
     assert.match(text, /\*\*Last update:\*\* /);
-    // The report is a document of its own, open in the editor area (the Markdown preview reads it).
+    // The report is a document of its own, shown rendered in the editor area (the Markdown preview reads it).
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'kindred-report');
-    assert.ok(doc, vscode.workspace.textDocuments.map((d) => d.uri.toString()).join(', '));
-    assert.equal(doc.getText(), text);
+    assert.equal(doc?.getText(), text);
+    const labels = (): string[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+    await waitFor(`a tab showing the report (tabs: ${labels().join(', ')})`, () => labels().some((l) => l.includes('Kindred Index Status')), 15_000);
   });
 
   it('a nonsense query has no good match: keyword hits, no relevance bar; a real query has a bar', async () => {
