@@ -144,9 +144,12 @@ export async function showSearchPick(ctx: Ctx, opts: SearchPickOptions = { title
       last = answer;
       retitle();
       const items = answer.hits.map((h) => item(ctx, h));
-      if (answer.match === 'none') {
-        const heading = items.length ? 'No good match — showing keyword hits' : 'No good match, and no keyword hits';
-        qp.items = [{ label: heading, kind: vscode.QuickPickItemKind.Separator }, ...items];
+      if (answer.match === 'none' && items.length) {
+        qp.items = [{ label: 'No good match — showing keyword hits', kind: vscode.QuickPickItemKind.Separator }, ...items];
+      } else if (items.length === 0) {
+        // An empty list shows nothing at all: say so in a row.
+        const label = answer.match === 'none' ? '$(info) No good match, and no keyword hits' : '$(info) No results';
+        qp.items = [{ label, description: paths || !includeTests ? 'try other words, or loosen the filters' : 'try other words', alwaysShow: true }];
       } else {
         qp.items = items;
       }

@@ -15,7 +15,8 @@ const BAR_SLOTS = 5;
  */
 export function relevanceBar(relevance: number | undefined): string | undefined {
   if (relevance === undefined) return undefined;
-  const filled = Math.max(1, Math.round(relevance * BAR_SLOTS));
+  // A hit at or below the floor (in a search that found a good match elsewhere) shows an empty bar.
+  const filled = Math.min(BAR_SLOTS, Math.max(0, Math.round(relevance * BAR_SLOTS)));
   return '●'.repeat(filled) + '○'.repeat(BAR_SLOTS - filled);
 }
 
@@ -32,7 +33,7 @@ export function answerNotes(answer: WorkspaceAnswer | undefined, filter: { inclu
   const notes: string[] = [];
   if (answer?.keywordOnly) notes.push(`keyword only: model ${shortName(answer.keywordOnly.model)} ${answer.keywordOnly.reason}`);
   else if (!answer && status.modelLoaded === false) notes.push(`keyword only: model ${shortName(status.model)} missing`);
-  if (answer?.match === 'none') notes.push('no good match, showing keyword hits');
+  if (answer?.match === 'none') notes.push(answer.hits.length ? 'no good match, showing keyword hits' : 'no good match');
   if (answer?.partial) notes.push(`partial: ${answer.partial.phase === 'embedding' ? 'indexing' : answer.partial.phase} ${answer.partial.percent}%`);
   if (!filter.includeTests) notes.push('tests left out');
   if (filter.paths) notes.push(`only in ${filter.paths}`);

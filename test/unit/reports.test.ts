@@ -109,11 +109,14 @@ test('search titles say keyword-only, no good match, partial and the filters; ba
   assert.equal(answerTitle('Kindred: Search by Meaning', undefined, { includeTests: true, paths: '' }, st), 'Kindred: Search by Meaning — keyword only: model all-mpnet-base-v2 missing');
   assert.equal(
     answerTitle('Kindred: Search by Meaning', { hits: [], match: 'none', partial: { percent: 40, phase: 'embedding' } }, { includeTests: false, paths: 'lib/**' }, { model: 'm', modelLoaded: true }),
-    'Kindred: Search by Meaning — no good match, showing keyword hits · partial: indexing 40% · tests left out · only in lib/**',
+    'Kindred: Search by Meaning — no good match · partial: indexing 40% · tests left out · only in lib/**',
   );
+  const hit = { path: 'a.ts', startLine: 1, endLine: 2, score: 3.2, preview: '', id: 1, folder: 0, snippet: '' };
+  assert.equal(answerTitle('T', { hits: [hit], match: 'none' }, { includeTests: true, paths: '' }, { model: 'm', modelLoaded: true }), 'T — no good match, showing keyword hits');
   assert.equal(answerTitle('T', { hits: [], match: 'good' }, { includeTests: true, paths: '' }, { model: 'm', modelLoaded: true }), 'T');
   assert.equal(relevanceBar(undefined), undefined);
-  assert.equal(relevanceBar(0), '●○○○○');
+  assert.equal(relevanceBar(0), '○○○○○');
+  assert.equal(relevanceBar(0.15), '●○○○○');
   assert.equal(relevanceBar(0.62), '●●●○○');
   assert.equal(relevanceBar(1), '●●●●●');
   assert.equal(matchedLineOf({ snippet: 'a\n  res.cookie(name)\nb', snippetStartLine: 10, matchedLines: [11] }), 'res.cookie(name)');
