@@ -43,6 +43,15 @@ const PARTIAL_MIN_FILES = 50;
 /** Warnings kept for Show Index Status. */
 const RECENT_WARNINGS = 10;
 
+/**
+ * What to do about a missing or broken model, in the editor's words (the core's fix speaks to the command
+ * line: `npm run setup`, `--allow-download`, which mean nothing to someone who installed the VSIX).
+ */
+export function editorModelFix(code: string): string {
+  if (code === 'model-broken') return 'Pick another model (Kindred: Select Embedding Model), or delete the model\'s folder so it is installed again.';
+  return 'Pick an installed model (Kindred: Select Embedding Model), set kindred.modelsDir to a folder that has it, or allow downloading it (kindred.allowModelDownload).';
+}
+
 /** The settings that need a new model runtime when they change. */
 function runtimeKey(c: EngineConfig): string {
   return JSON.stringify([c.modelId, c.dtype, c.modelsDir, c.allowDownload, c.threads]);
@@ -189,7 +198,7 @@ export class EngineService {
           // No model: the engines still index and search by keywords; the status says why and how to fix it.
           if (!isModelError(e)) throw e;
           this.modelError = e;
-          const warning = `${e.toUserString()} ${DEGRADED_NOTE}`;
+          const warning = `${e.message} ${editorModelFix(e.code)} ${DEGRADED_NOTE}`;
           if (warning !== this.lastModelWarning) this.logger.warn(warning);
           this.lastModelWarning = warning;
         }
@@ -327,7 +336,7 @@ export class EngineService {
   private stateAndError(): Pick<EngineStatus, 'state' | 'error'> {
     const failure = this.loop?.lastFailure;
     const failureError = failure && { code: failure.code, message: failure.message, fix: failure.fix };
-    const degraded = this.modelError && { code: this.modelError.code, message: `${this.modelError.message} Searching by keywords only.`, fix: this.modelError.fix };
+    const degraded = this.modelError && { code: this.modelError.code, message: `${this.modelError.message} Searching by keywords only.`, fix: editorModelFix(this.modelError.code) };
     const error = this.configError ?? failureError ?? this.watcherError ?? degraded;
     if (this.configuring) return { state: 'starting', error: undefined };
     if (this.configError) return { state: 'error', error };
