@@ -11,7 +11,8 @@ import { updateIndex, type EmbedDeps, type Progress, type UpdateSummary } from '
 import { clearIndexDir, DB_FILE, IndexLock, IndexStore, isFormat1File, listIndexes, modelDirName, type IndexOnDisk, type ModelKey } from './index/store';
 import { silentLogger, type Logger } from './log';
 import { defaultIndexDir, defaultModelsDir } from './paths';
-import { rank, toHits, type SearchHit, type SearchMode } from './search';
+import { rank, toHits, type SearchAnswer, type SearchHit, type SearchMode } from './search';
+import { dot, judgeMatch, relevanceOf } from './ranking/floor';
 import { readTextFile } from './text';
 import { loadAdapter, type QueryAdapter } from './adapt/adapter';
 
@@ -289,6 +290,39 @@ export class Engine {
     this.store.refresh();
     const vector = mode === 'bm25' ? undefined : this.queryVector(await this.runtime!.embedQuery(q), opts.adapter);
     return toHits(this.store, this.folder, rank(this.store, q, vector, { k: opts.k ?? 10, mode, stack: opts.stack ?? (opts.mode ?? 'hybrid') === 'hybrid', disabledRules: opts.disabledRules }));
+  }
+
+  /**
+   * The search a person reads (QuickPick, panel): hybrid with the ranking stack when some chunk passes the
+   * model's relevance floor; otherwise keyword (BM25) hits, flagged `match: 'none'`, instead of the least bad
+   * chunks ranked as if they answered. Hits carry a calibrated `relevance` (0–1) when the model is calibrated.
+   * `keep` filters hits by relative path (asks for more candidates, keeps those inside).
+   */
+  async answer(query: string, opts: { k?: number; keep?: (rel: string) => boolean } = {}): Promise<SearchAnswer> {
+    const q = query.trim();
+    const k = opts.k ?? 10;
+    if (!q) return { hits: [], match: this.runtime ? 'good' : 'keyword-only' };
+    this.store.refresh();
+    const depth = opts.keep ? Math.max(200, k * 10) : k;
+    const finish = async (ranked: ReturnType<typeof rank>, vector?: Float32Array): Promise<SearchHit[]> => {
+      const hits = (await toHits(this.store, this.folder, ranked)).filter((h) => !opts.keep || opts.keep(h.path)).slice(0, k);
+      if (vector) {
+        for (const h of hits) {
+          const v = this.store.vectorOf(h.id);
+          const r = v && relevanceOf(this.store.model.id, dot(v, vector));
+          if (r !== undefined) h.relevance = r;
+        }
+      }
+      return hits;
+    };
+    if (this.effectiveMode('hybrid') === 'bm25') {
+      return { hits: await finish(rank(this.store, q, undefined, { k: depth, mode: 'bm25' })), match: 'keyword-only' };
+    }
+    const vector = this.queryVector(await this.runtime!.embedQuery(q));
+    const bestCosine = this.store.nearest(vector, 1)[0]?.score;
+    const match = judgeMatch(this.store.model.id, bestCosine);
+    if (match === 'none') return { hits: await finish(rank(this.store, q, undefined, { k: depth, mode: 'bm25' })), match, ...(bestCosine !== undefined ? { bestCosine } : {}) };
+    return { hits: await finish(rank(this.store, q, vector, { k: depth, mode: 'hybrid' }), vector), match, ...(bestCosine !== undefined ? { bestCosine } : {}) };
   }
 
   /** A query's vector as search uses it: through the enabled adapter unless `adapter` is false. */

@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'index-missing'
   | 'index-unwritable'
   | 'bad-argument'
-  | 'not-found';
+  | 'not-found'
+  | 'index-incomplete'
+  | 'eval-too-few-pairs';
 
 export class KindredError extends Error {
   constructor(

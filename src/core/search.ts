@@ -6,6 +6,7 @@ import { decodeText } from './text';
 import { applyStack } from './ranking/stack';
 import type { ChunkSource } from './ranking/rules';
 import { lastName } from './ranking/query';
+import type { MatchQuality } from './ranking/floor';
 
 export type SearchMode = 'hybrid' | 'vector' | 'bm25';
 
@@ -21,6 +22,20 @@ export interface SearchHit {
   id: number;
   /** Identical chunks elsewhere (vendored copies, licence headers) that this hit stands for. */
   duplicates?: { path: string; startLine: number; endLine: number }[];
+  /**
+   * How well the chunk matches the query for display, 0–1, calibrated on the model (src/core/ranking/floor.ts).
+   * Set by `Engine.answer` when the model is calibrated; never a raw BM25 or fused score.
+   */
+  relevance?: number;
+}
+
+/** What the user-facing search returns: the hits and how far to trust them. */
+export interface SearchAnswer {
+  hits: SearchHit[];
+  /** See MatchQuality: `none` means no chunk passed the relevance floor and `hits` are keyword (BM25) hits. */
+  match: MatchQuality;
+  /** Cosine similarity of the query to its nearest chunk (undefined without a model or vectors). */
+  bestCosine?: number;
 }
 
 export interface Ranked {

@@ -1,11 +1,15 @@
 import * as vscode from 'vscode';
-import { KNOWN_MODELS, MODEL_MEASUREMENTS, modelInfo } from '../core/embedding/models';
 import type { CommandId } from '../shared/commands';
+import { CANCELLED } from '../shared/engineProtocol';
 import type { PanelLocation } from '../shared/webviewProtocol';
+import { readEngineConfig } from './config';
 import type { Ctx } from './context';
+import { EngineRequestError } from './engineClient';
+import { installedWords, modelItemWords, shortName } from './modelChoices';
 import type { KindredPanel } from './panel';
 import { showSearchPick } from './quickPick';
-import { describeStatus } from './statusBar';
+import { evalReport, progressWords, reindexMessage } from './reports';
+import { ReportView } from './reportView';
 import { folderIndexOf } from '../shared/paths';
 
 /** What a command needs: the context and the panel. */
@@ -21,28 +25,39 @@ type Command = (deps: CommandDeps) => (...args: never[]) => unknown;
  * lists the same ids (a unit test checks they agree).
  */
 export const COMMANDS = {
-  'kindred.search': ({ ctx }) => (query?: string) => showSearchPick(ctx, { title: 'Kindred: Search by Meaning', query: typeof query === 'string' ? query : undefined }),
+  'kindred.search': (deps) => (query?: string) =>
+    showSearchPick(deps.ctx, {
+      title: 'Kindred: Search by Meaning',
+      query: typeof query === 'string' ? query : undefined,
+      findSimilarFrom: (h) => findSimilar(deps, { folder: h.folder, path: h.path, startLine: h.startLine, endLine: h.endLine }),
+    }),
 
-  'kindred.findSimilar': (deps) => () => findSimilar(deps),
+  // From the editor (selection), or from a result (a location: QuickPick button, panel).
+  'kindred.findSimilar': (deps) => (location?: unknown) => findSimilar(deps, isLocation(location) ? location : undefined),
 
   'kindred.searchInPanel': ({ panel }) => (query?: string) => panel.searchInPanel(typeof query === 'string' ? query : ''),
 
   'kindred.reindex': ({ ctx }) => async () => {
+    const started = Date.now();
     await ctx.client.request('reindex', { full: true });
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Kindred: re-indexing', cancellable: true },
+    const status = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Kindred: reindexing', cancellable: true },
       async (progress, token) => {
         token.onCancellationRequested(() => void vscode.commands.executeCommand('kindred.pauseIndexing'));
         const sub = ctx.onStatus((s) => {
-          if (s.progress) progress.report({ message: `${s.progress.phase} ${s.progress.done}/${s.progress.total} (${s.progress.folder})` });
+          if (s.progress) progress.report({ message: `${progressWords(s.progress)} (${s.progress.folder})` });
         });
         try {
-          await ctx.client.request('flush', {});
+          return await ctx.client.request('flush', {});
         } finally {
           sub.dispose();
         }
       },
     );
+    const message = reindexMessage(status, (Date.now() - started) / 1000);
+    if (status.state === 'error' || (status.error && status.state !== 'idle')) void vscode.window.showWarningMessage(message, 'Show Status').then((a) => a && vscode.commands.executeCommand('kindred.showStatus'));
+    else void vscode.window.showInformationMessage(message, 'Show Status').then((a) => a && vscode.commands.executeCommand('kindred.showStatus'));
+    return message;
   },
 
   'kindred.pauseIndexing': ({ ctx }) => async () => {
@@ -55,73 +70,30 @@ export const COMMANDS = {
     void vscode.commands.executeCommand('setContext', 'kindred.paused', false);
   },
 
-  'kindred.showStatus': ({ ctx }) => async () => {
-    const s = await ctx.client.request('status', {});
-    const d = describeStatus(s);
-    const folders = s.folders.map((f) => `${f.name}: ${f.files} files, ${f.embedded}/${f.chunks} chunks embedded, ${(f.bytesOnDisk / 1e6).toFixed(1)} MB`).join('\n');
-    const last = s.lastUpdate ? `\nLast update: ${s.lastUpdate.embedded} embedded, ${s.lastUpdate.reused} reused, ${s.lastUpdate.deleted} removed, ${s.lastUpdate.skipped} skipped in ${s.lastUpdate.seconds}s` : '';
-    const pick = await vscode.window.showInformationMessage(
-      d.text,
-      { modal: false, detail: `${folders}\nModel: ${s.model} (${s.dims} dims)${last}` },
-      'Show Log',
-      s.state === 'paused' ? 'Resume Indexing' : 'Pause Indexing',
-      'Reindex',
-    );
-    if (pick === 'Show Log') ctx.output.show();
-    if (pick === 'Pause Indexing') await vscode.commands.executeCommand('kindred.pauseIndexing');
-    if (pick === 'Resume Indexing') await vscode.commands.executeCommand('kindred.resumeIndexing');
-    if (pick === 'Reindex') await vscode.commands.executeCommand('kindred.reindex');
-    return s;
-  },
+  // A Markdown report in the editor area; returns its text (tests).
+  'kindred.showStatus': ({ ctx }) => () => ctx.showStatusReport(),
 
-  'kindred.selectModel': () => async () => {
-    const config = vscode.workspace.getConfiguration('kindred');
-    const current = `${config.get<string>('model')}|${config.get<string>('modelPrecision')}`;
-    // The table measured with `kindred eval` (docs/model-eval.md): quality on CoSQA and on a held-out repository, speed, size.
-    const measured = MODEL_MEASUREMENTS.map((m) => ({
-      label: `${m.id}  (${m.dtype})`,
-      description: `${modelInfo(m.id).dims} dims · ${m.sizeMB} MB${`${m.id}|${m.dtype}` === current ? ' · current' : ''}`,
-      detail: `CoSQA MRR ${m.cosqaMrr.toFixed(3)}, nDCG@10 ${m.cosqaNdcg10.toFixed(3)} · code-repo MRR ${m.workspaceMrr.toFixed(3)} · ~${m.textsPerSecond} texts/s on 2 cores`,
-      id: m.id,
-      dtype: m.dtype,
-    }));
-    const others = KNOWN_MODELS.filter((k) => !MODEL_MEASUREMENTS.some((m) => m.id === k.id)).map((k) => ({
-      label: `${k.id}  (q8)`,
-      description: `${k.dims} dims · not measured here`,
-      detail: `${k.description} Needs the model in the models folder or kindred.allowModelDownload.`,
-      id: k.id,
-      dtype: 'q8' as const,
-    }));
-    const pick = await vscode.window.showQuickPick([...measured, ...others], {
-      title: 'Kindred: Select Embedding Model (hybrid search quality measured with kindred eval)',
-      placeHolder: 'The index is rebuilt with the new model',
-      matchOnDetail: true,
-    });
-    if (!pick || `${pick.id}|${pick.dtype}` === current) return;
-    await config.update('modelPrecision', pick.dtype, vscode.ConfigurationTarget.Global);
-    await config.update('model', pick.id, vscode.ConfigurationTarget.Global);
-  },
+  'kindred.selectModel': ({ ctx }) => () => selectModel(ctx),
 
   'kindred.evaluateWorkspace': ({ ctx }) => async () => {
     const folder = ctx.status.folders.length > 1 ? await pickFolder(ctx) : 0;
-    if (folder === undefined) return;
+    if (folder === undefined) return undefined;
     const name = ctx.status.folders[folder]?.name ?? '';
     try {
       const report = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Kindred: evaluating search quality on ${name}` },
-        () => ctx.client.request('evalWorkspace', { folder }),
+        { location: vscode.ProgressLocation.Notification, title: `Kindred: evaluating search quality on ${name}`, cancellable: true },
+        (_progress, token) => ctx.client.request('evalWorkspace', { folder }, token),
       );
-      ctx.output.info(`Workspace evaluation: ${JSON.stringify(report)}`);
-      const m = report.modes;
-      const line = (['bm25', 'vector', 'hybrid'] as const)
-        .filter((k) => m[k])
-        .map((k) => `${k} ${m[k]!.mrr.toFixed(3)}`)
-        .join(', ');
-      void vscode.window
-        .showInformationMessage(`Kindred: ${report.pairs} doc-comment → code pairs in ${name}. MRR: ${line} (model ${report.model}, ${report.dtype}).`, 'Show Details')
-        .then((pick) => pick === 'Show Details' && ctx.output.show());
+      ctx.output.info(`Workspace evaluation of ${name}: ${JSON.stringify(report)}`);
+      await ctx.reports.show(ReportView.evaluation, evalReport(report, name));
       return report;
     } catch (e) {
+      if (e instanceof EngineRequestError && e.code === CANCELLED) return undefined;
+      if (e instanceof EngineRequestError && (e.code === 'eval-too-few-pairs' || e.code === 'index-incomplete' || e.code === 'model-missing')) {
+        // Not a failure: the evaluation declines, and says why.
+        void vscode.window.showWarningMessage(`Kindred: ${e.message}${e.fix ? ` ${e.fix}` : ''}`);
+        return { refused: e.code, message: e.message };
+      }
       ctx.reportError('evaluation failed', e);
       return undefined;
     }
@@ -132,6 +104,50 @@ export const COMMANDS = {
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([id, make]) => vscode.commands.registerCommand(id, (make as Command)(deps) as (...args: unknown[]) => unknown));
+}
+
+function isLocation(v: unknown): v is PanelLocation {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.folder === 'number' && typeof o.path === 'string' && typeof o.startLine === 'number' && typeof o.endLine === 'number';
+}
+
+/**
+ * The model picker: each model in plain words (speed, size, quality), whether it is installed or bundled.
+ * A missing model is only switched to once its download is allowed — by the user, in a trusted workspace.
+ */
+async function selectModel(ctx: Ctx): Promise<void> {
+  const config = vscode.workspace.getConfiguration('kindred');
+  const current = `${config.get<string>('model')}|${config.get<string>('modelPrecision')}`;
+  const choices = await ctx.client.request('models', {});
+  const items = choices.map((c) => ({ ...modelItemWords(c, `${c.id}|${c.dtype}` === current), choice: c }));
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Kindred: Select Embedding Model',
+    placeHolder: 'Kindred builds an index for the model you pick (the other indexes are kept)',
+    matchOnDetail: true,
+  });
+  if (!pick || `${pick.choice.id}|${pick.choice.dtype}` === current) return;
+  const c = pick.choice;
+  if (!c.installed && !readEngineConfig().allowDownload) {
+    const name = `${shortName(c.id)} (${c.dtype})`;
+    if (!vscode.workspace.isTrusted) {
+      const a = await vscode.window.showWarningMessage(
+        `Kindred: ${name} is not installed, and this workspace is not trusted, so Kindred will not download it. Trust the workspace to allow the download, or pick an installed model.`,
+        'Manage Workspace Trust',
+      );
+      if (a) void vscode.commands.executeCommand('workbench.trust.manage');
+      return;
+    }
+    const a = await vscode.window.showWarningMessage(
+      `Kindred: ${name} is not installed (${installedWords(c).replace(/^not installed · /, '')}). Download it once from the Hugging Face Hub? This is the only network access Kindred makes.`,
+      { modal: true },
+      'Allow Download',
+    );
+    if (a !== 'Allow Download') return;
+    await config.update('allowModelDownload', true, vscode.ConfigurationTarget.Global);
+  }
+  await config.update('modelPrecision', c.dtype, vscode.ConfigurationTarget.Global);
+  await config.update('model', c.id, vscode.ConfigurationTarget.Global);
 }
 
 async function pickFolder(ctx: Ctx): Promise<number | undefined> {
@@ -202,7 +218,11 @@ export async function findSimilar({ ctx, panel }: CommandDeps, location?: PanelL
     const folderIdx = folderIndexOf(ctx.status.folders, abs);
     const rel = folderIdx >= 0 ? vscode.workspace.asRelativePath(abs, false) : abs;
     panel.post({ type: 'similar', source: { folder: Math.max(0, folderIdx), path: rel, startLine, endLine, label }, hits: hits.map((h) => ctx.toPanelHit(h)) });
-    await showSearchPick(ctx, { title: `Kindred: Similar to ${label}`, initial: hits });
+    await showSearchPick(ctx, {
+      title: `Kindred: Similar to ${label}`,
+      initial: hits,
+      findSimilarFrom: (h) => findSimilar({ ctx, panel }, { folder: h.folder, path: h.path, startLine: h.startLine, endLine: h.endLine }),
+    });
   } catch (e) {
     ctx.reportError('find similar failed', e);
   }

@@ -4,6 +4,8 @@ import { confine } from '../shared/paths';
 import type { PanelHit, PanelLocation } from '../shared/webviewProtocol';
 import { readEngineConfig } from './config';
 import { EngineClient, EngineRequestError } from './engineClient';
+import { ReportView } from './reportView';
+import { statusReport } from './reports';
 import { StatusBar } from './statusBar';
 
 /**
@@ -14,6 +16,8 @@ export class Ctx implements vscode.Disposable {
   readonly output: vscode.LogOutputChannel;
   readonly client: EngineClient;
   readonly statusBar: StatusBar;
+  /** The Markdown reports (index status, search quality). */
+  readonly reports: ReportView;
   status: EngineStatus = { state: 'starting', model: '', dims: 0, folders: [] };
   private readonly disposables: vscode.Disposable[] = [];
   private readonly statusEmitter = new vscode.EventEmitter<EngineStatus>();
@@ -28,13 +32,36 @@ export class Ctx implements vscode.Disposable {
     this.output = vscode.window.createOutputChannel('Kindred', { log: true });
     this.client = new EngineClient(extension.extensionPath);
     this.statusBar = new StatusBar();
-    this.disposables.push(this.output, this.client, this.statusBar, this.statusEmitter);
+    this.reports = new ReportView();
+    this.disposables.push(this.output, this.client, this.statusBar, this.statusEmitter, this.reports);
     this.disposables.push(
       this.client.onLog(({ level, message }) => (level === 'warn' ? this.output.warn(message) : this.output.info(message))),
       this.client.onStatus((s) => this.setStatus(s)),
       this.client.onRestart(() => void this.configure()),
       { dispose: () => clearTimeout(this.configureTimer) },
+      { dispose: () => clearTimeout(this.reportTimer) },
     );
+  }
+
+  private reportTimer: NodeJS.Timeout | undefined;
+
+  /** Builds the index status report, shows it and returns its text. */
+  async showStatusReport(): Promise<string> {
+    const text = statusReport(await this.client.request('details', {}), Date.now());
+    await this.reports.show(ReportView.status, text);
+    return text;
+  }
+
+  /** An open status report follows the status (at most every REPORT_REFRESH_MS). */
+  private refreshStatusReportSoon(): void {
+    if (this.reportTimer || !this.reports.isOpen(ReportView.status)) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      this.client.request('details', {}).then(
+        (d) => this.reports.set(ReportView.status, statusReport(d, Date.now())),
+        () => undefined,
+      );
+    }, REPORT_REFRESH_MS);
   }
 
   push(...d: vscode.Disposable[]): void {
@@ -45,6 +72,7 @@ export class Ctx implements vscode.Disposable {
     this.status = s;
     this.statusBar.update(s);
     this.statusEmitter.fire(s);
+    this.refreshStatusReportSoon();
     // An error is announced once (with its fix), not on every status event. A missing or broken
     // model is announced too while the engine keeps working degraded (keyword search only).
     void vscode.commands.executeCommand('setContext', 'kindred.paused', s.state === 'paused');
@@ -53,11 +81,20 @@ export class Ctx implements vscode.Disposable {
     const failing = !!s.error?.code && ANNOUNCED_ONCE.has(s.error.code);
     const key = s.error && (s.state === 'error' || degraded || failing) ? s.error.message : undefined;
     if (key !== undefined && key !== this.reportedError && s.error) {
-      const actions = s.error.code === 'model-missing' ? ['Open Settings', 'Show Log'] : ['Show Log'];
-      void vscode.window.showErrorMessage(`Kindred: ${s.error.message}${s.error.fix ? ` ${s.error.fix}` : ''}`, ...actions).then((a) => {
-        if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'kindred.');
-        if (a === 'Show Log') this.output.show();
-      });
+      if (degraded) {
+        // A missing model is said in the editor's words (the engine's fix speaks of the command line).
+        const trusted = vscode.workspace.isTrusted;
+        const actions = ['Select Model', ...(s.error.code === 'model-missing' && trusted ? ['Allow Download'] : []), 'Show Log'];
+        void vscode.window.showWarningMessage(`Kindred: ${s.error.message} Pick an installed model${trusted ? ' or allow downloading this one' : ''}.`, ...actions).then((a) => {
+          if (a === 'Select Model') void vscode.commands.executeCommand('kindred.selectModel');
+          if (a === 'Allow Download') void vscode.workspace.getConfiguration('kindred').update('allowModelDownload', true, vscode.ConfigurationTarget.Global);
+          if (a === 'Show Log') this.output.show();
+        });
+      } else {
+        void vscode.window.showErrorMessage(`Kindred: ${s.error.message}${s.error.fix ? ` ${s.error.fix}` : ''}`, 'Show Log').then((a) => {
+          if (a === 'Show Log') this.output.show();
+        });
+      }
     }
     this.reportedError = key;
   }
@@ -78,7 +115,7 @@ export class Ctx implements vscode.Disposable {
       const config = readEngineConfig();
       const model = `${config.modelId} (${config.dtype})`;
       if (this.lastModel !== undefined && model !== this.lastModel) {
-        void vscode.window.showInformationMessage(`Kindred: switching to ${model}; the index will be rebuilt with it.`);
+        void vscode.window.showInformationMessage(`Kindred: switching to ${model}. Its index is built now (the previous model's index is kept).`);
       }
       this.lastModel = model;
       try {
@@ -98,14 +135,14 @@ export class Ctx implements vscode.Disposable {
     return abs === undefined ? undefined : vscode.Uri.file(abs);
   }
 
-  async open(loc: PanelLocation, preview = false): Promise<void> {
+  async open(loc: PanelLocation, preview = false, viewColumn?: vscode.ViewColumn): Promise<void> {
     const uri = this.locate(loc);
     if (!uri) {
       this.output.warn(`refused to open a location outside the workspace: ${JSON.stringify(loc)}`);
       return;
     }
     const range = new vscode.Range(loc.startLine - 1, 0, loc.endLine - 1, Number.MAX_SAFE_INTEGER);
-    const editor = await vscode.window.showTextDocument(uri, { selection: new vscode.Range(range.start, range.start), preview, preserveFocus: preview });
+    const editor = await vscode.window.showTextDocument(uri, { selection: new vscode.Range(range.start, range.start), preview, preserveFocus: preview, ...(viewColumn ? { viewColumn } : {}) });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     editor.setDecorations(highlight, [range]);
     setTimeout(() => editor.setDecorations(highlight, []), 1500);
@@ -119,9 +156,12 @@ export class Ctx implements vscode.Disposable {
       startLine: h.startLine,
       endLine: h.endLine,
       score: h.score,
+      ...(h.relevance !== undefined ? { relevance: h.relevance } : {}),
       ...(h.symbol ? { symbol: h.symbol } : {}),
       preview: h.preview,
       snippet: h.snippet,
+      ...(h.snippetStartLine !== undefined ? { snippetStartLine: h.snippetStartLine } : {}),
+      ...(h.matchedLines ? { matchedLines: h.matchedLines } : {}),
     };
   }
 
@@ -136,6 +176,9 @@ export class Ctx implements vscode.Disposable {
     for (const d of this.disposables.reverse()) d.dispose();
   }
 }
+
+/** An open index status report is refreshed at most this often while the status changes. */
+const REPORT_REFRESH_MS = 1500;
 
 /** Quiet time after a settings change before the engine is reconfigured. */
 const CONFIGURE_DEBOUNCE_MS = 400;

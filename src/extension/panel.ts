@@ -14,6 +14,7 @@ import { PendingMessages } from '../shared/pendingMessages';
 import { CANCELLED } from '../shared/engineProtocol';
 import type { Ctx } from './context';
 import { EngineRequestError } from './engineClient';
+import { answerNotes } from './searchWords';
 import { describeStatus } from './statusBar';
 import { panelHtml } from './panelHtml';
 
@@ -85,8 +86,17 @@ export class KindredPanel implements vscode.WebviewViewProvider, vscode.Disposab
         this.search?.cancel();
         const cts = (this.search = new vscode.CancellationTokenSource());
         try {
-          const hits = (await this.ctx.client.request('search', { query: msg.query, k: 40, ...(msg.filter ? { filter: msg.filter } : {}) }, cts.token)).map((h) => this.ctx.toPanelHit(h));
-          this.post({ type: 'results', requestId: msg.requestId, query: msg.query, hits });
+          const filter = msg.filter;
+          const answer = await this.ctx.client.request('answer', { query: msg.query, k: 40, ...(filter ? { filter } : {}) }, cts.token);
+          const hits = answer.hits.map((h) => this.ctx.toPanelHit(h));
+          const notes = answerNotes(answer, { includeTests: filter?.includeTests !== false, paths: filter?.path?.trim() ?? '' }, this.ctx.status);
+          const state = {
+            match: answer.match,
+            ...(answer.partial ? { partial: answer.partial } : {}),
+            ...(answer.keywordOnly ? { keywordOnly: answer.keywordOnly } : {}),
+            notice: notes.length ? notes.join(' · ') : '',
+          };
+          this.post({ type: 'results', requestId: msg.requestId, query: msg.query, hits, state });
           this.roundTrip.fire({ query: msg.query, hits });
         } catch (e) {
           if (!(e instanceof EngineRequestError && e.code === CANCELLED)) this.post({ type: 'error', requestId: msg.requestId, message: (e as Error).message });

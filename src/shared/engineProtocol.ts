@@ -7,8 +7,14 @@
 import type { ClusterMethod, ClusterResult } from './clusters';
 import type { Dtype } from '../core/embedding/models';
 import type { WorkspaceReport } from '../core/eval/workspace';
+import type { IndexOnDisk } from '../core/index/store';
+import type { MatchQuality } from '../core/ranking/floor';
 import type { SearchHit, SearchMode } from '../core/search';
 import type { SearchFilter } from './searchFilter';
+
+export type { SearchFilter };
+
+export type { MatchQuality };
 
 export interface EngineConfig {
   folders: { path: string; name: string }[];
@@ -30,8 +36,29 @@ export interface EngineConfig {
 export interface WorkspaceHit extends SearchHit {
   /** Index of the folder in EngineConfig.folders. */
   folder: number;
-  /** Up to a few lines of the chunk, for the panel. */
+  /** Up to eight lines of the chunk for the panel: those around the lines that matched the query, else the first. */
   snippet: string;
+  /** Line number (1-based, in the file) of the snippet's first line. */
+  snippetStartLine?: number;
+  /** Lines of the snippet (1-based, in the file) that hold a word of the query: to highlight. */
+  matchedLines?: number[];
+}
+
+
+/** The search a person reads: the hits, how far to trust them, and whether the index was complete. */
+export interface WorkspaceAnswer {
+  hits: WorkspaceHit[];
+  /**
+   * `good`: some chunk passed the model's relevance floor; `none`: none did and `hits` are keyword hits
+   * ("no good match — showing keyword hits"); `unmeasured`: the model has no floor; `keyword-only`: no model.
+   */
+  match: MatchQuality;
+  /** Cosine similarity of the query to its nearest chunk. */
+  bestCosine?: number;
+  /** Set while the index is being built: results come from the part already indexed ("partial: indexing 40%"). */
+  partial?: { percent: number; phase: string };
+  /** Set when no model is loaded: search is by keywords only ("keyword only: model X missing"). */
+  keywordOnly?: { model: string; reason: string };
 }
 
 export type EngineState = 'starting' | 'indexing' | 'idle' | 'paused' | 'error' | 'readonly';
@@ -51,22 +78,72 @@ export interface EngineStatus {
   model: string;
   dims: number;
   folders: FolderStatus[];
-  progress?: { phase: string; done: number; total: number; folder: string };
+  progress?: {
+    phase: string;
+    done: number;
+    total: number;
+    folder: string;
+    /** Seconds left in this phase, from the rate measured over the last seconds (set once there is a rate). */
+    etaSeconds?: number;
+  };
   /** Set when state is 'error' (or a degraded mode): a sentence and the fix. */
   error?: { code?: string; message: string; fix?: string };
-  lastUpdate?: { seconds: number; embedded: number; reused: number; deleted: number; skipped: number };
+  lastUpdate?: { seconds: number; embedded: number; reused: number; deleted: number; skipped: number; files?: number; chunks?: number; folder?: string; at?: number };
   /** Precision of the model's weights. */
   dtype?: Dtype;
   /** What is running in the engine: model runtimes and file watchers (one each when configured; diagnostics and tests). */
   live?: { runtimes: number; watchers: number };
   /** Files changed on disk and not yet updated in the index (waiting for the debounce, a running update or resume). */
   pendingFiles?: number;
+  /**
+   * Whether the configured model is loaded. When false, `embedded` counts belong to no loaded model
+   * and must not be shown as progress; search is by keywords only.
+   */
+  modelLoaded?: boolean;
+}
+
+/** Everything Show Index Status reports about one folder. */
+export interface FolderDetails extends FolderStatus {
+  /** The folder's index directory (one subdirectory per model + precision). */
+  indexDir: string;
+  /** The directory of the current model's index. */
+  storeDir: string;
+  /** Every index of this folder on disk, with its size (as `kindred indexes` lists them). */
+  indexes: IndexOnDisk[];
+  /** Whether a query adapter (`kindred adapt`) is applied to queries. */
+  adapter: boolean;
+  /** When this folder's index was last brought up to date (ms since the epoch), in this session. */
+  lastUpdatedAt?: number;
+}
+
+/** What Show Index Status reports. */
+export interface IndexDetails {
+  status: EngineStatus;
+  folders: FolderDetails[];
+  /** The last warnings and errors the engine logged (newest last), for the report. */
+  recentWarnings: string[];
+}
+
+/** A model the picker offers, with where it is installed. */
+export interface ModelChoice {
+  id: string;
+  dtype: Dtype;
+  /** `bundled`: shipped in the extension; `local`: in the models folder; `downloaded`: in the download cache; undefined: missing. */
+  installed?: 'bundled' | 'local' | 'downloaded';
+  /** Download size of the weights when known (MB). */
+  sizeMB?: number;
 }
 
 export interface EngineMethods {
   configure: { params: EngineConfig; result: EngineStatus };
   /** `filter`: only hits in a folder or glob, or without tests (the panel's filter box and toggle). */
   search: { params: { query: string; k: number; mode?: SearchMode; filter?: SearchFilter }; result: WorkspaceHit[] };
+  /** The search a person reads (QuickPick, panel): relevance floor, calibrated relevance, filters, partial/keyword-only state. */
+  answer: { params: { query: string; k: number; filter?: SearchFilter }; result: WorkspaceAnswer };
+  /** Show Index Status: per folder, the index and the indexes on disk; recent warnings. */
+  details: { params: Record<string, never>; result: IndexDetails };
+  /** The models the picker offers and whether each is installed. */
+  models: { params: Record<string, never>; result: ModelChoice[] };
   similar: { params: { path: string; startLine: number; endLine: number; text?: string; k: number }; result: WorkspaceHit[] };
   reindex: { params: { full: boolean }; result: void };
   setPaused: { params: { paused: boolean }; result: EngineStatus };
@@ -78,7 +155,11 @@ export interface EngineMethods {
     params: { folder: number; method: ClusterMethod; k: number | 'auto'; scope?: string; reselect?: boolean };
     result: ClusterResult & { folder: number };
   };
-  /** MTEB-style check of the current model on the folder's own code: doc comments as queries, the code they document as targets. */
+  /**
+   * MTEB-style check of the current model on the folder's own code: doc comments as queries, the code they
+   * document as targets, over the index's own chunks and vectors (only the queries and the documented chunks,
+   * their comments removed, are embedded). Fails with `eval-too-few-pairs` below MIN_EVAL_PAIRS pairs.
+   */
   evalWorkspace: { params: { folder: number }; result: WorkspaceReport };
   /** Folders and their directories (two levels deep), for the clusters scope picker. */
   scopes: { params: Record<string, never>; result: { name: string; dirs: string[] }[] };

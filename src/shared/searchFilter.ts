@@ -3,7 +3,7 @@
  * the webview protocol and the engine protocol (plain data, no Node or DOM types).
  */
 export interface SearchFilter {
-  /** A folder (`lib/router`), a file or a gitignore-style glob (`*.ts`, `src/*.py`), relative to each workspace folder. */
+  /** A folder (`lib/router`), a file or gitignore-style globs (`*.ts`, `src/*.py`), comma-separated, relative to each workspace folder. */
   path?: string;
   /** Keep test files (default true); false leaves out paths that look like tests (test/, *.test.ts, test_*.py, ...). */
   includeTests?: boolean;

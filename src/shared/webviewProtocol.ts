@@ -20,10 +20,30 @@ export interface PanelLocation {
 
 export interface PanelHit extends PanelLocation {
   folderName: string;
+  /** The engine's ranking score (raw BM25 for keyword hits, fused for hybrid): for ordering only, never to show. */
   score: number;
+  /** Calibrated relevance 0–1 to show as a bar; absent for keyword hits and uncalibrated models (show no bar). */
+  relevance?: number;
   symbol?: string;
   preview: string;
+  /** Up to eight lines around the lines that matched the query. */
   snippet: string;
+  /** File line number of the snippet's first line (for line numbers in the panel). */
+  snippetStartLine?: number;
+  /** File line numbers, inside the snippet, that hold a query word (to highlight). */
+  matchedLines?: number[];
+}
+
+/** How far to trust a panel search's results (see WorkspaceAnswer in engineProtocol.ts). */
+export interface PanelAnswerState {
+  /** `none`: no result passed the relevance floor; the hits are keyword hits ("No good match — showing keyword hits"). */
+  match: 'good' | 'none' | 'unmeasured' | 'keyword-only';
+  /** Results come from a partly built index: "partial: indexing 40%". */
+  partial?: { percent: number; phase: string };
+  /** No model loaded: "keyword only: model all-mpnet-base-v2 missing". */
+  keywordOnly?: { model: string; reason: string };
+  /** The whole line to show above the results (notes joined), empty when there is nothing to say. */
+  notice: string;
 }
 
 /** What a result's buttons do: open beside the current editor, copy `path:line`, reveal it in the Explorer, or find code like it. */
@@ -49,7 +69,7 @@ export interface ClusterRequest {
 }
 
 export type ToWebview =
-  | { type: 'results'; requestId: number; query: string; hits: PanelHit[] }
+  | { type: 'results'; requestId: number; query: string; hits: PanelHit[]; state?: PanelAnswerState }
   | { type: 'similar'; source: PanelLocation & { label: string }; hits: PanelHit[] }
   | { type: 'status'; status: PanelStatus }
   | { type: 'showView'; view: PanelView }

@@ -171,7 +171,7 @@ function showSearchError(message: string): void {
 function onMessage(msg: ToWebview): void {
   switch (msg.type) {
     case 'results':
-      if (msg.requestId === searchRequest) renderHits(byId('search-results'), msg.hits, msg.query, `No results for “${msg.query}”${currentFilter() ? ' with this filter' : ''}.`);
+      if (msg.requestId === searchRequest) renderHits(byId('search-results'), msg.hits, msg.query, `No results for “${msg.query}”${currentFilter() ? ' with this filter' : ''}.`, msg.state);
       return;
     case 'similar': {
       const s = msg.source;

@@ -1,4 +1,4 @@
-import type { HitAction, PanelHit, PanelLocation } from '../shared/webviewProtocol';
+import type { HitAction, PanelAnswerState, PanelHit, PanelLocation } from '../shared/webviewProtocol';
 import { h } from './dom';
 import { highlightPieces } from './highlight';
 import { send } from './vscodeApi';
@@ -21,17 +21,37 @@ export function setLocation(el: Element, loc: PanelLocation): void {
   locations.set(el, loc);
 }
 
-function codeWithMarks(text: string, query: string): HTMLElement {
+/** The snippet, query words marked; numbered from `startLine` with the lines that matched highlighted, when known. */
+function codeWithMarks(text: string, query: string, startLine?: number, matched?: readonly number[]): HTMLElement {
   const pre = h('pre');
-  for (const p of highlightPieces(text, query)) pre.append(p.match ? h('mark', { text: p.text }) : p.text);
+  if (startLine === undefined) {
+    for (const p of highlightPieces(text, query)) pre.append(p.match ? h('mark', { text: p.text }) : p.text);
+    return pre;
+  }
+  const hot = new Set(matched ?? []);
+  text.split('\n').forEach((line, i) => {
+    const n = startLine + i;
+    const row = h('span', { className: hot.has(n) ? 'line matched' : 'line' }, h('span', { className: 'ln', text: String(n), attrs: { 'aria-hidden': 'true' } }));
+    for (const p of highlightPieces(line, query)) row.append(p.match ? h('mark', { text: p.text }) : p.text);
+    pre.append(row, '\n');
+  });
   return pre;
 }
 
+/** Five dots for a calibrated relevance (0–1); nothing for keyword hits or models without a calibration. */
+export function relevanceDots(relevance: number | undefined): string {
+  if (relevance === undefined) return '';
+  const filled = Math.max(0, Math.min(5, Math.round(relevance * 5)));
+  return '●'.repeat(filled) + '○'.repeat(5 - filled);
+}
+
 /** Renders hits grouped by file, in rank order of each file's best hit; each with its actions. */
-export function renderHits(container: HTMLElement, hits: readonly PanelHit[], query: string, emptyText: string): void {
+export function renderHits(container: HTMLElement, hits: readonly PanelHit[], query: string, emptyText: string, state?: PanelAnswerState): void {
   container.textContent = '';
+  // How far to trust what follows: no good match, partial index, keyword only.
+  if (state?.notice) container.append(h('div', { className: state.match === 'none' || state.keywordOnly ? 'notice warn' : 'notice', text: state.notice, attrs: { role: 'status' } }));
   if (!hits.length) {
-    container.append(h('div', { className: 'empty', text: emptyText }));
+    container.append(h('div', { className: 'empty', text: state?.match === 'none' ? 'No good match, and no keyword hits.' : emptyText }));
     return;
   }
   const groups = new Map<string, PanelHit[]>();
@@ -56,8 +76,15 @@ export function renderHits(container: HTMLElement, hits: readonly PanelHit[], qu
       const el = h(
         'div',
         { className: 'hit', attrs: { role: 'option', 'aria-selected': 'false', tabindex: '0' } },
-        h('div', { className: 'meta' }, h('span', { className: 'symbol', text: hit.symbol || hit.preview }), h('span', { className: 'lines', text: `L${hit.startLine}-${hit.endLine}` }), actions),
-        codeWithMarks(hit.snippet || hit.preview, query),
+        h(
+          'div',
+          { className: 'meta' },
+          h('span', { className: 'symbol', text: hit.symbol || hit.preview }),
+          h('span', { className: 'relevance', text: relevanceDots(hit.relevance), ...(hit.relevance !== undefined ? { title: `relevance ${Math.round(hit.relevance * 100)}%` } : {}) }),
+          h('span', { className: 'lines', text: `L${hit.startLine}-${hit.endLine}` }),
+          actions,
+        ),
+        hit.snippet ? codeWithMarks(hit.snippet, query, hit.snippetStartLine, hit.matchedLines) : codeWithMarks(hit.preview, query),
       );
       setLocation(el, loc);
       container.append(el);

@@ -2,7 +2,9 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { ClusterModel } from '../core/cluster';
 import { IgnoreMatcher } from '../core/discovery';
-import { evaluateWorkspace } from '../core/eval/workspace';
+import { evaluateIndex } from '../core/eval/indexEval';
+import { KNOWN_MODELS, MODEL_MEASUREMENTS, type Dtype } from '../core/embedding/models';
+import { isModelInstalled } from '../core/embedding/transformers';
 import { ModelRuntime } from '../core/embedding/runtime';
 import { DEGRADED_NOTE, Engine, isModelError } from '../core/engine';
 import { errorMessage, isKindredError, type KindredError } from '../core/errors';
@@ -16,12 +18,17 @@ import {
   type EngineMethods,
   type EngineStatus,
   type EventMessage,
+  type FolderDetails,
   type FolderStatus,
+  type ModelChoice,
+  type SearchFilter,
+  type WorkspaceAnswer,
 } from '../shared/engineProtocol';
+import { RateMeter } from '../shared/eta';
 import { FolderWatcher, folderOf, relativeTo } from './folderWatcher';
 import { SerialQueue } from './requestQueue';
 import { UpdateLoop, type Folder } from './updateLoop';
-import { searchWorkspace, similarInWorkspace } from './workspaceSearch';
+import { answerWorkspace, hitFilter, searchWorkspace, similarInWorkspace } from './workspaceSearch';
 
 /** At most one progress event this often. */
 const PROGRESS_EVERY_MS = 250;
@@ -29,6 +36,19 @@ const PROGRESS_EVERY_MS = 250;
 const WATCHER_RESTART_DEBOUNCE_MS = 300;
 /** When the file watcher fails (inotify limit), every folder is rescanned this often instead. */
 const RESCAN_FALLBACK_MS = 5 * 60_000;
+/** A running scan of at least this many files makes results partial (a saved file does not). */
+const PARTIAL_MIN_FILES = 50;
+/** Warnings kept for Show Index Status. */
+const RECENT_WARNINGS = 10;
+
+/**
+ * What to do about a missing or broken model, in the editor's words (the core's fix speaks to the command
+ * line: `npm run setup`, `--allow-download`, which mean nothing to someone who installed the VSIX).
+ */
+export function editorModelFix(code: string): string {
+  if (code === 'model-broken') return 'Pick another model (Kindred: Select Embedding Model), or delete the model\'s folder so it is installed again.';
+  return 'Pick an installed model (Kindred: Select Embedding Model), set kindred.modelsDir to a folder that has it, or allow downloading it (kindred.allowModelDownload).';
+}
 
 /** The settings that need a new model runtime when they change. */
 function runtimeKey(c: EngineConfig): string {
@@ -76,9 +96,20 @@ export class EngineService {
     private readonly bundledModelsDir?: string,
   ) {}
 
+  /** The last warnings logged (newest last), for Show Index Status. */
+  private readonly recentWarnings: string[] = [];
+  /** Measures the rate of the running phase for the time left. */
+  private readonly meter = new RateMeter();
+  /** Per folder path: when its index was last brought up to date (ms since the epoch). */
+  private readonly updatedAt = new Map<string, number>();
+
   private readonly logger: Logger = {
     info: (message) => this.emit({ kind: 'event', event: 'log', level: 'info', message }),
-    warn: (message) => this.emit({ kind: 'event', event: 'log', level: 'warn', message }),
+    warn: (message) => {
+      this.recentWarnings.push(message);
+      if (this.recentWarnings.length > RECENT_WARNINGS) this.recentWarnings.shift();
+      this.emit({ kind: 'event', event: 'log', level: 'warn', message });
+    },
   };
 
   static get runtimesAlive(): number {
@@ -89,6 +120,9 @@ export class EngineService {
   private readonly handlers: EngineHandlers = {
     configure: (config) => this.configure(config),
     search: (p, signal) => searchWorkspace(this.folders, this.runtime, p.query, p.k, p.mode, signal, p.filter),
+    answer: (p, signal) => this.answer(p.query, p.k, p.filter, signal),
+    details: () => this.details(),
+    models: async () => this.models(),
     similar: (p, signal) => this.similar(p, signal),
     reindex: async () => {
       if (this.loop) for (const f of this.folders) this.loop.rescan(f, 0);
@@ -109,11 +143,10 @@ export class EngineService {
       const result = await model.compute(f.engine, { method: p.method, k: p.k, scope: p.scope || undefined, reselect: p.reselect });
       return { ...result, folder: p.folder };
     },
-    evalWorkspace: async (p) => {
+    evalWorkspace: async (p, signal) => {
       const f = this.folders[p.folder];
       if (!f) throw new Error('no such workspace folder');
-      if (!this.runtime) throw new Error('The embedding model is not loaded, so there is nothing to evaluate.');
-      return evaluateWorkspace(f.path, this.runtime, { exclude: this.config?.exclude });
+      return evaluateIndex(f.engine, f.name, { signal });
     },
     scopes: async () => this.folders.map((f) => ({ name: f.name, dirs: directoriesOf(f.engine.index.files.keys()) })),
     flush: async () => {
@@ -149,7 +182,7 @@ export class EngineService {
     try {
       await this.closeEngines(key !== this.runtimeFor);
       if (!this.runtime) {
-        const modelsDir = config.modelsDir || (await this.bundledModels(config.modelId)) || undefined;
+        const modelsDir = config.modelsDir || this.bundledModels(config.modelId, config.dtype) || undefined;
         this.modelError = undefined;
         this.runtimeFor = key;
         try {
@@ -163,7 +196,7 @@ export class EngineService {
           // No model: the engines still index and search by keywords; the status says why and how to fix it.
           if (!isModelError(e)) throw e;
           this.modelError = e;
-          const warning = `${e.toUserString()} ${DEGRADED_NOTE}`;
+          const warning = `${e.message} ${editorModelFix(e.code)} ${DEGRADED_NOTE}`;
           if (warning !== this.lastModelWarning) this.logger.warn(warning);
           this.lastModelWarning = warning;
         }
@@ -206,7 +239,8 @@ export class EngineService {
         this.emitStatus();
       },
       onProgress: (f, p) => {
-        this.progress = { phase: p.phase, done: p.done, total: p.total, folder: f.name };
+        const eta = p.total > 0 ? this.meter.sample(`${f.path}|${p.phase}`, p.done, p.total, Date.now()) : undefined;
+        this.progress = { phase: p.phase, done: p.done, total: p.total, folder: f.name, ...(eta !== undefined ? { etaSeconds: eta } : {}) };
         const now = Date.now();
         if (now - this.lastProgressAt >= PROGRESS_EVERY_MS) {
           this.lastProgressAt = now;
@@ -216,7 +250,9 @@ export class EngineService {
       onUpdated: (f, s) => {
         // Chunks still waiting for a vector (no model, or interrupted) were not reused from anywhere.
         const reused = Math.max(0, s.reused - f.engine.index.pendingIds().length);
-        this.lastUpdate = { seconds: s.seconds, embedded: s.embedded, reused, deleted: s.deleted, skipped: s.skipped };
+        const at = Date.now();
+        this.updatedAt.set(f.path, at);
+        this.lastUpdate = { seconds: s.seconds, embedded: s.embedded, reused, deleted: s.deleted, skipped: s.skipped, files: s.files, chunks: s.chunks, folder: f.name, at };
         this.emit({ kind: 'event', event: 'indexChanged', folder: f.path });
       },
     }));
@@ -264,14 +300,9 @@ export class EngineService {
     this.emitStatus();
   }
 
-  private async bundledModels(modelId: string): Promise<string | undefined> {
-    if (!this.bundledModelsDir) return undefined;
-    try {
-      await fs.access(path.join(this.bundledModelsDir, modelId, 'config.json'));
-      return this.bundledModelsDir;
-    } catch {
-      return undefined;
-    }
+  /** The bundled models folder when it holds this model in this precision (the VSIX bundles the default model, int8). */
+  private bundledModels(modelId: string, dtype: Dtype): string | undefined {
+    return this.bundledModelsDir && isModelInstalled(this.bundledModelsDir, modelId, dtype) ? this.bundledModelsDir : undefined;
   }
 
   private async similar(p: EngineMethods['similar']['params'], signal: AbortSignal): Promise<EngineMethods['similar']['result']> {
@@ -303,7 +334,7 @@ export class EngineService {
   private stateAndError(): Pick<EngineStatus, 'state' | 'error'> {
     const failure = this.loop?.lastFailure;
     const failureError = failure && { code: failure.code, message: failure.message, fix: failure.fix };
-    const degraded = this.modelError && { code: this.modelError.code, message: `${this.modelError.message} Searching by keywords only.`, fix: this.modelError.fix };
+    const degraded = this.modelError && { code: this.modelError.code, message: `${this.modelError.message} Searching by keywords only.`, fix: editorModelFix(this.modelError.code) };
     const error = this.configError ?? failureError ?? this.watcherError ?? degraded;
     if (this.configuring) return { state: 'starting', error: undefined };
     if (this.configError) return { state: 'error', error };
@@ -325,11 +356,67 @@ export class EngineService {
       dims: this.runtime?.info.dims ?? this.folders[0]?.engine.model.dims ?? 0,
       folders,
       progress: this.indexing ? this.progress : undefined,
+      modelLoaded: !!this.runtime,
       lastUpdate: this.lastUpdate,
       pendingFiles: this.folders.reduce((n, f) => n + f.changed.size, 0),
       ...(this.config ? { dtype: this.config.dtype } : {}),
       live: { runtimes: EngineService.liveRuntimes, watchers: FolderWatcher.live },
     };
+  }
+
+  /** The search a person reads: see WorkspaceAnswer. */
+  private async answer(query: string, k: number, filter: SearchFilter | undefined, signal: AbortSignal): Promise<WorkspaceAnswer> {
+    const byPath = hitFilter(filter);
+    const keep = byPath ? (_folder: number, rel: string) => byPath(rel) : undefined;
+    const a = await answerWorkspace(this.folders, this.runtime, query, k, keep, signal);
+    const chunks = this.folders.reduce((n, f) => n + f.engine.index.chunks.size, 0);
+    const embedded = this.folders.reduce((n, f) => n + f.engine.index.vectorIds.size, 0);
+    const out: WorkspaceAnswer = { ...a };
+    if (!this.runtime) {
+      const model = this.config?.modelId ?? '';
+      out.keywordOnly = { model, reason: this.modelError?.code === 'model-broken' ? 'broken' : 'missing' };
+    } else if (embedded < chunks) {
+      // Chunks waiting for a vector are found by keywords only.
+      out.partial = { percent: Math.floor((100 * embedded) / chunks), phase: 'embedding' };
+    } else if (this.indexing && this.progress && this.progress.phase !== 'embedding' && this.progress.total >= PARTIAL_MIN_FILES) {
+      // A scan reading many files (a first build, a reindex): files not read yet are not in the results.
+      out.partial = { percent: Math.floor((100 * this.progress.done) / this.progress.total), phase: this.progress.phase };
+    }
+    return out;
+  }
+
+  /** Show Index Status: each folder's index and the indexes on disk. */
+  private async details(): Promise<EngineMethods['details']['result']> {
+    const status = await this.status();
+    const folders: FolderDetails[] = [];
+    for (const [i, f] of this.folders.entries()) {
+      const stats = await f.engine.stats();
+      const at = this.updatedAt.get(f.path);
+      folders.push({
+        ...status.folders[i],
+        indexDir: stats.indexDir,
+        storeDir: stats.storeDir,
+        indexes: stats.indexes,
+        adapter: !!stats.adapter,
+        ...(at !== undefined ? { lastUpdatedAt: at } : {}),
+      });
+    }
+    return { status, folders, recentWarnings: [...this.recentWarnings] };
+  }
+
+  /** The models the picker offers, each precision measured or known, and where each is installed (as configure looks). */
+  private models(): ModelChoice[] {
+    const choices: { id: string; dtype: Dtype; sizeMB?: number }[] = [
+      ...MODEL_MEASUREMENTS.map((m) => ({ id: m.id, dtype: m.dtype, sizeMB: m.sizeMB })),
+      ...KNOWN_MODELS.filter((k) => !MODEL_MEASUREMENTS.some((m) => m.id === k.id)).map((k) => ({ id: k.id, dtype: 'q8' as const })),
+    ];
+    return choices.map((c) => {
+      let installed: ModelChoice['installed'];
+      if (this.config?.modelsDir) installed = isModelInstalled(this.config.modelsDir, c.id, c.dtype) ? 'local' : undefined;
+      else if (this.bundledModelsDir && isModelInstalled(this.bundledModelsDir, c.id, c.dtype)) installed = 'bundled';
+      else if (isModelInstalled(defaultModelsDir(), c.id, c.dtype)) installed = 'local';
+      return { ...c, ...(installed ? { installed } : {}) };
+    });
   }
 
   private emitStatus(): void {

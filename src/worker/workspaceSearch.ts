@@ -8,6 +8,8 @@ import { applyStack } from '../core/ranking/stack';
 import { decodeText } from '../core/text';
 import { pathFilter } from '../core/context';
 import { pathKinds } from '../core/ranking/paths';
+import { dot, judgeMatch, relevanceOf, type MatchQuality } from '../core/ranking/floor';
+import { snippetWindow } from '../core/ranking/snippet';
 import type { WorkspaceHit } from '../shared/engineProtocol';
 import { isEmptyFilter, type SearchFilter } from '../shared/searchFilter';
 
@@ -26,7 +28,8 @@ const DEPTH = HYBRID_FUSION.depth;
  */
 export function hitFilter(filter: SearchFilter | undefined): ((rel: string) => boolean) | undefined {
   if (!filter || isEmptyFilter(filter)) return undefined;
-  const inPath = pathFilter(filter.path);
+  // Several folders or globs may be given, comma-separated (the QuickPick's filter box).
+  const inPath = pathFilter(filter.path?.split(',').map((p) => p.trim()).filter(Boolean).join('\n'));
   const noTests = filter.includeTests === false;
   return (rel) => (!inPath || inPath(rel)) && !(noTests && pathKinds(rel).topics.has('test'));
 }
@@ -49,6 +52,8 @@ export async function searchWorkspace(
   mode: SearchMode = 'hybrid',
   signal?: AbortSignal,
   filter?: SearchFilter,
+  /** The query's vector when the caller has it already (embedded once). */
+  queryVector?: Float32Array,
 ): Promise<WorkspaceHit[]> {
   const q = query.trim();
   if (!q || folders.length === 0) return [];
@@ -58,10 +63,10 @@ export async function searchWorkspace(
   if (folders.length === 1) {
     const hits = (await folders[0].engine.search(q, { k: asked, mode })).filter((h) => !keep || keep(h.path)).slice(0, k);
     throwIfAborted(signal);
-    return withSnippets(folders, hits.map((h) => ({ ...h, folder: 0, snippet: '' })), signal);
+    return withSnippets(folders, hits.map((h) => ({ ...h, folder: 0, snippet: '' })), signal, q);
   }
   const effective: SearchMode = runtime ? mode : 'bm25';
-  const vector = effective === 'bm25' ? undefined : await runtime!.embedQuery(q);
+  const vector = effective === 'bm25' ? undefined : (queryVector ?? (await runtime!.embedQuery(q)));
   throwIfAborted(signal);
   // One id space over all folders: global id -> (folder, chunk id).
   const owners: { folder: number; id: number }[] = [];
@@ -83,6 +88,56 @@ export async function searchWorkspace(
   const fused = effective === 'bm25' ? lexical : effective === 'vector' ? nearest : fuseHybrid(q, lexical, nearest);
   const ranked = mode === 'hybrid' ? stackAcrossFolders(folders, owners, q, fused, asked) : fused;
   return mergedHits(folders, owners, ranked, k, signal, keep);
+}
+
+/** What `answerWorkspace` returns before the engine service adds the index's state. */
+export interface WorkspaceMatch {
+  hits: WorkspaceHit[];
+  match: MatchQuality;
+  bestCosine?: number;
+}
+
+/**
+ * The search a person reads, over every folder: hybrid when some chunk passes the model's relevance floor,
+ * otherwise keyword hits flagged `match: 'none'` (see Engine.answer); hits with a calibrated relevance, kept
+ * by `keep(folderIndex, relPath)`, with snippets centred on the lines that matched.
+ */
+export async function answerWorkspace(
+  folders: readonly SearchFolder[],
+  runtime: ModelRuntime | undefined,
+  query: string,
+  k: number,
+  keep: ((folder: number, rel: string) => boolean) | undefined,
+  signal?: AbortSignal,
+): Promise<WorkspaceMatch> {
+  const q = query.trim();
+  if (!q || folders.length === 0) return { hits: [], match: runtime ? 'good' : 'keyword-only' };
+  if (folders.length === 1) {
+    const a = await folders[0].engine.answer(q, { k, keep: keep && ((rel) => keep(0, rel)) });
+    throwIfAborted(signal);
+    const hits = await withSnippets(folders, a.hits.map((h) => ({ ...h, folder: 0, snippet: '' })), signal, q);
+    return { ...a, hits };
+  }
+  const depth = keep ? Math.max(200, k * 10) : k;
+  const filtered = (hits: WorkspaceHit[]): WorkspaceHit[] => (keep ? hits.filter((h) => keep(h.folder, h.path)) : hits).slice(0, k);
+  if (!runtime) {
+    const hits = filtered(await searchWorkspace(folders, runtime, q, depth, 'bm25', signal));
+    return { hits: await withSnippets(folders, hits, signal, q), match: 'keyword-only' };
+  }
+  const vector = await runtime.embedQuery(q);
+  throwIfAborted(signal);
+  const bests = folders.map((f) => f.engine.index.nearest(vector, 1)[0]?.score).filter((x): x is number => x !== undefined);
+  const bestCosine = bests.length ? Math.max(...bests) : undefined;
+  const match = judgeMatch(runtime.source.modelId, bestCosine);
+  const hits = filtered(await searchWorkspace(folders, runtime, q, depth, match === 'none' ? 'bm25' : 'hybrid', signal, undefined, vector));
+  if (match !== 'none') {
+    for (const h of hits) {
+      const v = folders[h.folder].engine.index.vectorOf(h.id);
+      const r = v && relevanceOf(runtime.source.modelId, dot(v, vector));
+      if (r !== undefined) h.relevance = r;
+    }
+  }
+  return { hits: await withSnippets(folders, hits, signal, q), match, ...(bestCosine !== undefined ? { bestCosine } : {}) };
 }
 
 /**
@@ -198,21 +253,32 @@ async function mergedHits(
   return withSnippets(folders, out, signal);
 }
 
-async function withSnippets(folders: readonly SearchFolder[], hits: WorkspaceHit[], signal: AbortSignal | undefined): Promise<WorkspaceHit[]> {
+async function withSnippets(folders: readonly SearchFolder[], hits: WorkspaceHit[], signal: AbortSignal | undefined, query = ''): Promise<WorkspaceHit[]> {
   for (const h of hits) {
     throwIfAborted(signal);
-    h.snippet = await snippetOf(folders[h.folder].path, h);
+    Object.assign(h, await snippetOf(folders[h.folder].path, h, query));
   }
   return hits;
 }
 
-/** Up to eight lines of a hit (leading blank lines dropped), for the panel. */
-async function snippetOf(root: string, h: { path: string; startLine: number; endLine: number }): Promise<string> {
+/** Lines of a snippet. */
+const SNIPPET_LINES = 8;
+
+/**
+ * Up to eight lines of a hit for the panel: those around the lines holding query words (snippetWindow),
+ * else the first ones; with the line number the snippet starts at and the lines that matched.
+ */
+async function snippetOf(
+  root: string,
+  h: { path: string; startLine: number; endLine: number },
+  query: string,
+): Promise<Pick<WorkspaceHit, 'snippet' | 'snippetStartLine' | 'matchedLines'>> {
   try {
     const lines = (decodeText(await fs.readFile(path.join(root, h.path))) ?? '').split(/\r?\n/).slice(h.startLine - 1, h.endLine);
-    while (lines.length && !lines[0].trim()) lines.shift();
-    return lines.slice(0, 8).join('\n').slice(0, 600);
+    const w = snippetWindow(lines, query, SNIPPET_LINES);
+    const matched = w.matched.filter((i) => i >= w.start && i < w.end).map((i) => h.startLine + i);
+    return { snippet: lines.slice(w.start, w.end).join('\n').slice(0, 600), snippetStartLine: h.startLine + w.start, ...(matched.length ? { matchedLines: matched } : {}) };
   } catch {
-    return '';
+    return { snippet: '' };
   }
 }

@@ -53,6 +53,12 @@ function withoutSharp<T>(load: () => T): T {
 
 const MODEL_FILE: Record<Dtype, string> = { fp32: 'onnx/model.onnx', q8: 'onnx/model_quantized.onnx' };
 
+/** Whether `<modelsDir>/<modelId>` holds the model's config and the weights of that precision. */
+export function isModelInstalled(modelsDir: string, modelId: string, dtype: Dtype): boolean {
+  const dir = path.join(modelsDir, modelId);
+  return existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, MODEL_FILE[dtype]));
+}
+
 /**
  * Points transformers.js at the model and checks it is there. Without `allowDownload`
  * no request ever leaves the machine: remote models are switched off.

@@ -194,6 +194,12 @@ export interface WorkspaceReport {
   threads: number;
   /** Whether query vectors went through the folder's query adapter. */
   adapter: boolean;
+  /**
+   * Set when the evaluation ran on the index (Evaluate Search Quality in the editor): vectors taken from the
+   * index, passages embedded again (documented chunks with their comment removed, chunks whose text changed),
+   * files left out because they changed since they were indexed.
+   */
+  fromIndex?: { reusedVectors: number; embeddedPassages: number; skippedFiles: number };
 }
 
 /** The folder's pairs, its chunk corpus and each pair's ranked lists: what scoring and fusion tuning start from. */

@@ -165,13 +165,59 @@ describe('Kindred in a real VS Code', () => {
     for (const c of r.clusters) assert.ok(c.label.length > 0 && c.terms.length > 0, JSON.stringify(c));
   });
 
-  it('Evaluate Search Quality measures the model on the workspace (doc comments as queries)', async () => {
-    const report = (await vscode.commands.executeCommand('kindred.evaluateWorkspace')) as import('../../../src/core/eval/workspace').WorkspaceReport;
-    assert.ok(report && report.pairs >= 5, JSON.stringify(report));
-    for (const mode of ['bm25', 'vector', 'hybrid'] as const) {
-      const mrr = report.modes[mode]!.mrr;
-      assert.ok(mrr > 0 && mrr <= 1, `${mode} MRR ${mrr}`);
-    }
+  it('Evaluate Search Quality declines on a workspace with too few documented functions, and says why', async () => {
+    const r = (await vscode.commands.executeCommand('kindred.evaluateWorkspace')) as { refused?: string; message?: string };
+    assert.equal(r?.refused, 'eval-too-few-pairs', JSON.stringify(r));
+    assert.match(r.message!, /^Only \d+ documented functions? .*at least 30 are needed/);
+  });
+
+  it('Show Index Status is a Markdown report: files, chunks, model and precision, size, the indexes on disk', async () => {
+    const text = (await vscode.commands.executeCommand('kindred.showStatus')) as string;
+    const s = await api.ctx.client.request('status', {});
+    const f = s.folders[0];
+    assert.match(text, /^# Kindred: index status/);
+    assert.match(text, new RegExp(`\\*\\*Index:\\*\\* ${f.files} files, ${f.chunks} chunks, ${f.embedded} \\(100%\\) embedded, [\\d.]+ (KB|MB) on disk`), text);
+    assert.match(text, /\*\*Model:\*\* Xenova\/all-MiniLM-L6-v2, int8 \(q8\), 384 dimensions/);
+    assert.match(text, /`Xenova_all-MiniLM-L6-v2\.q8`: Xenova\/all-MiniLM-L6-v2 \(q8, 384 dims\), [\d.]+ (KB|MB) — \*\*in use\*\*/);
+    assert.match(text, /\*\*Last update:\*\* /);
+    // The report is a document of its own, shown rendered in the editor area (the Markdown preview reads it).
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'kindred-report');
+    assert.equal(doc?.getText(), text);
+    const labels = (): string[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+    await waitFor(`a tab showing the report (tabs: ${labels().join(', ')})`, () => labels().some((l) => l.includes('Kindred Index Status')), 15_000);
+  });
+
+  it('a nonsense query has no good match: keyword hits, no relevance bar; a real query has a bar', async () => {
+    const none = await api.ctx.client.request('answer', { query: 'purple elephant dancing on the moon', k: 10 });
+    assert.equal(none.match, 'none');
+    assert.ok(none.hits.every((h) => h.relevance === undefined));
+    const good = await api.ctx.client.request('answer', { query: 'read the contents of a file from disk', k: 10 });
+    assert.equal(good.match, 'good');
+    assert.equal(good.hits[0].symbol, 'readTextFile');
+    assert.ok(good.hits[0].relevance! > 0 && good.hits[0].relevance! <= 1);
+    assert.equal(good.partial, undefined, 'the index is complete');
+    const noTests = await api.ctx.client.request('answer', { query: 'sort an array', k: 10, filter: { path: 'src/legacy' } });
+    assert.ok(noTests.hits.length > 0 && noTests.hits.every((h) => h.path.startsWith('src/legacy/')), JSON.stringify(noTests.hits.map((h) => h.path)));
+  });
+
+  it('regression: Esc after moving through results from the Output panel restores no log editor (and closes the preview it opened)', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    api.ctx.output.show(false); // focus goes to the Output panel: its document is the active text editor
+    await waitFor('the Output panel to be the active text editor', () => vscode.window.activeTextEditor?.document.uri.scheme === 'output');
+    const closed = vscode.commands.executeCommand('kindred.search', 'read the contents of a file from disk');
+    await waitFor('the preview of the first result', () => activeRel() === 'src/fileUtils.ts');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await closed; // resolves once the picker has put the editors back
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => (t.input instanceof vscode.TabInputText ? t.input.uri.toString() : t.label));
+    assert.ok(!tabs.some((t) => t.startsWith('output:')), `an Output channel opened as an editor: ${tabs.join(', ')}`);
+    assert.ok(!tabs.some((t) => t.endsWith('src/fileUtils.ts')), `the previewed result stayed open: ${tabs.join(', ')}`);
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+  });
+
+  it('Reindex ends with a message saying what was indexed', async () => {
+    const message = (await vscode.commands.executeCommand('kindred.reindex')) as string;
+    const s = await api.ctx.client.request('status', {});
+    assert.match(message, new RegExp(`^Kindred: reindexed ${path.basename(root())} in \\d+ s: ${s.folders[0].files} files, ${s.folders[0].chunks} chunks\\.$`));
   });
 
   it('a folder inside a repository is indexed as git sees it (parent .gitignore, .git/info/exclude)', async () => {

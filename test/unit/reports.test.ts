@@ -1,0 +1,137 @@
+/**
+ * What a user reads: Show Index Status, the status bar, the evaluation report, the search title notes and
+ * the model picker's lines (src/extension/reports.ts, searchWords.ts, modelChoices.ts; no `vscode` there).
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { WorkspaceReport } from '../../src/core/eval/workspace';
+import type { EngineStatus, IndexDetails } from '../../src/shared/engineProtocol';
+import { describeStatus, evalReport, reindexMessage, statusReport } from '../../src/extension/reports';
+import { answerTitle, matchedLineOf, relevanceBar } from '../../src/extension/searchWords';
+import { modelItemWords, plainLine } from '../../src/extension/modelChoices';
+import { MODEL_MEASUREMENTS } from '../../src/core/embedding/models';
+
+const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
+
+function status(over: Partial<EngineStatus> = {}): EngineStatus {
+  return {
+    state: 'idle',
+    model: 'Xenova/all-MiniLM-L6-v2',
+    dims: 384,
+    dtype: 'q8',
+    modelLoaded: true,
+    folders: [{ path: '/w/express', name: 'express', files: 210, chunks: 1762, embedded: 1762, bytesOnDisk: 8_400_000 }],
+    lastUpdate: { seconds: 31.2, embedded: 1762, reused: 0, deleted: 0, skipped: 3, files: 210, chunks: 1762, folder: 'express', at: NOW - 3 * 60_000 },
+    ...over,
+  };
+}
+
+function details(s: EngineStatus): IndexDetails {
+  return {
+    status: s,
+    folders: s.folders.map((f) => ({
+      ...f,
+      indexDir: '/cache/indexes/express-abc',
+      storeDir: '/cache/indexes/express-abc/Xenova_all-MiniLM-L6-v2.q8',
+      indexes: [
+        { dir: '/cache/indexes/express-abc/Xenova_all-MiniLM-L6-v2.q8', name: 'Xenova_all-MiniLM-L6-v2.q8', model: { id: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8', dims: 384 }, format: 2, bytes: 8_400_000 },
+        { dir: '/cache/indexes/express-abc/Xenova_all-mpnet-base-v2.q8', name: 'Xenova_all-mpnet-base-v2.q8', model: { id: 'Xenova/all-mpnet-base-v2', dtype: 'q8', dims: 768 }, format: 2, bytes: 15_000_000 },
+      ],
+      adapter: false,
+      lastUpdatedAt: NOW - 3 * 60_000,
+    })),
+    recentWarnings: ['skipped lib/big.js: too large'],
+  };
+}
+
+test('Show Index Status: folders, files, chunks, embedded share, model and precision, size, last update, the indexes on disk', () => {
+  const text = statusReport(details(status()), NOW);
+  assert.match(text, /^# Kindred: index status\n/);
+  assert.match(text, /- \*\*State:\*\* up to date\n/);
+  assert.match(text, /- \*\*Model:\*\* Xenova\/all-MiniLM-L6-v2, int8 \(q8\), 384 dimensions\n/);
+  assert.match(text, /- \*\*Index:\*\* 210 files, 1,762 chunks, 1,762 \(100%\) embedded, 8\.4 MB on disk\n/);
+  assert.match(text, /- \*\*Last update:\*\* 3 min ago \(express\), 31\.2 s: 1,762 chunks embedded \(56\.5 chunks\/s\), 0 files removed, 3 skipped\n/);
+  assert.match(text, /\| express \| 210 \| 1,762 \| 1,762 \(100%\) \| 8\.4 MB \| 3 min ago \|/);
+  assert.match(text, /- `Xenova_all-MiniLM-L6-v2\.q8`: Xenova\/all-MiniLM-L6-v2 \(q8, 384 dims\), 8\.4 MB — \*\*in use\*\*\n/);
+  assert.match(text, /- `Xenova_all-mpnet-base-v2\.q8`: Xenova\/all-mpnet-base-v2 \(q8, 768 dims\), 15\.0 MB\n/);
+  assert.match(text, /## Recent warnings\n\n- skipped lib\/big\.js: too large/);
+});
+
+test('a model that is not loaded: no embedded counts anywhere, keyword index only, the problem and what to do', () => {
+  const s = status({
+    modelLoaded: false,
+    model: 'Xenova/all-mpnet-base-v2',
+    dims: 768,
+    error: { code: 'model-missing', message: 'Model "Xenova/all-mpnet-base-v2" is not installed. Searching by keywords only.', fix: 'Pick an installed model.' },
+  });
+  const text = statusReport(details(s), NOW);
+  assert.doesNotMatch(text, /embedded,|1,762 \(100%\)|Embedded \|/);
+  assert.match(text, /not loaded: keyword search only/);
+  assert.match(text, /- \*\*Index:\*\* 210 files, 1,762 chunks \(keyword index only\), 8\.4 MB on disk/);
+  assert.match(text, /## Problem\n\nModel "Xenova\/all-mpnet-base-v2" is not installed/);
+  const bar = describeStatus(s);
+  assert.equal(bar.text, 'Kindred: 210 files, keyword only');
+  assert.doesNotMatch(bar.tooltip, /embedded/);
+});
+
+test('the status bar always names Kindred and reads "embedding 1,240/1,762 · 0:40 left" while indexing', () => {
+  const s = status({ state: 'indexing', progress: { phase: 'embedding', done: 1240, total: 1762, folder: 'express', etaSeconds: 40 } });
+  assert.equal(describeStatus(s).text, 'Kindred: embedding 1,240/1,762 · 0:40 left');
+  assert.equal(describeStatus(status({ state: 'indexing', progress: { phase: 'scanning', done: 0, total: 0, folder: 'express' } })).text, 'Kindred: scanning');
+  assert.equal(describeStatus(status({ state: 'indexing', progress: { phase: 'embedding', done: 10, total: 1762, folder: 'express' } })).text, 'Kindred: embedding 10/1,762');
+  for (const st of ['starting', 'idle', 'paused', 'error', 'readonly'] as const) assert.match(describeStatus(status({ state: st })).text, /^Kindred: /);
+});
+
+test('Reindex ends with what it did, or why it did not finish', () => {
+  assert.equal(reindexMessage(status(), 31.4), 'Kindred: reindexed express in 31 s: 210 files, 1,762 chunks.');
+  assert.equal(reindexMessage(status({ state: 'paused' }), 3), 'Kindred: reindexing express paused; 210 files, 1,762 chunks so far.');
+  assert.match(reindexMessage(status({ state: 'error', error: { message: 'The disk is full.' } }), 3), /did not finish: The disk is full\./);
+});
+
+test('the evaluation report: one row per mode in plain words, what each number means, how it was measured', () => {
+  const m = (mrr: number) => ({ mrr, 'recall@1': mrr - 0.1, 'recall@5': mrr, 'recall@10': mrr + 0.1, 'ndcg@10': mrr });
+  const r: WorkspaceReport = {
+    dataset: 'workspace', folder: '/w/express', model: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8',
+    modes: { bm25: m(0.5), vector: m(0.6), hybrid: m(0.7), 'hybrid+stack': m(0.75) },
+    pairs: 81, pairsByLanguage: { js: 81 }, files: 15, corpus: 231, embedSeconds: 2.3, chunksPerSecond: 38.7, threads: 1, adapter: false,
+    fromIndex: { reusedVectors: 142, embeddedPassages: 89, skippedFiles: 0 },
+  };
+  const text = evalReport(r, 'express');
+  assert.match(text, /\| What search uses \(keywords \+ meaning \+ ranking rules\) \| 0\.75 \| 65% \| 85% \|/);
+  assert.match(text, /\| Keywords only \(BM25\) \| 0\.50 \| 40% \| 60% \|/);
+  assert.match(text, /- MRR — 1 when the right function is always first/);
+  assert.match(text, /142 vectors reused, 89 chunks embedded again/);
+  assert.doesNotMatch(text, /nDCG|CoSQA|recall@/i);
+});
+
+test('search titles say keyword-only, no good match, partial and the filters; bars replace scores', () => {
+  const st = { model: 'Xenova/all-mpnet-base-v2', modelLoaded: false };
+  assert.equal(answerTitle('Kindred: Search by Meaning', undefined, { includeTests: true, paths: '' }, st), 'Kindred: Search by Meaning — keyword only: model all-mpnet-base-v2 missing');
+  assert.equal(
+    answerTitle('Kindred: Search by Meaning', { hits: [], match: 'none', partial: { percent: 40, phase: 'embedding' } }, { includeTests: false, paths: 'lib/**' }, { model: 'm', modelLoaded: true }),
+    'Kindred: Search by Meaning — no good match · partial: indexing 40% · tests left out · only in lib/**',
+  );
+  const hit = { path: 'a.ts', startLine: 1, endLine: 2, score: 3.2, preview: '', id: 1, folder: 0, snippet: '' };
+  assert.equal(answerTitle('T', { hits: [hit], match: 'none' }, { includeTests: true, paths: '' }, { model: 'm', modelLoaded: true }), 'T — no good match, showing keyword hits');
+  assert.equal(answerTitle('T', { hits: [], match: 'good' }, { includeTests: true, paths: '' }, { model: 'm', modelLoaded: true }), 'T');
+  assert.equal(relevanceBar(undefined), undefined);
+  assert.equal(relevanceBar(0), '○○○○○');
+  assert.equal(relevanceBar(0.15), '●○○○○');
+  assert.equal(relevanceBar(0.62), '●●●○○');
+  assert.equal(relevanceBar(1), '●●●●●');
+  assert.equal(matchedLineOf({ snippet: 'a\n  res.cookie(name)\nb', snippetStartLine: 10, matchedLines: [11] }), 'res.cookie(name)');
+  assert.equal(matchedLineOf({ snippet: 'a', snippetStartLine: 10 }), undefined);
+});
+
+test('the model picker speaks plain words: speed, size, quality; installed or not; no benchmark jargon', () => {
+  for (const m of MODEL_MEASUREMENTS) {
+    const w = modelItemWords({ id: m.id, dtype: m.dtype, sizeMB: m.sizeMB }, false);
+    assert.doesNotMatch(`${w.label} ${w.description} ${w.detail}`, /MRR|nDCG|CoSQA|npm|setup/i);
+    assert.match(w.description, /^not installed · \d+ MB download$/);
+  }
+  assert.equal(plainLine('Xenova/all-MiniLM-L6-v2', 'q8'), 'Fast · 23 MB · good results; the default.');
+  assert.match(plainLine('Xenova/all-mpnet-base-v2', 'q8'), /^About \d+× slower to index · 195 MB · finds the right code somewhat more often \(\+\d+%\)\.$/);
+  const bundled = modelItemWords({ id: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8', installed: 'bundled' }, true);
+  assert.equal(bundled.label, '$(check) all-MiniLM-L6-v2 — compact (int8)');
+  assert.equal(bundled.description, 'installed (comes with Kindred) · in use');
+});
