@@ -108,7 +108,7 @@ export function storeSource(store: IndexStore, filter?: (id: number) => boolean)
  */
 export function rank(store: IndexStore, query: string, queryVector: Float32Array | undefined, options: RankOptions): Ranked[] {
   const depth = Math.max(options.mode === 'hybrid' ? HYBRID_FUSION.depth : 50, options.k * 5);
-  const lexical = options.mode === 'vector' ? [] : store.lexical.search(query, depth, options.filter);
+  const lexical = options.mode === 'vector' ? [] : store.lexical.search(query, depth, options.filter, { skipCommon: options.mode === 'hybrid' && !!queryVector });
   const vector = options.mode === 'bm25' || !queryVector ? [] : store.nearest(queryVector, depth, options.filter);
   let ranked: Ranked[];
   if (options.mode === 'bm25' || !queryVector) ranked = lexical;

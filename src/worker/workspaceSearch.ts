@@ -80,7 +80,7 @@ export async function searchWorkspace(
         into.push({ id: owners.length - 1, score: r.score });
       }
     };
-    if (effective !== 'vector') add(store.lexical.search(q, DEPTH), lexical);
+    if (effective !== 'vector') add(store.lexical.search(q, DEPTH, undefined, { skipCommon: effective === 'hybrid' && !!vector }), lexical);
     if (vector) add(store.nearest(vector, DEPTH), nearest);
   });
   lexical.sort((a, b) => b.score - a.score);

@@ -134,7 +134,7 @@ export async function evaluateIndex(engine: Engine, name: string, options: Index
     const vector: Ranked[] = store.nearest(qv, depth, fromGraph);
     for (const [id, v] of fresh) vector.push({ id, score: dot(v, qv) });
     vector.sort((a, b) => b.score - a.score);
-    lists.push({ lexical: lexical.search(q.text, depth), vector: vector.slice(0, depth) });
+    lists.push({ lexical: lexical.search(q.text, depth), fusionLexical: lexical.search(q.text, depth, undefined, { skipCommon: true }), vector: vector.slice(0, depth) });
     options.onProgress?.('ranking', i + 1, queries.length);
   }
   return {

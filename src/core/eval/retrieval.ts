@@ -42,6 +42,8 @@ export interface EvalQuery {
 /** One query's BM25 and vector lists over the whole corpus, best first, cut at `depth`. */
 export interface QueryLists {
   lexical: Ranked[];
+  /** The keyword list hybrid search fuses (common terms left out, as the product does); default `lexical`. */
+  fusionLexical?: Ranked[];
   vector: Ranked[];
 }
 
@@ -75,7 +77,7 @@ export async function retrieve(
         for (const r of nearestRows(vectors, qv, depth)) vector.push({ id: docs[r.index].id, score: r.score });
       }
       options.onProgress?.(++done, queries.length);
-      return { lexical: lexical.search(q.text, depth), vector };
+      return { lexical: lexical.search(q.text, depth), fusionLexical: lexical.search(q.text, depth, undefined, { skipCommon: true }), vector };
     }),
   );
 }
@@ -84,7 +86,7 @@ export async function retrieve(
 export function rankingFor(mode: EvalMode, query: string, lists: QueryLists, fusion: FusionParams = HYBRID_FUSION, corpus?: StackCorpus): Ranked[] {
   if (mode === 'bm25') return lists.lexical;
   if (mode === 'vector') return lists.vector;
-  const fused = fuseHybrid(query, lists.lexical, lists.vector, fusion);
+  const fused = fuseHybrid(query, lists.fusionLexical ?? lists.lexical, lists.vector, fusion);
   if (mode === 'hybrid') return fused;
   if (!corpus) throw new Error('hybrid+stack needs the corpus');
   const candidates = fused.slice(0, STACK_DEPTH).flatMap((r) => {

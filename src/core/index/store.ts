@@ -457,6 +457,7 @@ export class IndexStore {
     if (this.inTx) return false;
     const v = this.readDataVersion();
     if (v === this.dataVersion) return false;
+    this.lexical.invalidate();
     this.db.exec('BEGIN');
     try {
       this.dataVersion = v;
