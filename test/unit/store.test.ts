@@ -151,3 +151,34 @@ test('the write lock refuses a second live owner and takes over a dead one', asy
     removeTree(dir);
   }
 });
+
+test('definitions of a name are found through chunks.name; an index written before the column gets it from its first writer', async () => {
+  const dir = makeTree({});
+  try {
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    store.setFile({ path: 'r.ts', size: 10, mtimeMs: 1, hash: 'hr' }, [chunk('class Router { handle() {} }', 1, 'Router.handle'), chunk('function handle() {}', 5, 'handle'), chunk('Mod::handle', 9, 'Mod::handle'), chunk('x', 12, 'handler')]);
+    await store.save();
+    const names = (s: IndexStore): string[] => s.chunksDefining('handle', 20).map((c) => c.symbol!).sort();
+    assert.deepEqual(names(store), ['Mod::handle', 'Router.handle', 'handle']);
+    await store.close();
+
+    // As an older index was: no name column, no index on it.
+    const db = new DatabaseSync(path.join(dir, 'index.db'));
+    db.exec('DROP INDEX chunks_name');
+    db.exec('ALTER TABLE chunks DROP COLUMN name');
+    db.close();
+    const reader = await IndexStore.open(dir, { readOnly: true });
+    assert.deepEqual(names(reader), ['Mod::handle', 'Router.handle', 'handle']); // scans the symbols, writes nothing
+    await reader.close();
+    const check = new DatabaseSync(path.join(dir, 'index.db'), { readOnly: true });
+    assert.ok(!(check.prepare('PRAGMA table_info(chunks)').all() as { name: string }[]).some((c) => c.name === 'name'));
+    check.close();
+    const writer = await IndexStore.open(dir);
+    assert.deepEqual(names(writer), ['Mod::handle', 'Router.handle', 'handle']);
+    const plan = writer['db'].prepare("EXPLAIN QUERY PLAN SELECT id FROM chunks WHERE name = 'handle'").all() as { detail: string }[];
+    assert.ok(plan.some((p) => /chunks_name/.test(p.detail)), JSON.stringify(plan));
+    await writer.close();
+  } finally {
+    removeTree(dir);
+  }
+});

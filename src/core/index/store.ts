@@ -8,6 +8,7 @@ import { failpoint } from './failpoint';
 import { decodeHalf, encodeHalf } from './half';
 import { VectorGraph, type SnapshotInfo } from './graph';
 import { FTS_SCHEMA, LexicalIndex } from './lexical';
+import { lastName } from './tokenize';
 import { unwritable } from './lock';
 import { quickCheckInBackground, type BackgroundCheck } from './verify';
 
@@ -61,14 +62,47 @@ export interface NewChunk {
   text: string;
 }
 
+function nameOf(symbol: string | undefined): string | null {
+  return symbol ? lastName(symbol) : null;
+}
+
+function hasNameColumn(db: DatabaseSyncInstance): boolean {
+  return (db.prepare('PRAGMA table_info(chunks)').all() as { name: string }[]).some((c) => c.name === 'name');
+}
+
+/** Gives an index written before `chunks.name` existed the column, filled, and its index (one transaction). */
+function addNameColumn(db: DatabaseSyncInstance): boolean {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (!hasNameColumn(db)) {
+      db.exec('ALTER TABLE chunks ADD COLUMN name TEXT');
+      const set = db.prepare('UPDATE chunks SET name = ? WHERE id = ?');
+      for (const r of db.prepare('SELECT id, symbol FROM chunks WHERE symbol IS NOT NULL').all() as { id: number; symbol: string }[]) set.run(lastName(r.symbol), r.id);
+    }
+    db.exec(NAME_INDEX);
+    db.exec('COMMIT');
+    return true;
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
 export function hashText(text: string): string {
   return createHash('sha1').update(text).digest('base64url').slice(0, 20);
 }
 
+/**
+ * `chunks.name`: the last name of the chunk's symbol (`handle` for `Router.handle`), indexed, so the definitions of
+ * a name are an index look-up instead of a scan. Indexes written before it had the column get it when a writer opens
+ * them (see addNameColumn); a reader of such an index scans the symbols instead.
+ */
+const NAME_INDEX = 'CREATE INDEX IF NOT EXISTS chunks_name ON chunks(name) WHERE name IS NOT NULL';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, mtime REAL NOT NULL, hash TEXT NOT NULL, racy INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, symbol TEXT, vec INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, symbol TEXT, vec INTEGER NOT NULL DEFAULT 0, name TEXT);
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE vec = 0;
@@ -194,6 +228,7 @@ export class IndexStore {
   ) {
     const prep = (sql: string): StatementSyncInstance => db.prepare(sql);
     const s = this.st;
+    const named = hasNameColumn(db) || (!readOnly && addNameColumn(db));
     s.fileByPath = prep('SELECT id, path, size, mtime, hash, racy FROM files WHERE path = ?');
     s.fileIdByPath = prep('SELECT id FROM files WHERE path = ?');
     s.allFiles = prep('SELECT id, path, size, mtime, hash, racy FROM files ORDER BY id');
@@ -203,9 +238,11 @@ export class IndexStore {
     s.chunksByIds = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.id IN (SELECT value FROM json_each(?))');
     s.allChunks = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file ORDER BY c.id');
     // Definitions of a name: the symbol is the name, or ends with it after a `.`, `::` or `#` (Class.method, Mod::f).
-    s.chunksDefining = prep(
-      "SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.symbol = ?1 OR c.symbol LIKE '%.' || ?1 OR c.symbol LIKE '%::' || ?1 OR c.symbol LIKE '%#' || ?1 ORDER BY c.id LIMIT ?2",
-    );
+    s.chunksDefining = named
+      ? prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.name = ?1 ORDER BY c.id LIMIT ?2')
+      : prep(
+          "SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.symbol = ?1 OR c.symbol LIKE '%.' || ?1 OR c.symbol LIKE '%::' || ?1 OR c.symbol LIKE '%#' || ?1 ORDER BY c.id LIMIT ?2",
+        );
     s.chunksOfPath = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE f.path = ? ORDER BY c.start, c.id');
     s.countChunks = prep('SELECT count(*) AS n FROM chunks');
     s.hasVec = prep('SELECT vec FROM chunks WHERE id = ?');
@@ -225,8 +262,8 @@ export class IndexStore {
       s.touchFile = prep('UPDATE files SET size = ?, mtime = ?, racy = ? WHERE id = ?');
       s.deleteFile = prep('DELETE FROM files WHERE id = ?');
       s.chunksOfFile = prep('SELECT id, start, end, hash, symbol, vec FROM chunks WHERE file = ?');
-      s.insertChunk = prep('INSERT INTO chunks(id, file, start, end, hash, symbol) VALUES (?, ?, ?, ?, ?, ?)');
-      s.moveChunk = prep('UPDATE chunks SET start = ?, end = ?, symbol = ? WHERE id = ?');
+      s.insertChunk = prep('INSERT INTO chunks(id, file, start, end, hash, symbol, name) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      s.moveChunk = prep('UPDATE chunks SET start = ?, end = ?, symbol = ?, name = ? WHERE id = ?');
       s.deleteChunk = prep('DELETE FROM chunks WHERE id = ?');
       s.markVec = prep('UPDATE chunks SET vec = 1 WHERE id = ?');
       s.insertDelta = prep('INSERT OR REPLACE INTO vec_delta(id, seq, vec) VALUES (?, ?, ?)');
@@ -275,6 +312,7 @@ export class IndexStore {
     db.exec('VACUUM');
     db.exec('BEGIN IMMEDIATE');
     db.exec(SCHEMA);
+    db.exec(NAME_INDEX);
     db.exec(FTS_SCHEMA);
     const set = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)');
     set.run('format', String(FORMAT_VERSION));
@@ -292,6 +330,7 @@ export class IndexStore {
   static memory(folder: string, model: ModelKey): IndexStore {
     const db = new DatabaseSync(':memory:');
     db.exec(SCHEMA);
+    db.exec(NAME_INDEX);
     db.exec(FTS_SCHEMA);
     db.exec(`INSERT INTO meta(key, value) VALUES ('seq', '0'), ('nextId', '1')`);
     return new IndexStore('', folder, model, db, true);
@@ -621,10 +660,10 @@ export class IndexStore {
           this.lexical.remove([id]);
           added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
         }
-        if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '')) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, id);
+        if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '')) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, nameOf(c.symbol), id);
       } else {
         id = this.nextId++;
-        this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null);
+        this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null, nameOf(c.symbol));
         added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
       }
       records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}) });

@@ -5,6 +5,12 @@
  */
 const WORD = /[\p{L}\p{N}_$]+/gu;
 
+/** The last name of a qualified symbol: `Sinatra::Base` → `Base`, `res.cookie()` → `cookie`, `Router#handle` → `handle`. */
+export function lastName(symbol: string): string {
+  const parts = symbol.replace(/\(\)$/, '').split(/::|\\|->|\.|#/);
+  return parts[parts.length - 1];
+}
+
 /** Splits one identifier into its parts (no lower-casing). */
 export function splitIdentifier(word: string): string[] {
   return word

@@ -1,7 +1,7 @@
 /**
  * What a query asks for, read from its shape alone: the ranking rules act on this (src/core/ranking/rules.ts).
  */
-import { splitIdentifier } from '../index/tokenize';
+import { lastName, splitIdentifier } from '../index/tokenize';
 
 export type QueryKind =
   /** `HTTPAdapter`, `field_validator`, `Sinatra::Base`, `res.cookie`: find the definition. */
@@ -58,10 +58,7 @@ const TOPICS: [PathTopic, RegExp][] = [
 ];
 
 /** The last name of a qualified identifier: `Sinatra::Base` → `Base`, `res.cookie()` → `cookie`. */
-export function lastName(symbol: string): string {
-  const parts = symbol.replace(/\(\)$/, '').split(/::|\\|->|\.|#/);
-  return parts[parts.length - 1];
-}
+export { lastName };
 
 export function classifyQuery(query: string): QueryIntent {
   const q = query.trim();
