@@ -37,7 +37,6 @@ function details(s: EngineStatus): IndexDetails {
         { dir: '/cache/indexes/express-abc/Xenova_all-MiniLM-L6-v2.q8', name: 'Xenova_all-MiniLM-L6-v2.q8', model: { id: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8', dims: 384 }, format: 2, bytes: 8_400_000 },
         { dir: '/cache/indexes/express-abc/Xenova_all-mpnet-base-v2.q8', name: 'Xenova_all-mpnet-base-v2.q8', model: { id: 'Xenova/all-mpnet-base-v2', dtype: 'q8', dims: 768 }, format: 2, bytes: 15_000_000 },
       ],
-      adapter: false,
       lastUpdatedAt: NOW - 3 * 60_000,
     })),
     recentWarnings: ['skipped lib/big.js: too large'],
