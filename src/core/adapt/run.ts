@@ -16,10 +16,9 @@ import { ADAPTER_FORMAT, QueryAdapter, type AdapterHeader } from './adapter';
 import { mineTrainingPairs, PAIR_KINDS, splitByFile, type PairKind, type TrainingPair } from './pairs';
 import { retrievalMetrics, TRAIN_DEFAULTS, trainAdapterAsync, type Matrix, type TrainOptions } from './train';
 
-/** The adapter is switched on only with at least this held-out MRR gain… */
-export const MIN_HELD_OUT_GAIN = 0.02;
-/** …and at most this CoSQA MRR loss. */
-export const MAX_COSQA_DROP = 0.01;
+import { MAX_COSQA_DROP, MIN_HELD_OUT_GAIN } from '../../shared/adaptGate';
+
+export { MAX_COSQA_DROP, MIN_HELD_OUT_GAIN };
 /** Fewer training pairs than this: no training (the report says so). */
 export const MIN_TRAIN_PAIRS = 50;
 
