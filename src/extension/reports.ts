@@ -316,6 +316,13 @@ export function adaptReport(o: AdaptOutcome): string {
   out.push(`- ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}, weights of epoch ${r.bestEpoch} kept (validation MRR ${r.validationMRR.toFixed(3)}); seed ${r.seed}; ${r.model} (${r.dtype}).`);
   out.push(`- ${r.seconds.toFixed(1)} s in all, ${r.trainSeconds.toFixed(1)} s of it training. Only query vectors go through the adapter: nothing was embedded again.`);
   if (r.file) out.push(`- Stored in \`${r.file}\`.`);
-  out.push('', '---', '', r.enabled ? '*Kindred: Turn Off Search Adapter* switches it off (instant; the file is kept). *Show Index Status* says whether it is on.' : '*Show Index Status* says whether an adapter is on.');
+  out.push(
+    '',
+    '---',
+    '',
+    'Mined pairs are written by the code\'s authors, not by people searching: if searches read worse, turn it off.',
+    '',
+    r.enabled ? '*Kindred: Turn Off Search Adapter* switches it off (instant; the file is kept). *Show Index Status* says whether it is on.' : '*Show Index Status* says whether an adapter is on.',
+  );
   return `${out.join('\n')}\n`;
 }
