@@ -42,6 +42,7 @@ main(async () => {
   const out = path.resolve(args.out);
   const target = Number(args.chunks);
   const { IndexStore, hashText, modelDirName } = core('core/index/store');
+  const { fileHashOf } = core('core/indexer');
   const { embeddingText } = core('core/chunking/embedText');
   const realFiles = !!args['real-files'];
   const commitEvery = Number(args['commit-every'] ?? 10_000);
@@ -106,7 +107,8 @@ main(async () => {
         size = st.size;
         mtimeMs = st.mtimeMs;
       }
-      const records = store.setFile({ path: `copy${c}/${f.rel}`, size, mtimeMs, hash: hashText(`${c}:${f.rel}`) }, chunks);
+      // Hashed as the indexer hashes a file (its chunking's tag first), so an update sees these files as current.
+      const records = store.setFile({ path: `copy${c}/${f.rel}`, size, mtimeMs, hash: fileHashOf(`${c}:${f.rel}`) }, chunks);
       lexicalMs += performance.now() - t;
       t = performance.now();
       records.forEach((r, i) => {

@@ -14,7 +14,9 @@ import { defaultIndexDir, defaultModelsDir } from './paths';
 import { rank, toHits, type SearchAnswer, type SearchHit, type SearchMode } from './search';
 import { dot, judgeMatch, relevanceOf } from './ranking/floor';
 import { readTextFile } from './text';
-import { loadAdapter, type QueryAdapter } from './adapt/adapter';
+import { loadAdapter, QueryAdapter, saveAdapter } from './adapt/adapter';
+import { countChangedFiles, retrainSuggested } from './adapt/drift';
+import type { Scores } from './adapt/run';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
@@ -79,6 +81,25 @@ export interface EngineStats {
   adapter?: boolean;
 }
 
+/** The query adapter stored beside a folder's index, as status reports it. */
+export interface AdapterState {
+  /** Whether searches apply it now. */
+  active: boolean;
+  /** When it was trained (ISO 8601). */
+  createdAt: string;
+  /** Held-out MRR / R@10 before and after, from its training run (absent in a hand-made file). */
+  heldOut?: { before: Scores; after: Scores };
+  /** Why it is off: the measurement that kept it off, or that a person turned it off. */
+  reason?: string;
+  /** It passed its measurement and was turned off by a person: it can be turned on again. */
+  turnedOff: boolean;
+  /** Files of the index it was trained on, and those added, edited or removed since (absent: not recorded). */
+  trainedFiles?: number;
+  changedFiles?: number;
+  /** It is on, and enough files changed since training that adapting again is worth offering. */
+  retrainSuggested: boolean;
+}
+
 /**
  * One folder's search engine: the index, the embedding workers and the tokenizer.
  * The CLI, the extension's worker and the tests all drive this class.
@@ -104,12 +125,75 @@ export class Engine {
   /** The enabled query adapter for this model, if `kindred adapt` stored one (applied to query vectors only). */
   private adapter?: QueryAdapter;
 
-  /** (Re)reads the query adapter stored beside the index; only an enabled adapter for this model is kept. */
+  /** The adapter file for this model as last read, on or off (for status). */
+  private storedAdapter?: QueryAdapter;
+
+  /** (Re)reads the query adapter stored beside the index; only an enabled adapter for this model is applied. */
   async reloadAdapter(): Promise<boolean> {
     const key = { model: this.store.model.id, dtype: this.store.model.dtype, dims: this.store.model.dims };
     const a = await loadAdapter(this.indexDir, key, (e) => this.options.logger.warn(`Query adapter ignored: ${(e as Error).message}`));
+    this.storedAdapter = a;
     this.adapter = a?.enabled ? a : undefined;
     return !!this.adapter;
+  }
+
+  /**
+   * Stores a trained adapter beside the index (replacing this model's previous one) and reads it back: an
+   * enabled adapter applies to the next search, without reopening anything. Returns the file.
+   */
+  async installAdapter(adapter: QueryAdapter): Promise<string> {
+    const key = this.store.model;
+    if (adapter.header.model !== key.id || adapter.header.dtype !== key.dtype || adapter.header.dims !== key.dims) {
+      throw new KindredError('bad-argument', `The adapter was trained for ${adapter.header.model} (${adapter.header.dtype}), not for this index's ${key.id} (${key.dtype}).`);
+    }
+    const file = await saveAdapter(this.indexDir, adapter);
+    await this.reloadAdapter();
+    return file;
+  }
+
+  /**
+   * Turns the stored adapter off, or back on: only its header is rewritten (the weights stay; nothing is
+   * embedded again) and the next search follows. Only an adapter that was on can be turned on again; one
+   * its measurement kept off stays off (KindredError `bad-argument`, with the reason). `not-found` when
+   * there is no adapter for this model.
+   */
+  async setAdapterEnabled(enabled: boolean): Promise<AdapterState> {
+    await this.reloadAdapter();
+    const a = this.storedAdapter;
+    if (!a) throw new KindredError('not-found', `No search adapter is stored for ${path.basename(this.folder)} and ${this.store.model.id}.`, 'Run Kindred: Adapt Search to This Workspace first.');
+    const h = a.header;
+    if (enabled && !h.enabled && !h.turnedOff) throw new KindredError('bad-argument', `The search adapter of ${path.basename(this.folder)} stays off: ${h.reason ?? 'it was not measured better'}.`, 'Adapt again to train and measure a new one.');
+    if (enabled !== h.enabled) {
+      const { reason: _reason, turnedOff: _turnedOff, ...rest } = h;
+      const header = enabled ? { ...rest, enabled: true } : { ...rest, enabled: false, turnedOff: true, reason: 'turned off by you (Kindred: Turn Off Search Adapter)' };
+      await saveAdapter(this.indexDir, new QueryAdapter(header, a.weights));
+      await this.reloadAdapter();
+    }
+    return this.adapterState()!;
+  }
+
+  /**
+   * The stored adapter for status: on or off and why, its measured gain, and the files changed in the index
+   * since it was trained (reads every file row: call it after an update, not per keystroke). Undefined when
+   * there is none.
+   */
+  adapterState(): AdapterState | undefined {
+    const a = this.storedAdapter;
+    if (!a) return undefined;
+    const h = a.header;
+    const r = h.report as { before?: Scores; after?: Scores } | undefined;
+    const trainedFiles = h.trainedOn ? Object.keys(h.trainedOn).length : undefined;
+    const changedFiles = h.trainedOn ? countChangedFiles(h.trainedOn, this.store.files.values()) : undefined;
+    return {
+      active: this.adapter === a,
+      createdAt: h.createdAt,
+      ...(r?.before && r.after ? { heldOut: { before: r.before, after: r.after } } : {}),
+      ...(h.reason ? { reason: h.reason } : {}),
+      turnedOff: h.turnedOff === true,
+      ...(trainedFiles !== undefined ? { trainedFiles, changedFiles } : {}),
+      // Offered only for an adapter in use: one that is off changes nothing however much the code moves.
+      retrainSuggested: this.adapter === a && trainedFiles !== undefined && changedFiles !== undefined && retrainSuggested(changedFiles, trainedFiles),
+    };
   }
 
   /** Whether searches apply a query adapter (unless asked not to). */

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'bad-argument'
   | 'not-found'
   | 'index-incomplete'
-  | 'eval-too-few-pairs';
+  | 'eval-too-few-pairs'
+  | 'adapt-too-few-pairs';
 
 export class KindredError extends Error {
   constructor(

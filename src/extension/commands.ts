@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { CommandId } from '../shared/commands';
-import { CANCELLED } from '../shared/engineProtocol';
+import { CANCELLED, type AdaptOutcome } from '../shared/engineProtocol';
 import type { PanelLocation } from '../shared/webviewProtocol';
 import { readEngineConfig } from './config';
 import type { Ctx } from './context';
@@ -8,7 +8,7 @@ import { EngineRequestError } from './engineClient';
 import { installedWords, modelItemWords, shortName } from './modelChoices';
 import type { KindredPanel } from './panel';
 import { showSearchPick } from './quickPick';
-import { evalReport, progressWords, reindexMessage } from './reports';
+import { adaptReport, evalReport, progressWords, reindexMessage } from './reports';
 import { ReportView } from './reportView';
 import { folderIndexOf } from '../shared/paths';
 
@@ -100,6 +100,13 @@ export const COMMANDS = {
   },
 
   'kindred.showClusters': ({ panel }) => () => panel.show('clusters'),
+
+  // Runs in the engine process; returns the report's text and the outcomes (tests), or undefined when cancelled.
+  'kindred.adapt': ({ ctx }) => (folder?: number) => adaptSearch(ctx, typeof folder === 'number' ? folder : undefined),
+
+  'kindred.turnOffAdapter': ({ ctx }) => () => setAdapter(ctx, false),
+
+  'kindred.turnOnAdapter': ({ ctx }) => () => setAdapter(ctx, true),
 } satisfies Record<CommandId, Command>;
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
@@ -148,6 +155,98 @@ async function selectModel(ctx: Ctx): Promise<void> {
   }
   await config.update('modelPrecision', c.dtype, vscode.ConfigurationTarget.Global);
   await config.update('model', c.id, vscode.ConfigurationTarget.Global);
+}
+
+/** What a phase of adapting is called in the progress notification. */
+const ADAPT_PHASES: Record<string, string> = {
+  mining: 'reading files for training pairs',
+  embedding: 'embedding passages',
+  queries: 'embedding queries',
+  training: 'training, epoch',
+};
+
+/**
+ * Adapt Search to This Workspace: in a workspace of several folders, asks which (or all, one after the
+ * other); each run is a cancellable notification; the before/after report opens when it ends.
+ */
+async function adaptSearch(ctx: Ctx, folderArg: number | undefined): Promise<{ text: string; outcomes: AdaptOutcome[] } | undefined> {
+  const folders = ctx.status.folders;
+  if (folders.length === 0) {
+    void vscode.window.showInformationMessage('Kindred: open a folder to adapt search to it.');
+    return undefined;
+  }
+  let chosen: number[];
+  if (folderArg !== undefined && folders[folderArg]) chosen = [folderArg];
+  else if (folders.length === 1) chosen = [0];
+  else {
+    const items = [
+      ...folders.map((f, i) => ({ label: f.name, description: f.path, folders: [i] })),
+      { label: 'All folders', description: 'one after the other', folders: folders.map((_, i) => i) },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'Kindred: Adapt Search to which folder?' });
+    if (!pick) return undefined;
+    chosen = pick.folders;
+  }
+  const cosqaDir = vscode.workspace.getConfiguration('kindred').get<string>('adaptCheckFolder', '') || undefined;
+  const outcomes: AdaptOutcome[] = [];
+  for (const folder of chosen) {
+    const name = folders[folder].name;
+    try {
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Kindred: adapting search to ${name}`, cancellable: true },
+        async (progress, token) => {
+          const sub = ctx.client.onAdaptProgress((p) => {
+            if (p.folder !== name) return;
+            const counts = p.total > 0 ? ` ${p.done}/${p.total}` : '';
+            progress.report({ message: `${ADAPT_PHASES[p.phase] ?? p.phase}${counts}` });
+          });
+          try {
+            return await ctx.client.request('adapt', { folder, ...(cosqaDir ? { cosqaDir } : {}) }, token);
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      ctx.output.info(`Adapt search to ${name}: ${JSON.stringify(outcome.report ?? outcome.declined)}`);
+      outcomes.push(outcome);
+    } catch (e) {
+      if (e instanceof EngineRequestError && e.code === CANCELLED) {
+        void vscode.window.showInformationMessage(`Kindred: adapting search to ${name} was cancelled; nothing was changed.`);
+        break;
+      }
+      ctx.reportError(`adapting search to ${name} failed`, e);
+      break;
+    }
+  }
+  if (!outcomes.length) return undefined;
+  const text = outcomes.map((o) => adaptReport(o)).join('\n---\n\n');
+  await ctx.reports.show(ReportView.adaptation, text);
+  return { text, outcomes };
+}
+
+/** Turn Off (or On) Search Adapter: the folders whose adapter can be switched, asked when several. */
+async function setAdapter(ctx: Ctx, enabled: boolean): Promise<unknown> {
+  const candidates = ctx.status.folders.flatMap((f, i) => (f.adapter && (enabled ? !f.adapter.active && f.adapter.turnedOff : f.adapter.active) ? [{ label: f.name, description: f.path, i }] : []));
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage(
+      enabled ? 'Kindred: no search adapter was turned off (an adapter kept off by its measurement stays off: adapt again).' : 'Kindred: no search adapter is on.',
+    );
+    return undefined;
+  }
+  const pick = candidates.length === 1 ? candidates[0] : await vscode.window.showQuickPick(candidates, { title: `Kindred: Turn ${enabled ? 'On' : 'Off'} Search Adapter of which folder?` });
+  if (!pick) return undefined;
+  try {
+    const state = await ctx.client.request('setAdapter', { folder: pick.i, enabled });
+    void vscode.window.showInformationMessage(
+      enabled
+        ? `Kindred: the search adapter of ${pick.label} is on again.`
+        : `Kindred: the search adapter of ${pick.label} is off; search is as it was before adapting (the adapter is kept: Kindred: Turn On Search Adapter).`,
+    );
+    return state;
+  } catch (e) {
+    ctx.reportError(`turning the search adapter ${enabled ? 'on' : 'off'} failed`, e);
+    return undefined;
+  }
 }
 
 async function pickFolder(ctx: Ctx): Promise<number | undefined> {

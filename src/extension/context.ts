@@ -76,6 +76,9 @@ export class Ctx implements vscode.Disposable {
     // An error is announced once (with its fix), not on every status event. A missing or broken
     // model is announced too while the engine keeps working degraded (keyword search only).
     void vscode.commands.executeCommand('setContext', 'kindred.paused', s.state === 'paused');
+    void vscode.commands.executeCommand('setContext', 'kindred.adapterOn', s.folders.some((f) => f.adapter?.active));
+    void vscode.commands.executeCommand('setContext', 'kindred.adapterTurnedOff', s.folders.some((f) => f.adapter?.turnedOff && !f.adapter.active));
+    this.offerRetraining(s);
     const degraded = s.state !== 'error' && !!s.error?.code?.startsWith('model-');
     // Failing updates (retried with backoff) and a failed watcher are announced once too.
     const failing = !!s.error?.code && ANNOUNCED_ONCE.has(s.error.code);
@@ -97,6 +100,31 @@ export class Ctx implements vscode.Disposable {
       }
     }
     this.reportedError = key;
+  }
+
+  /**
+   * After many edits the adapter is offered to be trained again, never retrained unasked: once per adapter
+   * (remembered across sessions), when the engine says enough files changed since it was trained.
+   */
+  private offerRetraining(s: EngineStatus): void {
+    const offered = this.extension.workspaceState.get<string[]>(RETRAIN_OFFERED_KEY, []);
+    s.folders.forEach((f, i) => {
+      const a = f.adapter;
+      if (!a?.retrainSuggested) return;
+      const key = `${f.path}|${a.createdAt}`;
+      if (offered.includes(key)) return;
+      offered.push(key);
+      void this.extension.workspaceState.update(RETRAIN_OFFERED_KEY, offered.slice(-50));
+      void vscode.window
+        .showInformationMessage(
+          `Kindred: ${a.changedFiles} of the ${a.trainedFiles} files the search adapter of ${f.name} was trained on have changed since. Adapt again to fit the code as it is now?`,
+          'Adapt Again',
+          'Not Now',
+        )
+        .then((choice) => {
+          if (choice === 'Adapt Again') void vscode.commands.executeCommand('kindred.adapt', i);
+        });
+    });
   }
 
   /**
@@ -176,6 +204,9 @@ export class Ctx implements vscode.Disposable {
     for (const d of this.disposables.reverse()) d.dispose();
   }
 }
+
+/** workspaceState key: the adapters (folder path | trained at) already offered to be trained again. */
+const RETRAIN_OFFERED_KEY = 'kindred.retrainOffered';
 
 /** An open index status report is refreshed at most this often while the status changes. */
 const REPORT_REFRESH_MS = 1500;

@@ -15,6 +15,9 @@ export class EngineClient implements vscode.Disposable {
   private readonly logEmitter = new vscode.EventEmitter<{ level: 'info' | 'warn'; message: string }>();
   private readonly changeEmitter = new vscode.EventEmitter<string>();
   private readonly restartEmitter = new vscode.EventEmitter<void>();
+  private readonly adaptProgressEmitter = new vscode.EventEmitter<{ folder: string; phase: string; done: number; total: number }>();
+  /** Progress of a running adapt request (Adapt Search to This Workspace). */
+  readonly onAdaptProgress = this.adaptProgressEmitter.event;
   readonly onStatus = this.statusEmitter.event;
   readonly onLog = this.logEmitter.event;
   readonly onIndexChanged = this.changeEmitter.event;
@@ -30,6 +33,7 @@ export class EngineClient implements vscode.Disposable {
         if (e.event === 'status') this.statusEmitter.fire(e.status);
         else if (e.event === 'log') this.logEmitter.fire({ level: e.level, message: e.message });
         else if (e.event === 'indexChanged') this.changeEmitter.fire(e.folder);
+        else if (e.event === 'adaptProgress') this.adaptProgressEmitter.fire({ folder: e.folder, phase: e.phase, done: e.done, total: e.total });
       },
       onRestart: () => this.restartEmitter.fire(),
       onLog: (level, message) => this.logEmitter.fire({ level, message }),
@@ -70,5 +74,6 @@ export class EngineClient implements vscode.Disposable {
     this.logEmitter.dispose();
     this.changeEmitter.dispose();
     this.restartEmitter.dispose();
+    this.adaptProgressEmitter.dispose();
   }
 }

@@ -2,13 +2,14 @@ import * as vscode from 'vscode';
 
 /**
  * Read-only Markdown documents under the `kindred-report:` scheme (Show Index Status, Evaluate Search
- * Quality), shown in the Markdown preview. The text is set by the command that made it; a document that is
+ * Quality, Adapt Search), shown in the Markdown preview. The text is set by the command that made it; a document that is
  * open is refreshed by setting its text again (the preview follows).
  */
 export class ReportView implements vscode.TextDocumentContentProvider, vscode.Disposable {
   static readonly scheme = 'kindred-report';
   static readonly status = vscode.Uri.from({ scheme: ReportView.scheme, path: '/Kindred Index Status.md' });
   static readonly evaluation = vscode.Uri.from({ scheme: ReportView.scheme, path: '/Kindred Search Quality.md' });
+  static readonly adaptation = vscode.Uri.from({ scheme: ReportView.scheme, path: '/Kindred Search Adapter.md' });
   private readonly texts = new Map<string, string>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;

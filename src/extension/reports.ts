@@ -1,10 +1,11 @@
 /**
- * The two reports the extension shows as Markdown documents (src/extension/reportView.ts): Show Index
- * Status and Evaluate Search Quality. Plain functions of the engine's answers, without `vscode`, so the
+ * The reports the extension shows as Markdown documents (src/extension/reportView.ts): Show Index
+ * Status, Evaluate Search Quality and Adapt Search to This Workspace. Plain functions of the engine's answers, without `vscode`, so the
  * unit tests check what a user reads.
  */
 import type { WorkspaceReport } from '../core/eval/workspace';
-import type { EngineStatus, IndexDetails } from '../shared/engineProtocol';
+import { MAX_COSQA_DROP, MIN_HELD_OUT_GAIN } from '../shared/adaptGate';
+import type { AdaptOutcome, AdapterState, EngineStatus, IndexDetails } from '../shared/engineProtocol';
 import { formatBytes, formatCount, formatDuration } from '../shared/eta';
 
 /** `3 min ago`, `just now`, `2 h ago`, from two times in ms. */
@@ -61,7 +62,8 @@ export function describeStatus(s: EngineStatus): { icon: string; text: string; t
   // No model (missing or broken): the engine works on, searching by keywords only.
   const degraded = s.state !== 'error' && s.error?.code?.startsWith('model-') ? `${s.error.message}\n` : '';
   const counts = loaded ? `${formatCount(embedded)}/${formatCount(chunks)} chunks embedded` : `${formatCount(chunks)} chunks (keyword index only)`;
-  const detail = `${degraded}${formatCount(files)} files, ${counts}, ${formatBytes(bytes)} on disk\nModel: ${s.model}${s.dtype ? ` (${s.dtype})` : ''}${loaded ? '' : ' — not loaded'}\nClick for the full index status.`;
+  const adapters = s.folders.filter((f) => f.adapter).map((f) => `\nSearch adapter${s.folders.length > 1 ? ` (${f.name})` : ''}: ${adapterWords(f.adapter!)}`).join('');
+  const detail = `${degraded}${formatCount(files)} files, ${counts}, ${formatBytes(bytes)} on disk\nModel: ${s.model}${s.dtype ? ` (${s.dtype})` : ''}${loaded ? '' : ' — not loaded'}${adapters}\nClick for the full index status.`;
   switch (s.state) {
     case 'starting':
       return { icon: '$(loading~spin)', text: 'Kindred: starting', tooltip: 'Loading the embedding model and opening the index' };
@@ -81,6 +83,22 @@ export function describeStatus(s: EngineStatus): { icon: string; text: string; t
       if (s.error) return { icon: '$(warning)', text: `Kindred: ${formatCount(files)} files, not up to date`, tooltip: `${s.error.message} ${s.error.fix ?? ''}\n${detail}` };
       return { icon: '$(search)', text: `Kindred: ${formatCount(files)} files`, tooltip: `Indexed.\n${detail}` };
   }
+}
+
+/** `on (held-out MRR 0.512 → 0.560)`, `off: turned off by you`, `off: held-out MRR gain 0.004 is below +0.02`. */
+export function adapterWords(a: AdapterState): string {
+  const gain = a.heldOut ? ` (held-out MRR ${a.heldOut.before.MRR.toFixed(3)} → ${a.heldOut.after.MRR.toFixed(3)})` : '';
+  return a.active ? `on${gain}` : `off${a.reason ? `: ${a.reason}` : ''}`;
+}
+
+/** One line for Show Index Status: on/off and why, gain, when trained, files changed since. */
+export function adapterLine(a: AdapterState, nowMs: number): string {
+  const when = Number.isFinite(Date.parse(a.createdAt)) ? `, trained ${ago(Date.parse(a.createdAt), nowMs)}` : '';
+  const drift =
+    a.changedFiles !== undefined && a.trainedFiles !== undefined
+      ? `; ${formatCount(a.changedFiles)} of its ${formatCount(a.trainedFiles)} files changed since${a.retrainSuggested ? ' — **adapting again is worth it**' : ''}`
+      : '';
+  return `${a.active ? '**on**' : '**off**'}${a.heldOut ? ` — held-out MRR ${a.heldOut.before.MRR.toFixed(3)} → ${a.heldOut.after.MRR.toFixed(3)}` : ''}${when}${drift}${!a.active && a.reason ? `. Off because ${a.reason}.` : '.'}`;
 }
 
 /** What Reindex says when it ends: `Kindred: reindexed express in 31 s: 210 files, 1,762 chunks.` */
@@ -139,9 +157,15 @@ export function statusReport(d: IndexDetails, nowMs: number): string {
     }
   }
 
+  const adapted = d.folders.filter((f) => f.adapter);
+  if (adapted.length) {
+    out.push('', '## Search adapter', '', 'A map learned from this code and applied to search queries only (Kindred: Adapt Search to This Workspace).', '');
+    for (const f of adapted) out.push(`- ${d.folders.length > 1 ? `**${f.name}:** ` : ''}${adapterLine(f.adapter!, nowMs)}`);
+  }
+
   out.push('', '## Indexes on disk', '', 'One index per folder, model and precision; switching model keeps the others.', '');
   for (const f of d.folders) {
-    out.push(`**${f.name}** — \`${f.indexDir}\`${f.adapter ? ' (query adapter on)' : ''}`, '');
+    out.push(`**${f.name}** — \`${f.indexDir}\``, '');
     if (f.indexes.length === 0) out.push('- none yet');
     for (const i of f.indexes) {
       const what = i.model ? `${i.model.id} (${i.model.dtype}, ${i.model.dims} dims)` : `old format ${i.format}`;
@@ -152,7 +176,11 @@ export function statusReport(d: IndexDetails, nowMs: number): string {
   if (d.recentWarnings.length) {
     out.push('## Recent warnings', '', ...d.recentWarnings.slice(-5).map((w) => `- ${cell(w)}`), '');
   }
-  out.push('---', '', 'Commands: *Kindred: Reindex Workspace*, *Kindred: Pause Indexing*, *Kindred: Select Embedding Model*. The log: *Output → Kindred*.');
+  out.push(
+    '---',
+    '',
+    'Commands: *Kindred: Reindex Workspace*, *Kindred: Pause Indexing*, *Kindred: Select Embedding Model*, *Kindred: Adapt Search to This Workspace*. The log: *Output → Kindred*.',
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -208,5 +236,93 @@ export function evalReport(r: WorkspaceReport, name: string): string {
     if (f.skippedFiles) out.push(`- ${formatCount(f.skippedFiles)} files changed since they were indexed and were left out.`);
   }
   out.push('- Doc comments are written by the code\'s authors, not by people searching: read the numbers to compare models and settings on this code, not as a promise.');
+  return `${out.join('\n')}\n`;
+}
+
+/** Eighths of a block, for bars finer than one character. */
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A bar of `width` characters for a value in 0..1: `█████▍` (eighth-block steps), padded with spaces. */
+export function bar(value: number, width = 30): string {
+  const v = Math.max(0, Math.min(1, Number.isFinite(value) ? value : 0));
+  const eighths = Math.round(v * width * 8);
+  const text = '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+  return text + ' '.repeat(width - [...text].length);
+}
+
+const KIND_WORDS: Record<string, string> = { doc: 'doc comments', heading: 'Markdown headings', test: 'test names', symbol: 'names split into words' };
+
+const signed = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+
+/**
+ * Adapt Search to This Workspace as Markdown: switched on or kept off and why, MRR and R@10 before and after
+ * on held-out pairs and on CoSQA with bars, the gate, how it was trained (pairs by kind, the split by file,
+ * epochs, seconds), and how to undo it. A run declined for too few pairs says so and what would help.
+ */
+export function adaptReport(o: AdaptOutcome): string {
+  const out: string[] = [`# Kindred: adapting search to ${o.name}`, ''];
+  const r = o.report;
+  if (!r) {
+    out.push('**Not adapted.** ' + (o.declined?.message ?? 'The run did not finish.'), '');
+    if (o.declined?.fix) out.push(o.declined.fix, '');
+    out.push(`Nothing was trained or written; search in ${o.name} is as it was${o.adapter ? ` (its earlier adapter is ${o.adapter.active ? 'on' : 'off'})` : ' (no adapter)'}.`);
+    return `${out.join('\n')}\n`;
+  }
+  const gain = r.after.MRR - r.before.MRR;
+  if (r.enabled) out.push(`**Switched on.** Searches in ${o.name} now go through the adapter (held-out MRR ${signed(gain)}). *Kindred: Turn Off Search Adapter* undoes it at once.`);
+  else out.push(`**Kept off:** ${r.reason ?? 'it was not measured better'}. Search in ${o.name} is unchanged; the adapter is kept on disk for the record.`);
+  out.push('', '## Before and after', '', '| Queries | MRR before | MRR after | In the top 10 before | In the top 10 after |', '|---|---:|---:|---:|---:|');
+  const pct = (x: number): string => `${Math.round(x * 100)}%`;
+  out.push(`| Held-out pairs (${formatCount(r.heldOut)}, files not trained on) | ${r.before.MRR.toFixed(3)} | ${r.after.MRR.toFixed(3)} | ${pct(r.before['R@10'])} | ${pct(r.after['R@10'])} |`);
+  if (r.cosqa) out.push(`| CoSQA test (${formatCount(r.cosqa.queries)} general queries) | ${r.cosqa.before.MRR.toFixed(3)} | ${r.cosqa.after.MRR.toFixed(3)} | ${pct(r.cosqa.before['R@10'])} | ${pct(r.cosqa.after['R@10'])} |`);
+  out.push('', '```text');
+  const rows: [string, number][] = [
+    ['held-out MRR  before', r.before.MRR],
+    ['              after ', r.after.MRR],
+    ...(r.cosqa
+      ? ([
+          ['CoSQA MRR     before', r.cosqa.before.MRR],
+          ['              after ', r.cosqa.after.MRR],
+        ] as [string, number][])
+      : []),
+  ];
+  for (const [label, v] of rows) out.push(`${label} ${bar(v)} ${v.toFixed(3)}`);
+  out.push('```', '');
+  out.push('MRR is 1 when the right code always comes first and 0.5 when it comes second on average.', '');
+
+  out.push('## When it is switched on', '');
+  const ok = (b: boolean): string => (b ? '✓' : '✗');
+  out.push(`- ${ok(gain >= MIN_HELD_OUT_GAIN)} Held-out MRR gain ${signed(gain)} (at least +${MIN_HELD_OUT_GAIN} needed).`);
+  if (r.cosqa) {
+    const drop = r.cosqa.before.MRR - r.cosqa.after.MRR;
+    out.push(`- ${ok(drop <= MAX_COSQA_DROP)} General queries (CoSQA) MRR ${signed(-drop)} (a drop of at most ${MAX_COSQA_DROP} allowed).`);
+  } else {
+    out.push(`- ✗ General queries (CoSQA) not checked${o.cosqaDir ? ` (could not read ${o.cosqaDir})` : ': set *kindred.adaptCheckFolder* to a CoSQA folder'}; without that check the adapter stays off.`);
+  }
+  if (r.bestEpoch === 0) out.push('- ✗ No training epoch beat the unadapted model on the validation pairs.');
+
+  out.push('', '## How it was trained', '');
+  const kinds = Object.entries(r.kinds)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${formatCount(n)} ${KIND_WORDS[k] ?? k}`)
+    .join(', ');
+  out.push(`- **${formatCount(r.pairs)} pairs** mined from ${o.name}${kinds ? ` (${kinds})` : ''}, split by file: **${formatCount(r.train)} to train**, ${formatCount(r.validation)} to stop early, **${formatCount(r.heldOut)} held out** (files never seen in training), ranked among ${formatCount(r.gallery)} passages.`);
+  const byKind = Object.entries(r.heldOutByKind);
+  if (byKind.length > 1) {
+    out.push('', '| Held-out kind | Pairs | MRR before | MRR after |', '|---|---:|---:|---:|');
+    for (const [k, v] of byKind) if (v) out.push(`| ${KIND_WORDS[k] ?? k} | ${formatCount(v.n)} | ${v.before.MRR.toFixed(3)} | ${v.after.MRR.toFixed(3)} |`);
+    out.push('');
+  }
+  out.push(`- ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}, weights of epoch ${r.bestEpoch} kept (validation MRR ${r.validationMRR.toFixed(3)}); seed ${r.seed}; ${r.model} (${r.dtype}).`);
+  out.push(`- ${r.seconds.toFixed(1)} s in all, ${r.trainSeconds.toFixed(1)} s of it training. Only query vectors go through the adapter: nothing was embedded again.`);
+  if (r.file) out.push(`- Stored in \`${r.file}\`.`);
+  out.push(
+    '',
+    '---',
+    '',
+    'Mined pairs are written by the code\'s authors, not by people searching: if searches read worse, turn it off.',
+    '',
+    r.enabled ? '*Kindred: Turn Off Search Adapter* switches it off (instant; the file is kept). *Show Index Status* says whether it is on.' : '*Show Index Status* says whether an adapter is on.',
+  );
   return `${out.join('\n')}\n`;
 }

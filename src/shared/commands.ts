@@ -10,6 +10,9 @@ export const COMMAND_IDS = [
   'kindred.selectModel',
   'kindred.showClusters',
   'kindred.evaluateWorkspace',
+  'kindred.adapt',
+  'kindred.turnOffAdapter',
+  'kindred.turnOnAdapter',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -5,7 +5,9 @@
  * `cancelled`; events flow from the engine unasked. Everything here is plain data (JSON-safe).
  */
 import type { ClusterMethod, ClusterResult } from './clusters';
+import type { AdaptReport } from '../core/adapt/run';
 import type { Dtype } from '../core/embedding/models';
+import type { AdapterState } from '../core/engine';
 import type { WorkspaceReport } from '../core/eval/workspace';
 import type { IndexOnDisk } from '../core/index/store';
 import type { MatchQuality } from '../core/ranking/floor';
@@ -15,6 +17,8 @@ import type { SearchFilter } from './searchFilter';
 export type { SearchFilter };
 
 export type { MatchQuality };
+
+export type { AdaptReport, AdapterState };
 
 export interface EngineConfig {
   folders: { path: string; name: string }[];
@@ -71,6 +75,8 @@ export interface FolderStatus {
   /** Chunks with a vector; the rest are searchable by keywords only until embedded. */
   embedded: number;
   bytesOnDisk: number;
+  /** The query adapter stored beside this folder's index (Kindred: Adapt Search to This Workspace), if any. */
+  adapter?: AdapterState;
 }
 
 export interface EngineStatus {
@@ -110,8 +116,6 @@ export interface FolderDetails extends FolderStatus {
   storeDir: string;
   /** Every index of this folder on disk, with its size (as `kindred indexes` lists them). */
   indexes: IndexOnDisk[];
-  /** Whether a query adapter (`kindred adapt`) is applied to queries. */
-  adapter: boolean;
   /** When this folder's index was last brought up to date (ms since the epoch), in this session. */
   lastUpdatedAt?: number;
 }
@@ -122,6 +126,21 @@ export interface IndexDetails {
   folders: FolderDetails[];
   /** The last warnings and errors the engine logged (newest last), for the report. */
   recentWarnings: string[];
+}
+
+/** What Adapt Search to This Workspace answers for one folder. */
+export interface AdaptOutcome {
+  /** Index of the folder in EngineConfig.folders, and its name. */
+  folder: number;
+  name: string;
+  /** The measured run (pairs, split, before/after, whether it was switched on and why not). */
+  report?: AdaptReport;
+  /** Set instead of `report` when there were too few pairs to train on: the sentence that says so. */
+  declined?: { message: string; fix?: string };
+  /** The folder's adapter after the run (the new one, or the previous one when declined). */
+  adapter?: AdapterState;
+  /** Whether the general-query check (CoSQA) could run: the folder given in the settings. */
+  cosqaDir?: string;
 }
 
 /** A model the picker offers, with where it is installed. */
@@ -161,6 +180,14 @@ export interface EngineMethods {
    * their comments removed, are embedded). Fails with `eval-too-few-pairs` below MIN_EVAL_PAIRS pairs.
    */
   evalWorkspace: { params: { folder: number }; result: WorkspaceReport };
+  /**
+   * Trains the folder's query adapter on pairs mined from it, measures it (held-out pairs; CoSQA test when
+   * `cosqaDir` is given) and stores it beside the index, switched on only when measured better; an adapter
+   * that is on applies to the next search. Cancelling writes nothing. Progress: `adaptProgress` events.
+   */
+  adapt: { params: { folder: number; cosqaDir?: string }; result: AdaptOutcome };
+  /** Turns the folder's stored adapter off (kept on disk) or back on; instant, nothing is embedded again. */
+  setAdapter: { params: { folder: number; enabled: boolean }; result: AdapterState };
   /** Folders and their directories (two levels deep), for the clusters scope picker. */
   scopes: { params: Record<string, never>; result: { name: string; dirs: string[] }[] };
   /** Run pending updates now and resolve when the index matches the disk (tests, "Reindex"). */
@@ -210,6 +237,7 @@ export interface ResponseMessage {
 export type EventMessage =
   | { kind: 'event'; event: 'status'; status: EngineStatus }
   | { kind: 'event'; event: 'log'; level: 'info' | 'warn'; message: string }
-  | { kind: 'event'; event: 'indexChanged'; folder: string };
+  | { kind: 'event'; event: 'indexChanged'; folder: string }
+  | { kind: 'event'; event: 'adaptProgress'; folder: string; phase: string; done: number; total: number };
 
 export type FromEngine = ResponseMessage | EventMessage;

@@ -81,7 +81,8 @@ export async function searchWorkspace(
       }
     };
     if (effective !== 'vector') add(store.lexical.search(q, DEPTH, undefined, { skipCommon: effective === 'hybrid' && !!vector }), lexical);
-    if (vector) add(store.nearest(vector, DEPTH), nearest);
+    // Each folder's query adapter (if on) maps the query for that folder's vectors only.
+    if (vector) add(store.nearest(f.engine.queryVector(vector), DEPTH), nearest);
   });
   lexical.sort((a, b) => b.score - a.score);
   nearest.sort((a, b) => b.score - a.score);
@@ -126,14 +127,14 @@ export async function answerWorkspace(
   }
   const vector = await runtime.embedQuery(q);
   throwIfAborted(signal);
-  const bests = folders.map((f) => f.engine.index.nearest(vector, 1)[0]?.score).filter((x): x is number => x !== undefined);
+  const bests = folders.map((f) => f.engine.index.nearest(f.engine.queryVector(vector), 1)[0]?.score).filter((x): x is number => x !== undefined);
   const bestCosine = bests.length ? Math.max(...bests) : undefined;
   const match = judgeMatch(runtime.source.modelId, bestCosine);
   const hits = filtered(await searchWorkspace(folders, runtime, q, depth, match === 'none' ? 'bm25' : 'hybrid', signal, undefined, vector));
   if (match !== 'none') {
     for (const h of hits) {
       const v = folders[h.folder].engine.index.vectorOf(h.id);
-      const r = v && relevanceOf(runtime.source.modelId, dot(v, vector));
+      const r = v && relevanceOf(runtime.source.modelId, dot(v, folders[h.folder].engine.queryVector(vector)));
       if (r !== undefined) h.relevance = r;
     }
   }

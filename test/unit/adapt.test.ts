@@ -16,7 +16,8 @@ import {
   type AdapterHeader,
 } from '../../src/core/adapt/adapter';
 import { capPerFile, dedupePairs, markdownSections, mineTrainingPairs, splitByFile, symbolWords, testCases, type TrainingPair } from '../../src/core/adapt/pairs';
-import { batchLoss, retrievalMetrics, trainAdapter, type Matrix } from '../../src/core/adapt/train';
+import { countChangedFiles, fingerprintFiles, retrainSuggested } from '../../src/core/adapt/drift';
+import { batchLoss, retrievalMetrics, trainAdapter, trainAdapterAsync, type Matrix } from '../../src/core/adapt/train';
 import { seededRandom } from '../../src/core/cluster/vecmath';
 import { isKindredError } from '../../src/core/errors';
 import { makeTree, removeTree } from '../helpers/fixtures';
@@ -242,4 +243,32 @@ test('kindred adapt: a missing folder or a bad seed is a clear error, nothing is
   const { existsSync } = await import('node:fs');
   assert.equal(existsSync(path.join(dir, 'idx')), false);
   removeTree(dir);
+});
+
+test('files changed since training: edits, additions and removals count once each; the offer needs 20% and at least 5 files', () => {
+  const trained = fingerprintFiles([
+    { path: 'a.ts', hash: '3:AAAAAAAAAAaaaaaaaaaa' },
+    { path: 'b.ts', hash: '3:BBBBBBBBBBbbbbbbbbbb' },
+    { path: 'c.ts', hash: '3:CCCCCCCCCCcccccccccc' },
+  ]);
+  assert.deepEqual(trained, { 'a.ts': 'aaaaaaaaaa', 'b.ts': 'bbbbbbbbbb', 'c.ts': 'cccccccccc' });
+  // Re-chunked only (another chunking version, same text): not a change.
+  assert.equal(countChangedFiles(trained, [{ path: 'a.ts', hash: '4:AAAAAAAAAAaaaaaaaaaa' }, { path: 'b.ts', hash: '3:BBBBBBBBBBbbbbbbbbbb' }, { path: 'c.ts', hash: '3:CCCCCCCCCCcccccccccc' }]), 0);
+  // b edited, c removed, d added; a "constructor" file is not mistaken for an inherited property.
+  assert.equal(countChangedFiles(trained, [{ path: 'a.ts', hash: '3:AAAAAAAAAAaaaaaaaaaa' }, { path: 'b.ts', hash: '3:BBBBBBBBBBxxxxxxxxxx' }, { path: 'd.ts', hash: '3:DDDDDDDDDDdddddddddd' }, { path: 'constructor', hash: 'x' }]), 4);
+  assert.equal(retrainSuggested(4, 10), false, 'fewer than 5 files never');
+  assert.equal(retrainSuggested(5, 10), true);
+  assert.equal(retrainSuggested(19, 100), false);
+  assert.equal(retrainSuggested(20, 100), true);
+});
+
+test('trainAdapterAsync gives the same weights as trainAdapter, and stops when cancelled between batches', async () => {
+  const { queries, passages, targets } = syntheticTask();
+  const opts = { seed: 3, l2: 0, learningRate: 0.05, batchSize: 16, maxEpochs: 5 };
+  const sync = trainAdapter(queries, passages, targets, opts);
+  const async_ = await trainAdapterAsync(queries, passages, targets, opts);
+  assert.deepEqual(Array.from(async_.weights), Array.from(sync.weights));
+  let batches = 0;
+  const cut = await trainAdapterAsync(queries, passages, targets, { ...opts, cancelled: () => ++batches > 3 });
+  assert.equal(cut.epochs, 0, '96 pairs in batches of 16: cancelled inside the first epoch');
 });

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { WorkspaceReport } from '../../src/core/eval/workspace';
-import type { EngineStatus, IndexDetails } from '../../src/shared/engineProtocol';
-import { describeStatus, evalReport, reindexMessage, statusReport } from '../../src/extension/reports';
+import type { AdaptOutcome, AdaptReport, AdapterState, EngineStatus, IndexDetails } from '../../src/shared/engineProtocol';
+import { adaptReport, bar, describeStatus, evalReport, reindexMessage, statusReport } from '../../src/extension/reports';
 import { answerTitle, matchedLineOf, relevanceBar } from '../../src/extension/searchWords';
 import { modelItemWords, plainLine } from '../../src/extension/modelChoices';
 import { MODEL_MEASUREMENTS } from '../../src/core/embedding/models';
@@ -37,7 +37,6 @@ function details(s: EngineStatus): IndexDetails {
         { dir: '/cache/indexes/express-abc/Xenova_all-MiniLM-L6-v2.q8', name: 'Xenova_all-MiniLM-L6-v2.q8', model: { id: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8', dims: 384 }, format: 2, bytes: 8_400_000 },
         { dir: '/cache/indexes/express-abc/Xenova_all-mpnet-base-v2.q8', name: 'Xenova_all-mpnet-base-v2.q8', model: { id: 'Xenova/all-mpnet-base-v2', dtype: 'q8', dims: 768 }, format: 2, bytes: 15_000_000 },
       ],
-      adapter: false,
       lastUpdatedAt: NOW - 3 * 60_000,
     })),
     recentWarnings: ['skipped lib/big.js: too large'],
@@ -134,4 +133,69 @@ test('the model picker speaks plain words: speed, size, quality; installed or no
   const bundled = modelItemWords({ id: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8', installed: 'bundled' }, true);
   assert.equal(bundled.label, '$(check) all-MiniLM-L6-v2 — compact (int8)');
   assert.equal(bundled.description, 'installed (comes with Kindred) · in use');
+});
+
+function adaptRun(over: Partial<AdaptReport> = {}): AdaptReport {
+  return {
+    pairs: 400, train: 240, heldOut: 100, validation: 60,
+    kinds: { doc: 150, heading: 20, test: 30, symbol: 200 },
+    heldOutByKind: { doc: { n: 40, before: { MRR: 0.6, 'R@10': 0.8 }, after: { MRR: 0.66, 'R@10': 0.85 } }, symbol: { n: 60, before: { MRR: 0.4, 'R@10': 0.6 }, after: { MRR: 0.43, 'R@10': 0.62 } } },
+    before: { MRR: 0.5123, 'R@10': 0.71 }, after: { MRR: 0.5601, 'R@10': 0.75 }, gallery: 380,
+    cosqa: { before: { MRR: 0.3, 'R@10': 0.55 }, after: { MRR: 0.296, 'R@10': 0.55 }, queries: 500 },
+    enabled: true, epochs: 9, bestEpoch: 6, validationMRR: 0.55, seed: 1, model: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8', seconds: 41.3, trainSeconds: 12.5,
+    file: '/cache/indexes/express-abc/adapter-Xenova_all-MiniLM-L6-v2-q8-384.kad',
+    ...over,
+  };
+}
+
+test('the adapt report: on, before/after on held-out pairs and CoSQA with bars, the gate ticked, the split and how to undo it', () => {
+  const text = adaptReport({ folder: 0, name: 'express', report: adaptRun() });
+  assert.match(text, /^# Kindred: adapting search to express/);
+  assert.match(text, /\*\*Switched on\.\*\* Searches in express now go through the adapter \(held-out MRR \+0\.048\)/);
+  assert.match(text, /\| Held-out pairs \(100, files not trained on\) \| 0\.512 \| 0\.560 \| 71% \| 75% \|/);
+  assert.match(text, /\| CoSQA test \(500 general queries\) \| 0\.300 \| 0\.296 \| 55% \| 55% \|/);
+  assert.match(text, /held-out MRR {2}before █{15}▍ +0\.512/);
+  assert.match(text, /✓ Held-out MRR gain \+0\.048 \(at least \+0\.02 needed\)/);
+  assert.match(text, /✓ General queries \(CoSQA\) MRR −0\.004 \(a drop of at most 0\.01 allowed\)/);
+  assert.match(text, /\*\*400 pairs\*\* mined from express \(150 doc comments, 20 Markdown headings, 30 test names, 200 names split into words\), split by file: \*\*240 to train\*\*, 60 to stop early, \*\*100 held out\*\*/);
+  assert.match(text, /41\.3 s in all, 12\.5 s of it training/);
+  assert.match(text, /Turn Off Search Adapter/);
+});
+
+test('the adapt report says why an adapter is kept off, and why nothing was trained', () => {
+  const off = adaptReport({ folder: 0, name: 'ws', report: adaptRun({ enabled: false, reason: 'held-out MRR gain 0.0040 is below +0.02', after: { MRR: 0.5163, 'R@10': 0.71 }, cosqa: undefined }) });
+  assert.match(off, /\*\*Kept off:\*\* held-out MRR gain 0\.0040 is below \+0\.02\. Search in ws is unchanged/);
+  assert.match(off, /✗ Held-out MRR gain \+0\.004/);
+  assert.match(off, /✗ General queries \(CoSQA\) not checked: set \*kindred\.adaptCheckFolder\*/);
+  assert.doesNotMatch(off, /CoSQA MRR {5}before/);
+  const declined: AdaptOutcome = { folder: 0, name: 'ws', declined: { message: 'Only 12 training pairs in /w/ws (7 for training, at least 50 needed, and files left over to measure on).', fix: 'Adapting needs documented functions.' } };
+  const text = adaptReport(declined);
+  assert.match(text, /\*\*Not adapted\.\*\* Only 12 training pairs/);
+  assert.match(text, /Nothing was trained or written; search in ws is as it was \(no adapter\)\./);
+});
+
+test('bars: eighth-block steps, a fixed width, clamped to 0..1', () => {
+  assert.equal(bar(0, 4), '    ');
+  assert.equal(bar(1, 4), '████');
+  assert.equal(bar(0.5, 3), '█▌ ');
+  assert.equal(bar(2, 2), '██');
+  assert.equal(bar(Number.NaN, 2), '  ');
+});
+
+test('status shows the adapter: on with its gain and the files changed since; off with why; in the tooltip too', () => {
+  const on: AdapterState = {
+    active: true, createdAt: new Date(NOW - 2 * 86_400_000).toISOString(), heldOut: { before: { MRR: 0.512, 'R@10': 0.7 }, after: { MRR: 0.56, 'R@10': 0.75 } },
+    turnedOff: false, trainedFiles: 210, changedFiles: 50, retrainSuggested: true,
+  };
+  const s = status();
+  s.folders[0].adapter = on;
+  const text = statusReport(details(s), NOW);
+  assert.match(text, /## Search adapter\n\n.*\n\n- \*\*on\*\* — held-out MRR 0\.512 → 0\.560, trained 2 days ago; 50 of its 210 files changed since — \*\*adapting again is worth it\*\*\./);
+  assert.match(describeStatus(s).tooltip, /Search adapter: on \(held-out MRR 0\.512 → 0\.560\)/);
+  s.folders[0].adapter = { ...on, active: false, turnedOff: true, reason: 'turned off by you (Kindred: Turn Off Search Adapter)', retrainSuggested: false };
+  assert.match(statusReport(details(s), NOW), /- \*\*off\*\* — .*\. Off because turned off by you \(Kindred: Turn Off Search Adapter\)\./);
+  assert.match(describeStatus(s).tooltip, /Search adapter: off: turned off by you/);
+  // No adapter: no section, no tooltip line.
+  assert.doesNotMatch(statusReport(details(status()), NOW), /Search adapter/);
+  assert.doesNotMatch(describeStatus(status()).tooltip, /adapter/);
 });

@@ -27,6 +27,14 @@ export interface AdapterHeader extends AdapterKey {
   /** Why it is off, when it is. */
   reason?: string;
   createdAt: string;
+  /**
+   * The index's files when it was trained: relative path → fingerprint of the file's text (see
+   * fileFingerprint). Lets the engine count the files changed since and offer to adapt again. Absent in
+   * adapters written by `kindred adapt` (it does not open the index).
+   */
+  trainedOn?: Record<string, string>;
+  /** Set when a person turned the adapter off (it passed the measurement; it can be turned on again). */
+  turnedOff?: boolean;
   /** The training run's report (pairs, before/after metrics, seed): for status and for the record. */
   report?: Record<string, unknown>;
 }

@@ -14,12 +14,11 @@ import { embedCorpus } from '../eval/embed';
 import { cacheRoot } from '../paths';
 import { ADAPTER_FORMAT, QueryAdapter, type AdapterHeader } from './adapter';
 import { mineTrainingPairs, PAIR_KINDS, splitByFile, type PairKind, type TrainingPair } from './pairs';
-import { retrievalMetrics, TRAIN_DEFAULTS, trainAdapter, type Matrix, type TrainOptions } from './train';
+import { retrievalMetrics, TRAIN_DEFAULTS, trainAdapterAsync, type Matrix, type TrainOptions } from './train';
 
-/** The adapter is switched on only with at least this held-out MRR gain… */
-export const MIN_HELD_OUT_GAIN = 0.02;
-/** …and at most this CoSQA MRR loss. */
-export const MAX_COSQA_DROP = 0.01;
+import { MAX_COSQA_DROP, MIN_HELD_OUT_GAIN } from '../../shared/adaptGate';
+
+export { MAX_COSQA_DROP, MIN_HELD_OUT_GAIN };
 /** Fewer training pairs than this: no training (the report says so). */
 export const MIN_TRAIN_PAIRS = 50;
 
@@ -71,12 +70,14 @@ export interface AdaptOptions {
   signal?: AbortSignal;
   /** Train only on pairs of these kinds (experiments; held-out and validation keep every kind). Default: all. */
   trainKinds?: readonly PairKind[];
+  /** The index's files when training started (path → content fingerprint), recorded so edits since can be counted. */
+  trainedOn?: Record<string, string>;
   /** Training settings other than the defaults (experiments). */
   train?: Pick<TrainOptions, 'temperature' | 'l2' | 'learningRate' | 'batchSize' | 'maxEpochs' | 'patience'>;
 }
 
 /** Query embeddings, cached like embedCorpus's passages (keyed by model, precision and texts). */
-export async function embedQueries(runtime: ModelRuntime, texts: readonly string[], cacheDir: string | false, onProgress?: (d: number, t: number) => void): Promise<Matrix> {
+export async function embedQueries(runtime: ModelRuntime, texts: readonly string[], cacheDir: string | false, onProgress?: (d: number, t: number) => void, signal?: AbortSignal): Promise<Matrix> {
   const dims = runtime.info.dims;
   const { modelId, dtype } = runtime.source;
   const hash = createHash('sha256').update(JSON.stringify(['query', modelId, dtype, runtime.info.queryPrefix ?? ''])).update(texts.join('\u0000')).digest('hex').slice(0, 16);
@@ -94,12 +95,14 @@ export async function embedQueries(runtime: ModelRuntime, texts: readonly string
   let done = 0;
   const one = async (): Promise<void> => {
     while (next < texts.length) {
+      signal?.throwIfAborted();
       const i = next++;
       data.set(await runtime.embedQuery(texts[i]), i * dims);
       onProgress?.(++done, texts.length);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, runtime.workers * 2) }, one));
+  signal?.throwIfAborted();
   if (file) {
     await fs.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
@@ -120,14 +123,20 @@ function round(s: Scores): Scores {
 }
 
 /** CoSQA test: vector-search MRR / R@10 of its queries over its corpus, with and without W. */
-export async function cosqaCheck(runtime: ModelRuntime, dir: string, w: Float32Array | undefined, onProgress?: (phase: string, d: number, t: number) => void): Promise<{ before: Scores; after: Scores; queries: number }> {
+export async function cosqaCheck(
+  runtime: ModelRuntime,
+  dir: string,
+  w: Float32Array | undefined,
+  onProgress?: (phase: string, d: number, t: number) => void,
+  signal?: AbortSignal,
+): Promise<{ before: Scores; after: Scores; queries: number }> {
   await checkCosqaDir(dir);
   const corpus = await loadCosqaCorpus(dir);
   const queries = await loadCosqaQueries(dir, 'test');
   const embedded = await embedCorpus(
     runtime,
     corpus.map((f) => f.code),
-    { onProgress: (d, t) => onProgress?.('embedding', d, t) },
+    { onProgress: (d, t) => onProgress?.('embedding', d, t), signal },
   );
   const row = new Map(corpus.map((f, i) => [f.id, i]));
   const known = queries.filter((q) => row.has(q.target));
@@ -136,6 +145,7 @@ export async function cosqaCheck(runtime: ModelRuntime, dir: string, w: Float32A
     known.map((q) => q.query),
     path.join(cacheRoot(), 'eval'),
     (d, t) => onProgress?.('queries', d, t),
+    signal,
   );
   const targets = known.map((q) => row.get(q.target)!);
   const before = retrievalMetrics(qv, embedded.vectors, targets);
@@ -151,8 +161,12 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
   const mined = await mineTrainingPairs(folder, {
     exclude: options.exclude,
     maxFileBytes: options.maxFileBytes,
-    onProgress: (d, t) => progress('mining', d, t),
+    onProgress: (d, t) => {
+      options.signal?.throwIfAborted();
+      progress('mining', d, t);
+    },
   });
+  options.signal?.throwIfAborted();
   const split = splitByFile(mined.pairs, { seed, random: seededRandom });
   await options.onPairs?.([
     ...split.train.map((pair) => ({ split: 'train' as const, pair })),
@@ -171,7 +185,7 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
   };
   if (split.train.length < MIN_TRAIN_PAIRS || split.heldOut.length === 0 || split.validation.length === 0) {
     throw new KindredError(
-      'not-found',
+      'adapt-too-few-pairs',
       `Only ${mined.pairs.length} training pairs in ${path.resolve(folder)} (${split.train.length} for training, at least ${MIN_TRAIN_PAIRS} needed, and files left over to measure on).`,
       'Adapting needs documented functions, Markdown sections, tests or named definitions to learn from.',
     );
@@ -180,13 +194,14 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
   // Every distinct target is one passage of the gallery the queries are ranked in.
   const galleryIndex = new Map<string, number>();
   for (const p of mined.pairs) if (!galleryIndex.has(p.target)) galleryIndex.set(p.target, galleryIndex.size);
-  const gallery = (await embedCorpus(runtime, [...galleryIndex.keys()], { cacheDir, onProgress: (d, t) => progress('embedding', d, t) })).vectors;
+  const gallery = (await embedCorpus(runtime, [...galleryIndex.keys()], { cacheDir, onProgress: (d, t) => progress('embedding', d, t), signal: options.signal })).vectors;
   // Queries embedded in mining order (not split order), so every seed's split reads the same cached vectors.
   const qMined = await embedQueries(
     runtime,
     mined.pairs.map((p) => p.query),
     cacheDir,
     (d, t) => progress('queries', d, t),
+    options.signal,
   );
   const rowOf = new Map(mined.pairs.map((p, i) => [p, i]));
   const part = (pairs: TrainingPair[]): { q: Matrix; t: number[]; pairs: TrainingPair[] } => ({
@@ -203,7 +218,7 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
 
   const trainStart = performance.now();
   let epochsDone = 0;
-  const result = trainAdapter(tr.q, gallery, tr.t, {
+  const result = await trainAdapterAsync(tr.q, gallery, tr.t, {
     ...options.train,
     seed,
     validate: (w) => retrievalMetrics(va.q, gallery, va.t, w).MRR,
@@ -230,7 +245,8 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
   if (result.bestEpoch === 0) reason = 'no training epoch beat the unadapted model on the validation pairs';
   else if (gain < MIN_HELD_OUT_GAIN) reason = `held-out MRR gain ${gain.toFixed(4)} is below +${MIN_HELD_OUT_GAIN}`;
   if (options.cosqaDir) {
-    cosqa = await cosqaCheck(runtime, options.cosqaDir, result.weights, progress).catch((e) => {
+    cosqa = await cosqaCheck(runtime, options.cosqaDir, result.weights, progress, options.signal).catch((e) => {
+      if (options.signal?.aborted) throw e;
       reason ??= `the general-query check (CoSQA) could not run: ${(e as Error).message}`;
       return undefined;
     });
@@ -261,9 +277,12 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
     enabled,
     ...(reason ? { reason } : {}),
     createdAt: new Date().toISOString(),
+    ...(options.trainedOn ? { trainedOn: options.trainedOn } : {}),
     report: { ...report },
   };
   const adapter = new QueryAdapter(header, result.weights);
+  // Cancelled while measuring: nothing is saved.
+  options.signal?.throwIfAborted();
   if (options.save) report.file = await options.save(adapter);
   report.seconds = Math.round(((performance.now() - started) / 1000) * 10) / 10;
   return { report, adapter };

@@ -112,8 +112,30 @@ export function batchLoss(
   return loss / batch.length;
 }
 
-/** Trains W on `queries[i]` → `passages[targets[i]]`. */
+/** Trains W on `queries[i]` → `passages[targets[i]]`, in one go (blocks the thread until done). */
 export function trainAdapter(queries: Matrix, passages: Matrix, targets: ArrayLike<number>, options: TrainOptions = {}): TrainResult {
+  const steps = trainSteps(queries, passages, targets, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same training, giving the event loop a turn after every batch: a process that trains while it answers
+ * requests (the editor's engine) still sees a `cancel` between two batches. Same result as trainAdapter.
+ */
+export async function trainAdapterAsync(queries: Matrix, passages: Matrix, targets: ArrayLike<number>, options: TrainOptions = {}): Promise<TrainResult> {
+  const steps = trainSteps(queries, passages, targets, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The training loop; yields after every batch (the drivers above decide what happens between batches). */
+function* trainSteps(queries: Matrix, passages: Matrix, targets: ArrayLike<number>, options: TrainOptions): Generator<void, TrainResult, void> {
   const o = { ...TRAIN_DEFAULTS, ...options };
   const d = queries.dims;
   const n = queries.data.length / d;
@@ -166,6 +188,7 @@ export function trainAdapter(queries: Matrix, passages: Matrix, targets: ArrayLi
         m2[k] = b2 * m2[k] + (1 - b2) * g * g;
         w[k] -= (o.learningRate * (m1[k] / c1)) / (Math.sqrt(m2[k] / c2) + eps);
       }
+      yield;
     }
     const loss = batches ? total / batches : 0;
     losses.push(loss);

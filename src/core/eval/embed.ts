@@ -42,6 +42,8 @@ export interface EmbedCorpusOptions {
   /** Cache folder; default `<cache>/eval`. `false`: no cache. */
   cacheDir?: string | false;
   onProgress?: (done: number, total: number) => void;
+  /** Stops between batches (rejects with the signal's AbortError); nothing is cached then. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function embedCorpus(runtime: ModelRuntime, texts: readonly string[
   let done = 0;
   const runOne = async (): Promise<void> => {
     while (next < batches.length) {
+      options.signal?.throwIfAborted();
       const batch = batches[next++];
       const vectors = await runtime.embedPassages(batch.map((i) => cut[i]));
       batch.forEach((docIndex, j) => data.set(vectors[j], docIndex * dims));
@@ -86,6 +89,7 @@ export async function embedCorpus(runtime: ModelRuntime, texts: readonly string[
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, runtime.workers * 2) }, runOne));
+  options.signal?.throwIfAborted();
   const seconds = (performance.now() - started) / 1000;
 
   if (cacheFile) {

@@ -171,6 +171,26 @@ describe('Kindred in a real VS Code', () => {
     assert.match(r.message!, /^Only \d+ documented functions? .*at least 30 are needed/);
   });
 
+  it('Adapt Search to This Workspace runs in the engine and shows a report; the fixture has too few pairs, and the report says so', async () => {
+    const r = (await vscode.commands.executeCommand('kindred.adapt')) as { text: string; outcomes: { name: string; declined?: { message: string }; report?: unknown }[] } | undefined;
+    assert.ok(r, 'the command returns its report');
+    assert.equal(r.outcomes.length, 1);
+    assert.equal(r.outcomes[0].report, undefined);
+    assert.match(r.outcomes[0].declined?.message ?? '', /^Only \d+ training pairs in .*at least 50 needed/);
+    assert.match(r.text, /^# Kindred: adapting search to /);
+    assert.match(r.text, /\*\*Not adapted\.\*\* Only \d+ training pairs/);
+    assert.match(r.text, /Nothing was trained or written; search in .* is as it was \(no adapter\)\./);
+    // The report is a document of its own, shown in the editor area.
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'kindred-report' && d.uri.path.includes('Search Adapter'));
+    assert.equal(doc?.getText(), r.text);
+    const labels = (): string[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+    await waitFor(`a tab showing the adapter report (tabs: ${labels().join(', ')})`, () => labels().some((l) => l.includes('Kindred Search Adapter')), 15_000);
+    // Nothing is on, so turning it off says so and changes nothing; status has no adapter.
+    assert.equal(await vscode.commands.executeCommand('kindred.turnOffAdapter'), undefined);
+    const s = await api.ctx.client.request('status', {});
+    assert.equal(s.folders[0].adapter, undefined);
+  });
+
   it('Show Index Status is a Markdown report: files, chunks, model and precision, size, the indexes on disk', async () => {
     const text = (await vscode.commands.executeCommand('kindred.showStatus')) as string;
     const s = await api.ctx.client.request('status', {});
@@ -181,7 +201,7 @@ describe('Kindred in a real VS Code', () => {
     assert.match(text, /`Xenova_all-MiniLM-L6-v2\.q8`: Xenova\/all-MiniLM-L6-v2 \(q8, 384 dims\), [\d.]+ (KB|MB) — \*\*in use\*\*/);
     assert.match(text, /\*\*Last update:\*\* /);
     // The report is a document of its own, shown rendered in the editor area (the Markdown preview reads it).
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'kindred-report');
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'kindred-report' && d.uri.path.includes('Index Status'));
     assert.equal(doc?.getText(), text);
     const labels = (): string[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
     await waitFor(`a tab showing the report (tabs: ${labels().join(', ')})`, () => labels().some((l) => l.includes('Kindred Index Status')), 15_000);
