@@ -33,7 +33,7 @@ function codeWithMarks(text: string, query: string, startLine?: number, matched?
     const n = startLine + i;
     const row = h('span', { className: hot.has(n) ? 'line matched' : 'line' }, h('span', { className: 'ln', text: String(n), attrs: { 'aria-hidden': 'true' } }));
     for (const p of highlightPieces(line, query)) row.append(p.match ? h('mark', { text: p.text }) : p.text);
-    pre.append(row, '\n');
+    pre.append(row); // a block per line: no newline text between them (it would show as a blank line)
   });
   return pre;
 }
