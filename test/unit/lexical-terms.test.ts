@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { COMMON_TERM_MIN, COMMON_TERM_SHARE, LexicalIndex, selectTerms } from '../../src/core/index/lexical';
 
-test('selectTerms: terms in more than 10% of a big index are left out while rarer ones remain', () => {
+test('selectTerms: terms in more than 1% (and 5,000) of a big index are left out while rarer ones remain', () => {
   const total = 200_000;
   const df: Record<string, number> = { index: 60_000, write: 30_000, atomically: 40, disk: 900 };
   assert.ok(60_000 > Math.max(COMMON_TERM_SHARE * total, COMMON_TERM_MIN));

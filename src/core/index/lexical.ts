@@ -32,11 +32,11 @@ export function matchExpression(tokens: readonly string[]): string | undefined {
 }
 
 /**
- * For hybrid search, a query term found in more than this share of chunks is left out of the keyword query when
+ * For hybrid search, a query term found in more than this share of chunks (1%) is left out of the keyword query when
  * rarer terms remain: its BM25 weight (IDF) is small, but scoring every chunk that contains it is most of a
  * query's time on a big index, and the vector side carries what it means. Keyword-only search keeps every term.
  */
-export const COMMON_TERM_SHARE = 0.1;
+export const COMMON_TERM_SHARE = 0.01;
 /** ...and in more than this many chunks: below it a term costs little to score (small indexes keep every term). */
 export const COMMON_TERM_MIN = 5000;
 
@@ -120,7 +120,7 @@ export class LexicalIndex {
 
   /**
    * Best first; score is BM25 (positive, higher is better). `skipCommon` (hybrid search): terms in more than
-   * COMMON_TERM_SHARE of the chunks are left out when rarer ones remain.
+   * COMMON_TERM_SHARE and COMMON_TERM_MIN of the chunks are left out when rarer ones remain.
    */
   search(query: string, limit: number, filter?: (id: number) => boolean, opts: { skipCommon?: boolean } = {}): { id: number; score: number }[] {
     const terms = [...new Set(codeTokens(query))];

@@ -4,7 +4,7 @@
  * Hybrid scores cannot tell: they are min-max normalised per query, so the best hit of a nonsense query
  * scores 1 like any other. The raw cosine similarity of the query to its nearest chunk can.
  *
- * Measured with `node scripts/measure-floor.mjs` (all-MiniLM-L6-v2 int8; 2026-12): 117 real queries (the 99
+ * Measured with `node scripts/measure-floor.mjs` (all-MiniLM-L6-v2 int8; 2026-11-28): 117 real queries (the 99
  * labelled queries of the five repositories in ../shared/eval/repos and 18 on the two test fixtures) against
  * 20 nonsense or off-topic queries ("xkcd qwrtz blorf", "recipe for chocolate chip cookies", "how tall is mount
  * everest", ...) on each of the 7 corpora (140):
