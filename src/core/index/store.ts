@@ -70,9 +70,16 @@ function hasNameColumn(db: DatabaseSyncInstance): boolean {
   return (db.prepare('PRAGMA table_info(chunks)').all() as { name: string }[]).some((c) => c.name === 'name');
 }
 
-/** Gives an index written before `chunks.name` existed the column, filled, and its index (one transaction). */
+/**
+ * Gives an index written before `chunks.name` existed the column, filled, and its index (one transaction). False
+ * when that fails (a full disk, say): the index is then used as it is, definitions found by scanning, never rebuilt.
+ */
 function addNameColumn(db: DatabaseSyncInstance): boolean {
-  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch {
+    return false;
+  }
   try {
     if (!hasNameColumn(db)) {
       db.exec('ALTER TABLE chunks ADD COLUMN name TEXT');
@@ -82,9 +89,13 @@ function addNameColumn(db: DatabaseSyncInstance): boolean {
     db.exec(NAME_INDEX);
     db.exec('COMMIT');
     return true;
-  } catch (e) {
-    db.exec('ROLLBACK');
-    throw e;
+  } catch {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // already rolled back by SQLite
+    }
+    return false;
   }
 }
 
@@ -218,6 +229,8 @@ export class IndexStore {
   /** Told about background snapshot failures (set by the engine). */
   onBackgroundError: (e: unknown) => void = () => undefined;
   private readonly st: Record<string, StatementSyncInstance> = {};
+  /** The chunks table has the indexed `name` column (see addNameColumn). */
+  private named = false;
 
   private constructor(
     readonly dir: string,
@@ -262,8 +275,12 @@ export class IndexStore {
       s.touchFile = prep('UPDATE files SET size = ?, mtime = ?, racy = ? WHERE id = ?');
       s.deleteFile = prep('DELETE FROM files WHERE id = ?');
       s.chunksOfFile = prep('SELECT id, start, end, hash, symbol, vec FROM chunks WHERE file = ?');
-      s.insertChunk = prep('INSERT INTO chunks(id, file, start, end, hash, symbol, name) VALUES (?, ?, ?, ?, ?, ?, ?)');
-      s.moveChunk = prep('UPDATE chunks SET start = ?, end = ?, symbol = ?, name = ? WHERE id = ?');
+      // Without the name column (its migration failed) chunks are written as before.
+      s.insertChunk = named
+        ? prep('INSERT INTO chunks(id, file, start, end, hash, symbol, name) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        : prep('INSERT INTO chunks(id, file, start, end, hash, symbol) VALUES (?, ?, ?, ?, ?, ?)');
+      s.moveChunk = named ? prep('UPDATE chunks SET start = ?, end = ?, symbol = ?, name = ? WHERE id = ?') : prep('UPDATE chunks SET start = ?, end = ?, symbol = ? WHERE id = ?');
+      this.named = named;
       s.deleteChunk = prep('DELETE FROM chunks WHERE id = ?');
       s.markVec = prep('UPDATE chunks SET vec = 1 WHERE id = ?');
       s.insertDelta = prep('INSERT OR REPLACE INTO vec_delta(id, seq, vec) VALUES (?, ?, ?)');
@@ -660,10 +677,10 @@ export class IndexStore {
           this.lexical.remove([id]);
           added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
         }
-        if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '')) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, nameOf(c.symbol), id);
+        if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '')) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, ...(this.named ? [nameOf(c.symbol)] : []), id);
       } else {
         id = this.nextId++;
-        this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null, nameOf(c.symbol));
+        this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null, ...(this.named ? [nameOf(c.symbol)] : []));
         added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
       }
       records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}) });
