@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -29,3 +29,11 @@ export const TWO_FUNCTIONS: Record<string, string> = {
   'ws/src/upload.ts': 'export async function uploadWithRetry(file: string): Promise<void> {\n  // retry three times\n}\n',
   'ws/src/math.ts': 'export function addNumbers(a: number, b: number): number {\n  return a + b;\n}\n',
 };
+
+/** A copy of test/fixtures/workspace at `<tmp>/ws` in a new temporary folder, with `<tmp>/index` for its index (not created). */
+export function copyWorkspaceFixture(prefix: string): { tmp: string; folder: string; indexDir: string } {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const folder = path.join(tmp, 'ws');
+  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  return { tmp, folder, indexDir: path.join(tmp, 'index') };
+}

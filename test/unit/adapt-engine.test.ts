@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, promises as fs } from 'node:fs';
-import * as os from 'node:os';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ADAPTER_FORMAT, adapterPath, QueryAdapter, saveAdapter } from '../../src/core/adapt/adapter';
 import { Engine } from '../../src/core/engine';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
 
 // The real default model over the fixture workspace; adapters are written by hand beside the index.
 let folder: string;
@@ -13,10 +12,7 @@ let indexDir: string;
 let engine: Engine;
 
 before(async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-adapt-engine-'));
-  folder = path.join(tmp, 'ws');
-  indexDir = path.join(tmp, 'index');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  ({ folder, indexDir } = copyWorkspaceFixture('kindred-adapt-engine-'));
   engine = await Engine.open({ folder, indexDir, threads: 1 });
   await engine.update();
 });

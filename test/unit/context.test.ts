@@ -1,22 +1,19 @@
 /** RAG context packing (src/core/context.ts) on the fixture workspace with the real model. */
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { packContext, pathFilter } from '../../src/core/context';
 import { Engine } from '../../src/core/engine';
 import { runCli } from '../helpers/cli';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
 
 let tmp: string;
 let folder: string;
 let engine: Engine;
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-context-'));
-  folder = path.join(tmp, 'ws');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  ({ tmp, folder } = copyWorkspaceFixture('kindred-context-'));
   // An identical copy of the answering file: its chunks must be packed once.
   writeFileSync(path.join(folder, 'src/upload_copy.py'), readFileSync(path.join(folder, 'src/upload.py')));
   engine = await Engine.open({ folder, indexDir: path.join(tmp, 'index'), threads: 1 });

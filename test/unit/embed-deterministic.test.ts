@@ -5,21 +5,21 @@
  */
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { embeddingText } from '../../src/core/chunking/embedText';
 import { lengthBatches } from '../../src/core/embedding/batching';
 import { Engine } from '../../src/core/engine';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
 
 let tmp: string;
 let engine: Engine;
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-determinism-'));
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), path.join(tmp, 'ws'), { recursive: true });
-  engine = await Engine.open({ folder: path.join(tmp, 'ws'), indexDir: path.join(tmp, 'index'), threads: 1 });
+  let folder: string;
+  let indexDir: string;
+  ({ tmp, folder, indexDir } = copyWorkspaceFixture('kindred-determinism-'));
+  engine = await Engine.open({ folder, indexDir, threads: 1 });
   await engine.update();
 });
 

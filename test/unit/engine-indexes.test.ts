@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import type { Logger } from '../../src/core/log';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
 
 // Indexes keyed by folder + model + precision; read-only engines never write; readers see writers'
 // commits without reopening; a format-1 index is replaced with one message.
@@ -14,9 +13,7 @@ let tmp: string;
 let folder: string;
 
 before(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-indexes-'));
-  folder = path.join(tmp, 'ws');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  ({ tmp, folder } = copyWorkspaceFixture('kindred-indexes-'));
 });
 
 after(() => removeTree(tmp));

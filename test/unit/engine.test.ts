@@ -1,12 +1,11 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, promises as fs } from 'node:fs';
-import * as os from 'node:os';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { isKindredError } from '../../src/core/errors';
 import { defaultModelsDir } from '../../src/core/paths';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
 
 // The real default model (all-MiniLM-L6-v2, int8) over the fixture workspace.
 let folder: string;
@@ -14,10 +13,7 @@ let indexDir: string;
 let engine: Engine;
 
 before(async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-engine-'));
-  folder = path.join(tmp, 'ws');
-  indexDir = path.join(tmp, 'index');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  ({ folder, indexDir } = copyWorkspaceFixture('kindred-engine-'));
   engine = await Engine.open({ folder, indexDir, threads: 1 });
 });
 

@@ -1,15 +1,14 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from '@photostructure/sqlite';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
 import { ModelRuntime } from '../../src/core/embedding/runtime';
 import { Engine } from '../../src/core/engine';
 import type { Logger } from '../../src/core/log';
 import { defaultModelsDir } from '../../src/core/paths';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
 
 // Engine-level corruption: a damaged index is reported once in plain words, rebuilt, and search works
 // again; files in the index directory that are not the index's own are left alone.
@@ -20,9 +19,7 @@ let folder: string;
 let runtime: ModelRuntime;
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-corrupt-'));
-  folder = path.join(tmp, 'ws');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  ({ tmp, folder } = copyWorkspaceFixture('kindred-corrupt-'));
   runtime = await ModelRuntime.start({ modelId: DEFAULT_MODEL_ID, modelsDir: defaultModelsDir(), allowDownload: false, dtype: 'q8' }, 1);
 });
 

@@ -5,8 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,7 +13,7 @@ import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol
 import { IndexLock } from '../../src/core/index/store';
 import { SERVER_INSTRUCTIONS } from '../../src/mcp/instructions';
 import { CLI, runCli } from '../helpers/cli';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, repoRoot, copyWorkspaceFixture } from '../helpers/fixtures';
 
 interface Hit {
   path: string;
@@ -38,10 +37,7 @@ async function rejectsWithCode(p: Promise<unknown>, code?: number): Promise<McpE
 }
 
 test('kindred mcp: SDK client over stdio: tools, search, find_similar, index_status, context, errors', async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-mcp-'));
-  const folder = path.join(tmp, 'ws');
-  const indexDir = path.join(tmp, 'index');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  const { tmp, folder, indexDir } = copyWorkspaceFixture('kindred-mcp-');
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, 'mcp', folder, '--index-dir', indexDir, '--threads', '1'],
@@ -146,10 +142,7 @@ test('kindred mcp: SDK client over stdio: tools, search, find_similar, index_sta
 });
 
 test('kindred mcp: while another process holds the write lock, answers from the index on disk and says so', async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-mcp-lock-'));
-  const folder = path.join(tmp, 'ws');
-  const indexDir = path.join(tmp, 'index');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  const { tmp, folder, indexDir } = copyWorkspaceFixture('kindred-mcp-lock-');
   const built = await runCli(['index', folder, '--index-dir', indexDir, '--threads', '1', '--json']);
   assert.equal(built.code, 0, built.stderr);
   // This test process plays the other writer (the extension's engine, a `kindred index`): it holds the lock
@@ -176,9 +169,7 @@ test('kindred mcp: while another process holds the write lock, answers from the 
 });
 
 test('kindred mcp: a client that writes its requests and closes stdin gets every answer, and stdout holds only JSON-RPC', async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-mcp-pipe-'));
-  const folder = path.join(tmp, 'ws');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  const { tmp, folder } = copyWorkspaceFixture('kindred-mcp-pipe-');
   try {
     const rpc = (id: number, method: string, params: unknown): string => `${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`;
     const input =

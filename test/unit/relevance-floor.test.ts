@@ -5,14 +5,11 @@
  */
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { CALIBRATIONS, judgeMatch, matchFeatures, relevanceOf } from '../../src/core/ranking/floor';
 import { snippetWindow } from '../../src/core/ranking/snippet';
 import { answerWorkspace } from '../../src/worker/workspaceSearch';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
 
 const MINILM = 'Xenova/all-MiniLM-L6-v2';
 
@@ -56,9 +53,10 @@ let tmp: string;
 let engine: Engine;
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-floor-'));
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), path.join(tmp, 'ws'), { recursive: true });
-  engine = await Engine.open({ folder: path.join(tmp, 'ws'), indexDir: path.join(tmp, 'index'), threads: 1 });
+  let folder: string;
+  let indexDir: string;
+  ({ tmp, folder, indexDir } = copyWorkspaceFixture('kindred-floor-'));
+  engine = await Engine.open({ folder, indexDir, threads: 1 });
   await engine.update();
 });
 

@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { APPROXIMATE_TOKEN_MARGIN, approximateTokens } from '../../src/core/embedding/approximate';
 import { Engine } from '../../src/core/engine';
@@ -13,7 +12,7 @@ import { EngineService } from '../../src/worker/engineService';
 import { runCli } from '../helpers/cli';
 import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
 import { testEngineConfig } from '../helpers/engineConfig';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
 import { realTokenizer } from '../helpers/model';
 
 // Without a usable model (missing, or broken) Kindred degrades instead of dying: the index and keyword
@@ -26,9 +25,7 @@ let noModels: string;
 let brokenModels: string;
 
 before(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-nomodel-'));
-  folder = path.join(tmp, 'ws');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  ({ tmp, folder } = copyWorkspaceFixture('kindred-nomodel-'));
   noModels = path.join(tmp, 'no-models');
   mkdirSync(noModels);
   // A broken model: the real tokenizer and config, but weights that are not an ONNX graph.

@@ -1,13 +1,12 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { confine } from '../../src/shared/paths';
 import { parseFromWebview } from '../../src/shared/webviewProtocol';
 import { CLI } from '../helpers/cli';
-import { removeTree, repoRoot } from '../helpers/fixtures';
+import { removeTree, repoRoot, copyWorkspaceFixture } from '../helpers/fixtures';
 
 // (a) Paths from the webview (or any hit) are confined to their workspace folder.
 // (b) No outbound network: indexing and searching make no internet connection (checked at the
@@ -101,9 +100,7 @@ let tmp: string;
 let folder: string;
 
 before(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kindred-net-'));
-  folder = path.join(tmp, 'ws');
-  cpSync(path.join(repoRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  ({ tmp, folder } = copyWorkspaceFixture('kindred-net-'));
 });
 
 after(() => removeTree(tmp));
