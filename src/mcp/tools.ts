@@ -37,7 +37,8 @@ const resultsSchema: JsonSchema = {
   required: ['results', 'stale', 'note'],
 };
 
-interface Hit {
+/** A search or find_similar result as the tools return it (the `results` items of their output schema). */
+export interface Hit {
   path: string;
   startLine: number;
   endLine: number;

@@ -12,17 +12,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { IndexLock } from '../../src/core/index/store';
 import { SERVER_INSTRUCTIONS } from '../../src/mcp/instructions';
+import type { Hit } from '../../src/mcp/tools';
 import { CLI, runCli } from '../helpers/cli';
 import { removeTree, repoRoot, copyWorkspaceFixture } from '../helpers/fixtures';
-
-interface Hit {
-  path: string;
-  startLine: number;
-  endLine: number;
-  symbol: string | null;
-  score: number;
-  snippet: string;
-}
 
 async function rejectsWithCode(p: Promise<unknown>, code?: number): Promise<McpError> {
   try {
