@@ -31,7 +31,7 @@ import { RateMeter } from '../shared/eta';
 import { FolderWatcher, folderOf, relativeTo } from './folderWatcher';
 import { SerialQueue } from './requestQueue';
 import { UpdateLoop, type Folder } from './updateLoop';
-import { answerWorkspace, hitFilter, searchWorkspace, similarInWorkspace } from './workspaceSearch';
+import { answerWorkspace, searchWorkspace, similarInWorkspace } from './workspaceSearch';
 
 /** At most one progress event this often. */
 const PROGRESS_EVERY_MS = 250;
@@ -455,9 +455,7 @@ export class EngineService {
 
   /** The search a person reads: see WorkspaceAnswer. */
   private async answer(query: string, k: number, filter: SearchFilter | undefined, signal: AbortSignal): Promise<WorkspaceAnswer> {
-    const byPath = hitFilter(filter);
-    const keep = byPath ? (_folder: number, rel: string) => byPath(rel) : undefined;
-    const a = await answerWorkspace(this.folders, this.runtime, query, k, keep, signal);
+    const a = await answerWorkspace(this.folders, this.runtime, query, k, filter, signal);
     const chunks = this.folders.reduce((n, f) => n + f.engine.index.chunks.size, 0);
     const embedded = this.folders.reduce((n, f) => n + f.engine.index.vectorIds.size, 0);
     const out: WorkspaceAnswer = { ...a };

@@ -100,29 +100,27 @@ export interface WorkspaceMatch {
 
 /**
  * The search a person reads, over every folder: hybrid when some chunk passes the model's relevance floor,
- * otherwise keyword hits flagged `match: 'none'` (see Engine.answer); hits with a calibrated relevance, kept
- * by `keep(folderIndex, relPath)`, with snippets centred on the lines that matched.
+ * otherwise keyword hits flagged `match: 'none'` (see Engine.answer); hits with a calibrated relevance, inside
+ * `filter`, with snippets centred on the lines that matched.
  */
 export async function answerWorkspace(
   folders: readonly SearchFolder[],
   runtime: ModelRuntime | undefined,
   query: string,
   k: number,
-  keep: ((folder: number, rel: string) => boolean) | undefined,
+  filter: SearchFilter | undefined,
   signal?: AbortSignal,
 ): Promise<WorkspaceMatch> {
   const q = query.trim();
   if (!q || folders.length === 0) return { hits: [], match: runtime ? 'good' : 'keyword-only' };
   if (folders.length === 1) {
-    const a = await folders[0].engine.answer(q, { k, keep: keep && ((rel) => keep(0, rel)) });
+    const a = await folders[0].engine.answer(q, { k, keep: hitFilter(filter) });
     throwIfAborted(signal);
     const hits = await withSnippets(folders, a.hits.map((h) => ({ ...h, folder: 0, snippet: '' })), signal, q);
     return { ...a, hits };
   }
-  const depth = keep ? Math.max(200, k * 10) : k;
-  const filtered = (hits: WorkspaceHit[]): WorkspaceHit[] => (keep ? hits.filter((h) => keep(h.folder, h.path)) : hits).slice(0, k);
   if (!runtime) {
-    const hits = filtered(await searchWorkspace(folders, runtime, q, depth, 'bm25', signal));
+    const hits = await searchWorkspace(folders, runtime, q, k, 'bm25', signal, filter);
     return { hits: await withSnippets(folders, hits, signal, q), match: 'keyword-only' };
   }
   const vector = await runtime.embedQuery(q);
@@ -130,7 +128,7 @@ export async function answerWorkspace(
   const bests = folders.map((f) => f.engine.index.nearest(f.engine.queryVector(vector), 1)[0]?.score).filter((x): x is number => x !== undefined);
   const bestCosine = bests.length ? Math.max(...bests) : undefined;
   const match = judgeMatch(runtime.source.modelId, bestCosine);
-  const hits = filtered(await searchWorkspace(folders, runtime, q, depth, match === 'none' ? 'bm25' : 'hybrid', signal, undefined, vector));
+  const hits = await searchWorkspace(folders, runtime, q, k, match === 'none' ? 'bm25' : 'hybrid', signal, filter, vector);
   if (match !== 'none') {
     for (const h of hits) {
       const v = folders[h.folder].engine.index.vectorOf(h.id);

@@ -89,7 +89,7 @@ test('the workspace answer filters tests out and by path glob, and centres snipp
   const folders = [{ path: engine.folder, engine }];
   const all = await answerWorkspace(folders, engine.runtime, 'sort an array', 10, undefined);
   assert.ok(all.hits.some((h) => h.path.startsWith('src/legacy/')), JSON.stringify(all.hits.map((h) => h.path)));
-  const onlyLegacy = await answerWorkspace(folders, engine.runtime, 'sort an array', 10, (_f, rel) => rel.startsWith('src/legacy/'));
+  const onlyLegacy = await answerWorkspace(folders, engine.runtime, 'sort an array', 10, { path: 'src/legacy' });
   assert.ok(onlyLegacy.hits.length > 0 && onlyLegacy.hits.every((h) => h.path.startsWith('src/legacy/')), JSON.stringify(onlyLegacy.hits.map((h) => h.path)));
   const top = all.hits[0];
   assert.ok(top.snippetStartLine! >= top.startLine && top.snippetStartLine! <= top.endLine, JSON.stringify(top));
