@@ -80,6 +80,39 @@ test('open = snapshot + replay of the vectors and deletions committed after it',
   }
 });
 
+test('a snapshot keeps the rows committed while it was written; one with nothing after it clears the delta and gives its pages back', async () => {
+  const dir = makeTree({});
+  try {
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    for (let i = 1; i <= 200; i++) addFile(store, i);
+    await store.save();
+    const writing = store.snapshot(); // commits, then writes the graph on another thread
+    const late = addFile(store, 201);
+    await store.save(); // committed before the snapshot is recorded
+    await writing;
+    assert.equal(rows(dir, 'vec_delta'), 2, 'only the two vectors committed during the write stay staged');
+    await store.snapshot();
+    assert.equal(rows(dir, 'vec_delta'), 0);
+    const db = new DatabaseSync(path.join(dir, 'index.db'), { readOnly: true });
+    try {
+      assert.equal(Number((db.prepare('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count), 0, 'the staged vectors’ pages are given back');
+    } finally {
+      db.close();
+    }
+    await store.close();
+    const again = await IndexStore.open(dir);
+    try {
+      assert.equal(again.checkIntegrity(), undefined);
+      assert.equal(again.vectorIds.size, 402);
+      assert.equal(again.nearest(unit(2010), 1)[0].id, late[0]);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('a reader in another connection sees the writer’s commits on refresh, across a new snapshot, and never writes', async () => {
   const dir = makeTree({});
   try {

@@ -288,6 +288,9 @@ export class IndexStore {
       s.insertGone = prep('INSERT OR REPLACE INTO vec_gone(id, seq) VALUES (?, ?)');
       s.pruneDelta = prep('DELETE FROM vec_delta WHERE seq <= ?');
       s.pruneGone = prep('DELETE FROM vec_gone WHERE seq <= ?');
+      s.stagedAfter = prep('SELECT EXISTS(SELECT 1 FROM vec_delta WHERE seq > ?) OR EXISTS(SELECT 1 FROM vec_gone WHERE seq > ?) AS later');
+      s.clearDelta = prep('DELETE FROM vec_delta');
+      s.clearGone = prep('DELETE FROM vec_gone');
     }
     this.files = new FilesView(this.st);
     this.chunks = new ChunksView(this.st);
@@ -594,8 +597,9 @@ export class IndexStore {
     return row ? this.graph.get(row.id) : undefined;
   }
 
+  /** The chunk's vector, from the graph (which holds exactly the chunks with a vector: a deleted one is not found). */
   vectorOf(id: number): Float32Array | undefined {
-    return this.vectorIds.has(id) ? this.graph.get(id) : undefined;
+    return this.graph.get(id);
   }
 
   /** Chunks that still need an embedding. */
@@ -763,6 +767,18 @@ export class IndexStore {
     this.snapshot().catch((e) => this.onBackgroundError(e));
   }
 
+  /**
+   * Deletes the staged vectors and deletions up to `seq`. When nothing was staged after it (no commit
+   * came in while the snapshot was written: the end of a build, an idle snapshot), the tables are
+   * cleared whole, which SQLite does by freeing their pages instead of rewriting each one as its rows
+   * go (at 100k chunks, ~50 MB less written per snapshot).
+   */
+  private pruneStaged(seq: number): { pruned: number; whole: boolean } {
+    const { later } = this.st.stagedAfter.get(seq, seq) as { later: number };
+    if (!later) return { pruned: Number(this.st.clearDelta.run().changes) + Number(this.st.clearGone.run().changes), whole: true };
+    return { pruned: Number(this.st.pruneDelta.run(seq).changes) + Number(this.st.pruneGone.run(seq).changes), whole: false };
+  }
+
   /** The snapshot being written, if any (the write lock must be held until it settles). */
   get snapshotInFlight(): Promise<void> | undefined {
     return this.snapshotting;
@@ -802,10 +818,11 @@ export class IndexStore {
       // The delta up to `seq` is in the snapshot now. Pruned by statements of their own (autocommit:
       // no statement journal, which would copy every page they touch into a temp file); a crash
       // before this only leaves rows the next open skips (seq <= the snapshot's) and the next snapshot prunes.
-      const pruned = Number(this.st.pruneDelta.run(seq).changes) + Number(this.st.pruneGone.run(seq).changes);
+      const { pruned, whole } = this.pruneStaged(seq);
       // Give the freed pages back (moving the pages after them), so the file holds the index, not the
-      // vectors it once staged. Bounded by the delta's size, not the index's.
-      if (pruned > 0) this.db.exec('PRAGMA incremental_vacuum');
+      // vectors it once staged. Only when the delta was cleared whole: with newer rows staged, their
+      // pages would be the ones moved (rewritten), and the next commits reuse the free pages anyway.
+      if (pruned > 0 && whole) this.db.exec('PRAGMA incremental_vacuum');
       this.dataVersion = this.readDataVersion();
       this.snap = info;
       this.delta = Math.max(0, this.delta - pruned);
