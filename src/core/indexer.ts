@@ -179,6 +179,9 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
   }
   onProgress?.({ phase: 'chunking', done: changed.length, total: changed.length });
   for (const p of gone) store.removeFile(p);
+  // The keyword index is committed before embedding starts: other readers (another window, the CLI,
+  // an agent) find the new files by keywords at once, and the vectors' pages follow the text's on disk.
+  if (store.dirty) await store.save();
 
   // Chunks without a vector: this run's new ones plus any left by an interrupted run.
   // Without an embedder (no model) they stay pending, searchable by keywords.

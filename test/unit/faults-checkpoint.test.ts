@@ -59,10 +59,11 @@ function assertVectorsMatchTexts(store: IndexStore, texts: Iterable<string>): vo
   assert.equal(store.checkIntegrity(), undefined);
 }
 
-test('checkpointMs 0 saves between rounds of batches (and never stalls); the default saves once', async () => {
+test('checkpointMs 0 saves between rounds of batches (and never stalls); the default saves the keyword index, then the vectors once', async () => {
   // 100 chunks in batches of MAX_BATCH_ITEMS (one per call today).
   const batches = Math.ceil(100 / MAX_BATCH_ITEMS);
-  for (const [checkpointMs, expectSaves] of [[0, batches], [undefined, 1]] as const) {
+  // One more save in both: the keyword index is committed before embedding starts.
+  for (const [checkpointMs, expectSaves] of [[0, batches + 1], [undefined, 2]] as const) {
     const folder = makeTree(manyFiles(100));
     const dir = makeTree({});
     try {
@@ -71,7 +72,7 @@ test('checkpointMs 0 saves between rounds of batches (and never stalls); the def
       const s = await updateIndex(store, folder, deps, { maxFileBytes: 1 << 20, logger: silentLogger, checkpointMs });
       assert.equal(s.embedded, 100);
       assert.equal(deps.batches, batches, `100 chunks in batches of ${MAX_BATCH_ITEMS}`);
-      // With checkpointMs 0: a save after each batch but the last (concurrency 1), then the final one.
+      // With checkpointMs 0: the keyword commit, a save after each batch but the last (concurrency 1), then the final one.
       assert.equal(store.generationNumber, expectSaves, `checkpointMs ${checkpointMs}`);
       assertVectorsMatchTexts(store, deps.texts);
       assert.equal((await IndexStore.open(dir)).vectorIds.size, 100);
@@ -79,6 +80,22 @@ test('checkpointMs 0 saves between rounds of batches (and never stalls); the def
       removeTree(folder);
       removeTree(dir);
     }
+  }
+});
+
+test('the keyword index is committed before embedding starts: a run that dies at its first embedding leaves every chunk searchable by keywords', async () => {
+  const folder = makeTree(manyFiles(20));
+  const dir = makeTree({});
+  try {
+    await assert.rejects(updateIndex(IndexStore.create(dir, folder, MODEL), folder, fakeDeps({ failAfterBatches: 0 }), { maxFileBytes: 1 << 20, logger: silentLogger }), /simulated crash/);
+    const reader = await IndexStore.open(dir, { readOnly: true });
+    assert.equal(reader.chunks.size, 20);
+    assert.equal(reader.vectorIds.size, 0);
+    assert.equal(reader.lexical.search('step7', 1).length, 1);
+    await reader.close();
+  } finally {
+    removeTree(folder);
+    removeTree(dir);
   }
 });
 
