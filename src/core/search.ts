@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { ChunkRecord, IndexStore } from './index/store';
 import { looksLikeIdentifier } from './index/tokenize';
-import { decodeText } from './text';
+import { decodeLines } from './text';
 import { applyStack } from './ranking/stack';
 import type { ChunkSource } from './ranking/rules';
 import { lastName } from './ranking/query';
@@ -157,48 +157,41 @@ export function fuseHybrid(query: string, lexical: Ranked[], vector: Ranked[], p
 
 /** Turns ranked ids into hits with a one-line preview read from the file. */
 export async function toHits(store: IndexStore, root: string, ranked: Ranked[]): Promise<SearchHit[]> {
-  const fileLines = new Map<string, Promise<string[] | undefined>>();
-  const linesOf = (rel: string): Promise<string[] | undefined> => {
-    let p = fileLines.get(rel);
-    if (!p) {
-      // Decoded as the indexer decodes it (UTF-16 with a BOM, UTF-8 with or without).
-      p = fs.readFile(path.join(root, rel)).then(
-        (b) => (decodeText(b) ?? '').split(/\r?\n/),
-        () => undefined,
-      );
-      fileLines.set(rel, p);
-    }
-    return p;
-  };
-  const hits: SearchHit[] = [];
-  for (const r of ranked) {
+  const found = ranked.flatMap((r) => {
     const c = store.chunks.get(r.id);
-    if (!c) continue;
-    const lines = await linesOf(c.path);
+    return c ? [{ r, c }] : [];
+  });
+  // Every file read once and all at once; only the hits' lines are decoded (as the indexer decodes them).
+  const files = new Map<string, Promise<Buffer | undefined>>();
+  for (const { c } of found) {
+    if (!files.has(c.path)) files.set(c.path, fs.readFile(path.join(root, c.path)).catch(() => undefined));
+  }
+  const bytes = new Map(await Promise.all([...files].map(async ([rel, p]) => [rel, await p] as const)));
+  return found.map(({ r, c }) => {
+    const buf = bytes.get(c.path);
     const duplicates = (r.duplicates ?? []).flatMap((id) => {
       const d = store.chunks.get(id);
       return d ? [{ path: d.path, startLine: d.startLine, endLine: d.endLine }] : [];
     });
-    hits.push({
+    return {
       path: c.path,
       startLine: c.startLine,
       endLine: c.endLine,
       score: Math.round(r.score * 10000) / 10000,
       ...(c.symbol ? { symbol: c.symbol } : {}),
-      preview: previewOf(lines, c.startLine, c.endLine),
+      preview: previewOf(buf && decodeLines(buf, c.startLine, c.endLine)),
       id: c.id,
       ...(duplicates.length ? { duplicates } : {}),
-    });
-  }
-  return hits;
+    };
+  });
 }
 
-/** First meaningful line of the range, trimmed to 160 characters. */
-function previewOf(lines: string[] | undefined, start: number, end: number): string {
+/** First meaningful line of the range (`lines` are the range's lines), trimmed to 160 characters. */
+function previewOf(lines: string[] | undefined): string {
   if (!lines) return '';
   let fallback = '';
-  for (let i = start - 1; i < Math.min(end, lines.length); i++) {
-    const t = lines[i].trim();
+  for (const line of lines) {
+    const t = line.trim();
     if (!t) continue;
     fallback ||= t;
     // Skip lines that are only punctuation or comment openers.

@@ -26,6 +26,42 @@ export function decodeText(buf: Uint8Array): string | undefined {
   return text;
 }
 
+/**
+ * Lines `start`..`end` (1-based, inclusive; start ≥ 1) of file bytes: the same as
+ * `decodeText(buf)?.split(/\r?\n/).slice(start - 1, end)`, but UTF-8 is cut at its newlines before
+ * decoding, so a preview of a few lines of a 600 KB file decodes those lines, not the file.
+ * Undefined for binary content (a NUL in the first bytes).
+ */
+export function decodeLines(buf: Uint8Array, start: number, end: number): string[] | undefined {
+  if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) return decodeText(buf)?.split(/\r?\n/).slice(start - 1, end);
+  if (buf.subarray(0, SNIFF_BYTES).includes(0)) return undefined;
+  const first = Math.max(1, start);
+  if (end < first) return [];
+  let pos = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  for (let line = 1; line < first; line++) {
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl < 0) return [];
+    pos = nl + 1;
+  }
+  const from = pos;
+  let to = buf.length;
+  let atNewline = false;
+  for (let line = first; ; line++) {
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl < 0) break;
+    if (line === end) {
+      to = nl;
+      atNewline = true;
+      break;
+    }
+    pos = nl + 1;
+  }
+  const lines = new TextDecoder('utf-8').decode(buf.subarray(from, to)).split(/\r?\n/);
+  // The last line's "\r\n" was cut before its "\n".
+  if (atNewline && lines[lines.length - 1].endsWith('\r')) lines[lines.length - 1] = lines[lines.length - 1].slice(0, -1);
+  return lines;
+}
+
 /** Attempts at a consistent read of a file that is being written meanwhile. */
 const READ_ATTEMPTS = 3;
 /**

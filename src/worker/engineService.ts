@@ -11,7 +11,7 @@ import { ModelRuntime } from '../core/embedding/runtime';
 import { DEGRADED_NOTE, Engine, isModelError, type AdapterState } from '../core/engine';
 import { errorMessage, isKindredError, KindredError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { decodeText } from '../core/text';
+import { decodeLines } from '../core/text';
 import { defaultIndexDir, defaultModelsDir } from '../core/paths';
 import {
   SERIAL_METHODS,
@@ -329,7 +329,7 @@ export class EngineService {
 
   private async similar(p: EngineMethods['similar']['params'], signal: AbortSignal): Promise<EngineMethods['similar']['result']> {
     const source = folderOf(this.folders, p.path);
-    const text = p.text ?? (decodeText(await fs.readFile(p.path)) ?? '').split(/\r?\n/).slice(p.startLine - 1, p.endLine).join('\n');
+    const text = p.text ?? (decodeLines(await fs.readFile(p.path), p.startLine, p.endLine) ?? []).join('\n');
     const src = source ? { folder: this.folders.indexOf(source), rel: relativeTo(source, p.path) } : undefined;
     return similarInWorkspace(this.folders, this.runtime, src, text, { startLine: p.startLine, endLine: p.endLine }, p.k, signal);
   }

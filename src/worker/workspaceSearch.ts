@@ -5,7 +5,7 @@ import type { Engine } from '../core/engine';
 import { fuseHybrid, HYBRID_FUSION, STACK_DEPTH, storeSource, toHits, type Ranked, type SearchMode } from '../core/search';
 import type { Candidate, ChunkInfo, ChunkSource } from '../core/ranking/rules';
 import { applyStack } from '../core/ranking/stack';
-import { decodeText } from '../core/text';
+import { decodeLines } from '../core/text';
 import { pathFilter } from '../core/context';
 import { pathKinds } from '../core/ranking/paths';
 import { dot, judgeMatch, relevanceOf, type MatchQuality } from '../core/ranking/floor';
@@ -273,7 +273,7 @@ async function snippetOf(
   query: string,
 ): Promise<Pick<WorkspaceHit, 'snippet' | 'snippetStartLine' | 'matchedLines'>> {
   try {
-    const lines = (decodeText(await fs.readFile(path.join(root, h.path))) ?? '').split(/\r?\n/).slice(h.startLine - 1, h.endLine);
+    const lines = decodeLines(await fs.readFile(path.join(root, h.path)), h.startLine, h.endLine) ?? [];
     const w = snippetWindow(lines, query, SNIPPET_LINES);
     const matched = w.matched.filter((i) => i >= w.start && i < w.end).map((i) => h.startLine + i);
     return { snippet: lines.slice(w.start, w.end).join('\n').slice(0, 600), snippetStartLine: h.startLine + w.start, ...(matched.length ? { matchedLines: matched } : {}) };

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { chmodSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { discoverFiles, IgnoreMatcher } from '../../src/core/discovery';
-import { decodeText, readTextFile } from '../../src/core/text';
+import { decodeLines, decodeText, readTextFile } from '../../src/core/text';
 import { makeTree, removeTree } from '../helpers/fixtures';
 
 test('discovery honours nested .gitignore files, negations and default excludes', async () => {
@@ -68,6 +68,26 @@ test('text decoding: UTF-8 with BOM, UTF-16 with BOM, NUL bytes, invalid UTF-8',
   assert.equal(decodeText(Buffer.from([0x61, 0x00, 0x62])), undefined);
   assert.equal(decodeText(Buffer.from(Array.from({ length: 400 }, (_, i) => 0x80 + (i % 60)))), undefined);
   assert.equal(decodeText(Buffer.from('caf\xe9 ok', 'latin1')), 'caf\ufffd ok');
+});
+
+test('decodeLines gives the same lines as decoding the whole file and splitting it, for every range', () => {
+  const texts = ['', 'one', 'one\n', 'a\nb\nc', 'a\r\nb\r\n\r\nc\r\n', 'x\ry\nz\r', '\n\n', 'é\n日本\r\n🙂 end', '\ufeffbom\nline two\n'];
+  const encodings: [string, (t: string) => Buffer][] = [
+    ['utf8', (t) => Buffer.from(t, 'utf8')],
+    ['utf16le', (t) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t.replace(/^\ufeff/, ''), 'utf16le')])],
+  ];
+  for (const text of texts) {
+    for (const [name, encode] of encodings) {
+      const buf = encode(text);
+      const whole = (decodeText(buf) ?? '').split(/\r?\n/);
+      for (let start = 1; start <= whole.length + 1; start++) {
+        for (let end = start - 1; end <= whole.length + 2; end++) {
+          assert.deepEqual(decodeLines(buf, start, end), whole.slice(start - 1, end), `${name} ${JSON.stringify(text)} lines ${start}-${end}`);
+        }
+      }
+    }
+  }
+  assert.equal(decodeLines(Buffer.from([0x61, 0x00, 0x62]), 1, 1), undefined);
 });
 
 test('readTextFile says why a file is skipped instead of throwing', async () => {
