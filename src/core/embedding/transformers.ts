@@ -119,18 +119,57 @@ export async function loadModel(source: ModelSource, threads = 1): Promise<Loade
     info,
     async embed(texts) {
       if (texts.length === 0) return [];
-      const out = await extractor(texts, { pooling: info.pooling, normalize: true });
-      const data = out.data as Float32Array;
-      const dims = out.dims[out.dims.length - 1];
-      const vectors: Float32Array[] = [];
-      for (let i = 0; i < texts.length; i++) vectors.push(data.slice(i * dims, (i + 1) * dims));
-      out.dispose?.();
+      // The pipeline's own steps (tokenize, model, pool, normalize) with the pooling done here on plain
+      // arrays: the pipeline pools and normalizes through Tensor operations, ~10% of a one-chunk call.
+      const inputs = extractor.tokenizer(texts, { padding: true, truncation: true });
+      const outputs = (await extractor.model(inputs)) as Record<string, TensorLike | undefined>;
+      const hidden = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
+      if (!hidden) throw new Error(`the model ${source.modelId} returned no token embeddings`);
+      const vectors = pool(hidden, (inputs as { attention_mask: TensorLike }).attention_mask, info.pooling);
+      for (const t of Object.values(outputs)) t?.dispose?.();
       return vectors;
     },
     async dispose() {
       await extractor.dispose();
     },
   };
+}
+
+interface TensorLike {
+  data: ArrayLike<number | bigint>;
+  dims: number[];
+  dispose?(): void;
+}
+
+/**
+ * One normalized vector per text from token embeddings [texts, tokens, dims]: the mean over the tokens
+ * the attention mask keeps (padding left out), or the first token's (CLS).
+ */
+export function pool(hidden: TensorLike, mask: TensorLike, pooling: 'mean' | 'cls'): Float32Array[] {
+  const [n, len, dims] = hidden.dims;
+  const h = hidden.data as Float32Array;
+  const m = mask.data;
+  const out: Float32Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = new Float32Array(dims);
+    if (pooling === 'cls') v.set(h.subarray(i * len * dims, i * len * dims + dims));
+    else {
+      let kept = 0;
+      for (let j = 0; j < len; j++) {
+        if (Number(m[i * len + j]) === 0) continue;
+        kept++;
+        const off = (i * len + j) * dims;
+        for (let d = 0; d < dims; d++) v[d] += h[off + d];
+      }
+      if (kept > 0) for (let d = 0; d < dims; d++) v[d] /= kept;
+    }
+    let norm = 0;
+    for (let d = 0; d < dims; d++) norm += v[d] * v[d];
+    norm = Math.sqrt(norm) || 1;
+    for (let d = 0; d < dims; d++) v[d] /= norm;
+    out.push(v);
+  }
+  return out;
 }
 
 export interface Tokenizer {
