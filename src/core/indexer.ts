@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { chunkText, type Chunk } from './chunking/chunker';
 import { promises as fs } from 'node:fs';
+import { StreamingEmbedder } from './streamEmbed';
 import { lengthBatches } from './embedding/batching';
 import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
@@ -55,6 +56,8 @@ export interface UpdateOptions {
   logger: Logger;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
+  /** Embed while chunking (default); false: only after every file is chunked, in waves (tests of the waves' checkpoints). */
+  streamEmbedding?: boolean;
   /** Save a checkpoint at least this often while embedding (ms; checked between rounds of batches). */
   checkpointMs?: number;
   /** Files to embed first (open or recently edited), relative paths. */
@@ -130,64 +133,82 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
     const rec = store.files.get(f.rel);
     return !rec || rec.racy || rec.size !== f.size || rec.mtimeMs !== f.mtimeMs || !rec.hash.startsWith(CHUNKING_TAG);
   });
+  // Open and recently edited files first, then newest first: the order embedding follows.
+  const first = (rel: string): number => (options.priority?.has(rel) ? 1 : 0);
+  changed.sort((a, b) => first(b.rel) - first(a.rel) || b.mtimeMs - a.mtimeMs);
   const reusable = new Map<string, Float32Array>();
   const pendingText = new Map<number, string>();
+  // Embedding starts with the first file chunked; what it has not started when chunking ends is left to the waves below.
+  const streamer = deps.embedPassages && options.streamEmbedding !== false ? new StreamingEmbedder(store, deps.embedPassages.bind(deps), deps.concurrency) : undefined;
   let done = 0;
-  for (const f of changed) {
-    await breathe();
-    check();
-    onProgress?.({ phase: 'chunking', done: done++, total: changed.length });
-    const read = await readTextFile(path.join(root, f.rel), options.maxFileBytes);
-    if (!read.ok) {
-      logger.info(`skipped ${f.rel}: ${read.reason}${read.detail ? ` (${read.detail})` : ''}`);
-      skipped++;
-      // A file caught mid-write keeps its entry; its size and mtime differ, so it is read again next time.
-      if (store.files.has(f.rel) && read.reason !== 'changing') {
-        store.removeFile(f.rel);
-        deleted++;
+  try {
+    for (const f of changed) {
+      await breathe();
+      check();
+      onProgress?.({ phase: 'chunking', done: done++, total: changed.length });
+      const read = await readTextFile(path.join(root, f.rel), options.maxFileBytes);
+      if (!read.ok) {
+        logger.info(`skipped ${f.rel}: ${read.reason}${read.detail ? ` (${read.detail})` : ''}`);
+        skipped++;
+        // A file caught mid-write keeps its entry; its size and mtime differ, so it is read again next time.
+        if (store.files.has(f.rel) && read.reason !== 'changing') {
+          store.removeFile(f.rel);
+          deleted++;
+        }
+        continue;
       }
-      continue;
-    }
-    const fileHash = fileHashOf(read.text);
-    const racy = isRacy(read.mtimeMs);
-    const prev = store.files.get(f.rel);
-    if (prev && prev.hash === fileHash) {
-      store.touchFile(f.rel, read.size, read.mtimeMs, racy);
-      continue;
-    }
-    let chunks: Chunk[];
-    try {
-      chunks = await chunkText(f.rel, read.text, { maxTokens: deps.chunkTokens, countTokens: deps.countTokens });
-    } catch (e) {
-      logger.warn(`could not chunk ${f.rel}: ${(e as Error).message}`);
-      skipped++;
-      continue;
-    }
-    const hashed = chunks.map((c) => ({ ...c, hash: hashText(embeddingText(f.rel, c)) }));
-    for (const c of hashed) {
-      if (!reusable.has(c.hash)) {
-        const v = store.vectorForHash(c.hash);
-        if (v) reusable.set(c.hash, v);
+      const fileHash = fileHashOf(read.text);
+      const racy = isRacy(read.mtimeMs);
+      const prev = store.files.get(f.rel);
+      if (prev && prev.hash === fileHash) {
+        store.touchFile(f.rel, read.size, read.mtimeMs, racy);
+        continue;
       }
+      let chunks: Chunk[];
+      try {
+        chunks = await chunkText(f.rel, read.text, { maxTokens: deps.chunkTokens, countTokens: deps.countTokens });
+      } catch (e) {
+        logger.warn(`could not chunk ${f.rel}: ${(e as Error).message}`);
+        skipped++;
+        continue;
+      }
+      const hashed = chunks.map((c) => ({ ...c, hash: hashText(embeddingText(f.rel, c)) }));
+      for (const c of hashed) {
+        if (!reusable.has(c.hash)) {
+          const v = store.vectorForHash(c.hash);
+          if (v) reusable.set(c.hash, v);
+        }
+      }
+      const records = store.setFile({ path: f.rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHash, ...(racy ? { racy } : {}) }, hashed);
+      records.forEach((r, i) => {
+        const v = reusable.get(r.hash);
+        if (v) store.addVector(r.id, v);
+        else {
+          const text = embeddingText(f.rel, hashed[i]);
+          pendingText.set(r.id, text);
+          streamer?.push(r.id, r.hash, text);
+        }
+      });
     }
-    const records = store.setFile({ path: f.rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHash, ...(racy ? { racy } : {}) }, hashed);
-    records.forEach((r, i) => {
-      const v = reusable.get(r.hash);
-      if (v) store.addVector(r.id, v);
-      else pendingText.set(r.id, embeddingText(f.rel, hashed[i]));
-    });
+  } catch (e) {
+    await streamer?.stop().catch(() => undefined);
+    throw e;
   }
+  // A failed embedding call (the model's worker died twice) fails the update, after the keyword commit.
+  let streamError: unknown;
+  await streamer?.stop().catch((e: unknown) => (streamError = e));
   onProgress?.({ phase: 'chunking', done: changed.length, total: changed.length });
   for (const p of gone) store.removeFile(p);
-  // The keyword index is committed before embedding starts: other readers (another window, the CLI,
-  // an agent) find the new files by keywords at once, and the vectors' pages follow the text's on disk.
+  // The keyword index is committed as soon as every file is chunked, before the bulk of the embedding:
+  // other readers (another window, the CLI, an agent) find the new files by keywords at once.
   if (store.dirty) await store.save();
+  if (streamError !== undefined) throw streamError;
 
   // Chunks without a vector: this run's new ones plus any left by an interrupted run.
   // Without an embedder (no model) they stay pending, searchable by keywords.
-  let embedded = 0;
   const embed = deps.embedPassages?.bind(deps);
-  if (embed) embedded = await embedPending(store, embed, deps.concurrency, await resumePending(store, root, deps, pendingText, options), pendingText, options, check);
+  let embedded = streamer?.embedded ?? 0;
+  if (embed) embedded += await embedPending(store, embed, deps.concurrency, await resumePending(store, root, deps, pendingText, options), pendingText, options, check);
 
   onProgress?.({ phase: 'saving', done: 0, total: 1 });
   if (store.dirty) await store.save();

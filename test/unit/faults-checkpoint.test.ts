@@ -69,7 +69,8 @@ test('checkpointMs 0 saves between rounds of batches (and never stalls); the def
     try {
       const store = IndexStore.create(dir, folder, MODEL);
       const deps = fakeDeps();
-      const s = await updateIndex(store, folder, deps, { maxFileBytes: 1 << 20, logger: silentLogger, checkpointMs });
+      // Without embedding while chunking: every chunk goes through the waves and their checkpoints.
+      const s = await updateIndex(store, folder, deps, { maxFileBytes: 1 << 20, logger: silentLogger, checkpointMs, streamEmbedding: false });
       assert.equal(s.embedded, 100);
       assert.equal(deps.batches, batches, `100 chunks in batches of ${MAX_BATCH_ITEMS}`);
       // With checkpointMs 0: the keyword commit, a save after each batch but the last (concurrency 1), then the final one.
@@ -93,6 +94,37 @@ test('the keyword index is committed before embedding starts: a run that dies at
     assert.equal(reader.vectorIds.size, 0);
     assert.equal(reader.lexical.search('step7', 1).length, 1);
     await reader.close();
+  } finally {
+    removeTree(folder);
+    removeTree(dir);
+  }
+});
+
+test('embedding starts with the first file chunked (open files first), not after the last; every vector is its own text’s', async () => {
+  const folder = makeTree(manyFiles(100));
+  const dir = makeTree({});
+  try {
+    let chunked = 0;
+    const deps = fakeDeps();
+    const calls: { text: string; chunkedBefore: number }[] = [];
+    const embed = deps.embedPassages!.bind(deps);
+    deps.embedPassages = (texts: string[]) => {
+      calls.push({ text: texts[0], chunkedBefore: chunked });
+      return embed(texts);
+    };
+    const store = IndexStore.create(dir, folder, MODEL);
+    const s = await updateIndex(store, folder, deps, {
+      maxFileBytes: 1 << 20,
+      logger: silentLogger,
+      priority: new Set(['src/f57.ts']),
+      onProgress: (p) => {
+        if (p.phase === 'chunking') chunked = p.done;
+      },
+    });
+    assert.equal(s.embedded, 100);
+    assert.match(calls[0].text, /step57\b/, 'the open file first');
+    assert.equal(calls[0].chunkedBefore, 0, 'the first call is made while the first file is being chunked');
+    assertVectorsMatchTexts(store, deps.texts);
   } finally {
     removeTree(folder);
     removeTree(dir);
