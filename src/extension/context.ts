@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { EngineStatus, WorkspaceHit } from '../shared/engineProtocol';
+import { FirstBuildNotices } from '../shared/firstBuild';
 import { confine } from '../shared/paths';
 import type { PanelHit, PanelLocation } from '../shared/webviewProtocol';
 import { readEngineConfig } from './config';
@@ -27,6 +28,8 @@ export class Ctx implements vscode.Disposable {
   /** Configure requests are sent one after the other, never two at once. */
   private configureChain: Promise<void> = Promise.resolve();
   private lastModel: string | undefined;
+  /** A first build says when keyword search is ready and when search by meaning is complete. */
+  private readonly firstBuild = new FirstBuildNotices();
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Kindred', { log: true });
@@ -79,6 +82,7 @@ export class Ctx implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'kindred.adapterOn', s.folders.some((f) => f.adapter?.active));
     void vscode.commands.executeCommand('setContext', 'kindred.adapterTurnedOff', s.folders.some((f) => f.adapter?.turnedOff && !f.adapter.active));
     this.offerRetraining(s);
+    for (const message of this.firstBuild.observe(s, Date.now())) void vscode.window.showInformationMessage(message);
     const degraded = s.state !== 'error' && !!s.error?.code?.startsWith('model-');
     // Failing updates (retried with backoff) and a failed watcher are announced once too.
     const failing = !!s.error?.code && ANNOUNCED_ONCE.has(s.error.code);

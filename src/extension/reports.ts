@@ -36,11 +36,12 @@ export function stateWords(s: EngineStatus): string {
   }
 }
 
-/** `embedding 1,240/1,762 · 0:40 left`, `scanning`, `chunking 12/210`. */
+/** `embedding 1,240/1,762 · 96 chunks/s · 0:40 left`, `scanning`, `chunking 12/210`. */
 export function progressWords(p: NonNullable<EngineStatus['progress']>): string {
   const counts = p.total > 0 ? ` ${formatCount(p.done)}/${formatCount(p.total)}` : '';
+  const rate = p.phase === 'embedding' && p.perSecond !== undefined && p.total > 0 ? ` · ${formatCount(p.perSecond)} chunks/s` : '';
   const eta = p.etaSeconds !== undefined && p.total > 0 ? ` · ${formatDuration(p.etaSeconds)} left` : '';
-  return `${p.phase}${counts}${eta}`;
+  return `${p.phase}${counts}${rate}${eta}`;
 }
 
 function modelLine(s: EngineStatus): string {

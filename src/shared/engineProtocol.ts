@@ -91,6 +91,8 @@ export interface EngineStatus {
     folder: string;
     /** Seconds left in this phase, from the rate measured over the last seconds (set once there is a rate). */
     etaSeconds?: number;
+    /** That rate: items per second (chunks while embedding, files while chunking). */
+    perSecond?: number;
   };
   /** Set when state is 'error' (or a degraded mode): a sentence and the fix. */
   error?: { code?: string; message: string; fix?: string };

@@ -11,6 +11,8 @@ const MIN_SPAN_MS = 2_000;
 export class RateMeter {
   private samples: { t: number; done: number }[] = [];
   private key: string | undefined;
+  /** Items per second over the last 20 s, as of the last sample (undefined while there is no rate). */
+  perSecond: number | undefined;
 
   /**
    * Records that `done` of `total` are done at time `nowMs` (for the work named `key`: a new key starts
@@ -28,14 +30,17 @@ export class RateMeter {
     const first = this.samples[0];
     const span = nowMs - first.t;
     const progressed = done - first.done;
+    this.perSecond = undefined;
     if (span < MIN_SPAN_MS || progressed <= 0) return undefined;
     const perMs = progressed / span;
+    this.perSecond = perMs * 1000;
     return Math.max(0, Math.round((total - done) / perMs / 1000));
   }
 
   reset(): void {
     this.samples = [];
     this.key = undefined;
+    this.perSecond = undefined;
   }
 }
 

@@ -261,7 +261,15 @@ export class EngineService {
       },
       onProgress: (f, p) => {
         const eta = p.total > 0 ? this.meter.sample(`${f.path}|${p.phase}`, p.done, p.total, Date.now()) : undefined;
-        this.progress = { phase: p.phase, done: p.done, total: p.total, folder: f.name, ...(eta !== undefined ? { etaSeconds: eta } : {}) };
+        const rate = eta !== undefined ? this.meter.perSecond : undefined;
+        this.progress = {
+          phase: p.phase,
+          done: p.done,
+          total: p.total,
+          folder: f.name,
+          ...(eta !== undefined ? { etaSeconds: eta } : {}),
+          ...(rate !== undefined ? { perSecond: Math.round(rate * 10) / 10 } : {}),
+        };
         const now = Date.now();
         if (now - this.lastProgressAt >= PROGRESS_EVERY_MS) {
           this.lastProgressAt = now;

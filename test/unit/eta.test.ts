@@ -26,8 +26,10 @@ test('the time left comes from the measured rate, only once there is one', () =>
   assert.equal(m.sample('a|embedding', 20, 1762, 1000), undefined, 'under 2 s of progress');
   // 20 chunks/s (the first sample, at 0 s, is older than the 20 s window): 1,240 done at 62 s, 522 left -> 26 s.
   assert.equal(m.sample('a|embedding', 1240, 1762, 62_000), 26);
+  assert.equal(m.perSecond, 20, 'the rate itself, for the status bar');
   // A new phase starts over.
   assert.equal(m.sample('a|saving', 0, 10, 63_000), undefined);
+  assert.equal(m.perSecond, undefined);
 });
 
 test('the rate follows the last 20 s, not the whole run', () => {

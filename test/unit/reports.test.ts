@@ -73,9 +73,11 @@ test('a model that is not loaded: no embedded counts anywhere, keyword index onl
   assert.doesNotMatch(bar.tooltip, /embedded/);
 });
 
-test('the status bar always names Kindred and reads "embedding 1,240/1,762 · 0:40 left" while indexing', () => {
-  const s = status({ state: 'indexing', progress: { phase: 'embedding', done: 1240, total: 1762, folder: 'express', etaSeconds: 40 } });
-  assert.equal(describeStatus(s).text, 'Kindred: embedding 1,240/1,762 · 0:40 left');
+test('the status bar always names Kindred and reads "embedding 1,240/1,762 · 96 chunks/s · 0:40 left" while indexing', () => {
+  const s = status({ state: 'indexing', progress: { phase: 'embedding', done: 1240, total: 1762, folder: 'express', etaSeconds: 40, perSecond: 95.7 } });
+  assert.equal(describeStatus(s).text, 'Kindred: embedding 1,240/1,762 · 96 chunks/s · 0:40 left');
+  const noRate = status({ state: 'indexing', progress: { phase: 'embedding', done: 1240, total: 1762, folder: 'express', etaSeconds: 40 } });
+  assert.equal(describeStatus(noRate).text, 'Kindred: embedding 1,240/1,762 · 0:40 left');
   assert.equal(describeStatus(status({ state: 'indexing', progress: { phase: 'scanning', done: 0, total: 0, folder: 'express' } })).text, 'Kindred: scanning');
   assert.equal(describeStatus(status({ state: 'indexing', progress: { phase: 'embedding', done: 10, total: 1762, folder: 'express' } })).text, 'Kindred: embedding 10/1,762');
   for (const st of ['starting', 'idle', 'paused', 'error', 'readonly'] as const) assert.match(describeStatus(status({ state: st })).text, /^Kindred: /);
