@@ -28,6 +28,7 @@ main(async () => {
   const engine = await Engine.open({ folder, indexDir, modelId: MODEL_ID, dtype: DTYPE, ...(threads ? { threads } : {}) });
   const openMs = performance.now() - t0;
   const runtime = engine.runtime;
+  const workers = runtime.workers; // read while open (a closed pool has none)
   // One tiny batch so both this and the raw baseline start with a warm session.
   await runtime.embedPassages(['warm up']);
   const rssAfterOpen = process.memoryUsage.rss();
@@ -97,7 +98,8 @@ main(async () => {
       }
       vectors.push(v);
       tokens.push(runtime.countTokens(c.text) + 2);
-      out.push({ startLine: c.startLine, endLine: c.endLine, ...(c.symbol ? { symbol: c.symbol } : {}), text: c.text });
+      // embedText: the string the engine embedded, which the raw baseline embeds too.
+      out.push({ startLine: c.startLine, endLine: c.endLine, ...(c.symbol ? { symbol: c.symbol } : {}), text: c.text, embedText: embeddingText(f.rel, c) });
     }
     if (out.length) dumpFiles.push({ rel: f.rel, size: read.size, chunks: out });
   }
@@ -116,7 +118,7 @@ main(async () => {
   emit({
     step: 'index-real',
     loadavg: loadavg(),
-    threads: runtime.workers ?? defaultThreads(),
+    threads: workers || defaultThreads(),
     files: summary.files,
     chunks: summary.chunks,
     embedded: summary.embedded,

@@ -18,7 +18,8 @@ main(async () => {
   const batchSizes = String(args.batches ?? '1,8,32').split(',').map(Number).sort((a, b) => a - b);
   const order = args.order === 'sorted' ? 'sorted' : 'file';
   const { files } = JSON.parse(readFileSync(path.join(dumpDir, 'chunks.json'), 'utf8'));
-  const texts = files.flatMap((f) => f.chunks.map((c) => c.text));
+  // The strings the engine embedded (path and symbol line above the code); older dumps: the bare text.
+  const texts = files.flatMap((f) => f.chunks.map((c) => c.embedText ?? c.text));
   const buf = readFileSync(path.join(dumpDir, 'vectors.f32'));
   const engineVectors = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
 

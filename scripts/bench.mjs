@@ -12,6 +12,8 @@
 //   disk         bytes per chunk of the big index
 //   cold         fresh process: model load, index open (checksums included), first query
 //   ext-host     main-thread stalls of the real extension host (code-server) while indexing
+//   threads      Engine.update throughput at 1 and 2 embedding threads
+//   first-search a fresh 200-file repository: time to a keyword answer, and until every chunk has a vector
 // --quick: a smaller real corpus, 10k chunks only, fewer samples (< 2 minutes).
 // --max-load L: before each step, wait (up to --max-wait seconds per step, default 600, and
 //   --wait-budget seconds in all, default 1800) for the 1-minute load average to drop to L; the
@@ -161,6 +163,28 @@ if (details.index && want('incremental')) {
   details.incremental = await step('incremental', 'incremental.mjs', ['--folder', real, '--index-root', indexRoot, '--saves', '10']);
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// 8. Threads: Engine.update on the real corpus at 1 and 2 embedding threads (workers of one onnxruntime
+// thread each); the default's count is taken from the efficiency runs when they ran.
+details.threads = {};
+if (want('threads')) {
+  for (const t of [1, 2]) {
+    const fromEfficiency = details.efficiency.runs.filter((r) => r.engine.threads === t);
+    if (fromEfficiency.length) {
+      details.threads[t] = { chunksPerSec: median(fromEfficiency.map((r) => r.engine.chunksPerSec)), maxRssMB: fromEfficiency[0].engine.maxRssMB, from: 'efficiency' };
+      continue;
+    }
+    const e = await step(`threads-${t}`, 'index-real.mjs', ['--folder', real, '--index-dir', path.join(work, `indexes-threads${t}`, 'idx'), '--threads', String(t)]);
+    if (e) details.threads[t] = { chunksPerSec: e.chunksPerSec, maxRssMB: e.maxRssMB, loadavgStart: e.loadavgStart, loadavgEnd: e.loadavgEnd };
+  }
+}
+
+// 9. First search: a fresh 200-file repository, keyword-searchable and fully embedded (issue 14).
+if (want('first-search')) {
+  details.firstSearch = await step('first-search', 'first-search.mjs', ['--real-folder', real, '--out', path.join(work, 'first-search'), '--files', quick ? '60' : '200']);
+}
+
 // 7. Extension host responsiveness.
 if (withExtHost) {
   details.extHost = await step('ext-host', 'ext-host.mjs', ['--work', path.join(work, 'ext-host'), ...(quick ? ['--quick'] : [])], { timeoutMs: 40 * 60_000 });
@@ -169,14 +193,13 @@ if (withExtHost) {
 // ---- Figures beside their targets ----
 const rows = [];
 const row = (id, metric, value, unit, target, ok, note) => rows.push({ id, metric, value, unit, target, status: ok === undefined ? 'info' : ok === 'warn' ? 'warn' : ok ? 'pass' : 'FAIL', ...(note ? { note } : {}) });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const effRunsDone = details.efficiency.runs;
 if (effRunsDone.length) {
   const ratios = effRunsDone.map((r) => r.ratio);
   const ratio = round(ratios.reduce((a, b) => a + b, 0) / ratios.length, 3);
   const worst = Math.min(...ratios);
-  row('efficiency', 'Embedding pipeline efficiency (Engine.update chunks/s ÷ raw ORT chunks/s, best fixed batch)', ratio, '×', '≥ 1.0, never < 0.9', worst < 0.9 ? false : ratio >= 1 ? true : 'warn', `runs: ${ratios.join(', ')}; best raw batch: ${effRunsDone.map((r) => r.raw.best.batchSize).join(', ')}`);
+  row('efficiency', 'Embedding pipeline efficiency (Engine.update chunks/s ÷ raw ORT chunks/s, best fixed batch)', ratio, '×', '≥ 0.95, never < 0.9', worst < 0.9 ? false : ratio >= 0.95 ? true : 'warn', `runs: ${ratios.join(', ')}; best raw batch: ${effRunsDone.map((r) => r.raw.best.batchSize).join(', ')}`);
   for (const b of Object.keys(effRunsDone[0].ratioByBatch)) {
     const perRun = effRunsDone.map((r) => r.ratioByBatch[b]);
     row(`efficiency.batch${b}`, `  … ÷ raw ORT at batch ${b} (file order)`, round(perRun.reduce((x, y) => x + y, 0) / perRun.length, 3), '×', undefined, undefined, `raw ${effRunsDone.map((r) => r.raw.runs.find((x) => String(x.batchSize) === b).chunksPerSec).join(', ')} chunks/s; peak RSS ${effRunsDone[0].raw.runs.find((x) => String(x.batchSize) === b).maxRssMB} MB`);
@@ -205,7 +228,7 @@ if (inc100) {
   row('incremental.100k', `Save → searchable @100k via EngineService, real watcher (${inc100.saves} saves), p50 / p95`, `${inc100.embedded.p50} / ${inc100.embedded.p95}`, 'ms', 'p95 < 700 ms', inc100.notFound === 0 && inc100.embedded.p95 < 700, `${inc100.chunks} chunks; found ${inc100.saves - inc100.notFound}/${inc100.saves}; keyword-visible p95 ${inc100.visible.p95} ms`);
   row('writes.edit.100k', 'Bytes written for a one-function edit @100k (wchar of the engine process, edited file excluded), p50 / max', `${inc100.editBytesWritten.p50} / ${inc100.editBytesWritten.max}`, 'B', '≤ 1 MB', inc100.editBytesWritten.max <= 1 << 20, `all saves (edits + new files): p50 ${inc100.indexBytesWritten.p50}, max ${inc100.indexBytesWritten.max} B`);
 }
-if (details.index) row('memory.indexing', 'Peak RSS while indexing the real corpus', details.index.maxRssMB, 'MB', undefined, undefined, `RSS with the model loaded, before indexing: ${details.index.rssAfterModelMB} MB`);
+if (details.index) row('memory.indexing', 'Peak RSS while indexing the real corpus', details.index.maxRssMB, 'MB', '≤ 350 MB', details.index.maxRssMB <= 350, `RSS with the model loaded, before indexing: ${details.index.rssAfterModelMB} MB`);
 const b100 = details.synthetic[100_000]?.build;
 if (b100) row('writes.build', 'Bytes written by a first build @100k ÷ final index size', b100.writtenPerFinalByte, '×', '≤ 3', b100.writtenPerFinalByte <= 3, `${b100.bytesWritten} B written, ${b100.diskBytes} B final; ${b100.commits} commits`);
 for (const n of [100_000, 1_000_000]) {
@@ -221,6 +244,17 @@ for (const n of [100_000, 1_000_000]) {
   }
   if (d.build) row(`disk${sfx}`, `Disk per chunk @${K(n)} (all index files), 384 dims`, d.build.bytesPerChunk, 'B', '≤ 2500 B', n0(d.build.bytesPerChunk) <= 2500, Object.entries(d.build.bytesPerChunkByFile).map(([k2, v]) => `${k2} ${v}`).join(', '));
 }
+if (details.threads[1] || details.threads[2]) {
+  const { defaultThreads } = core('core/embedding/pool');
+  const t1 = details.threads[1]?.chunksPerSec;
+  const t2 = details.threads[2]?.chunksPerSec;
+  row('threads', 'Engine.update throughput at 1 / 2 embedding threads (real corpus)', `${round(t1, 1)} / ${round(t2, 1)}`, 'chunks/s', undefined, undefined, `the default here is ${defaultThreads()} (cores − 1, one onnxruntime thread per worker); peak RSS ${details.threads[1]?.maxRssMB} / ${details.threads[2]?.maxRssMB} MB`);
+}
+if (details.firstSearch) {
+  const f = details.firstSearch;
+  const rate = details.efficiency.runs.length ? median(details.efficiency.runs.map((r) => r.engine.chunksPerSec)) : undefined;
+  row('firstSearch', `Fresh ${f.files}-file repository: keyword query answered / every chunk embedded (from opening)`, `${f.keywordSearchableMs} / ${f.allVectorsMs}`, 'ms', 'keyword ≤ 3000 ms', f.keywordSearchableMs <= 3000, `${f.chunks} chunks; embedding began at ${f.phasesMs.embedding} ms and ran at ${f.embeddingChunksPerSec} chunks/s${rate ? `; chunks ÷ measured indexing rate (${round(rate, 1)}/s) = ${round((f.chunks / rate) * 1000, 0)} ms` : ''}`);
+}
 if (details.extHost) {
   const x = details.extHost.indexing;
   const prof = x.profiledStalls ?? [];
@@ -229,7 +263,7 @@ if (details.extHost) {
   row('exthost.max', 'Extension host main thread while indexing: longest stall (ELD max)', x.maxMs, 'ms', '< 50 ms', x.maxMs < 50, `${x.stallsOver50ms} stalls > 50 ms in ${x.seconds} s; idle max ${details.extHost.idle.maxMs} ms; CPU-burn control (no Kindred) max ${details.extHost.controlCpuBurn?.maxMs} ms; profile of the ${prof.length} worst stalls: ${idleStalls} idle in the event loop, ${kindred} in Kindred code, GC max ${x.gcMaxMs} ms`);
   row('exthost.p99', 'Extension host main thread while indexing: ELD p99', x.p99Ms, 'ms', undefined, undefined, `${details.extHost.folder.chunks} chunks indexed in ${x.indexSeconds} s`);
   const sw = details.extHost.searchWhileIndexing;
-  if (sw?.n) row('exthost.search', 'Search round trip from the extension while indexing, p50 / max', `${sw.p50Ms} / ${sw.maxMs}`, 'ms', undefined, undefined, `${sw.n} searches, one every 2 s`);
+  if (sw?.n) row('exthost.search', 'Search round trip from the extension while indexing, p50 / p95 / max', `${sw.p50Ms} / ${sw.p95Ms} / ${sw.maxMs}`, 'ms', 'p95 ≤ 150 ms', sw.p95Ms <= 150, `${sw.n} searches, one every 2 s`);
 }
 function n0(x) {
   return typeof x === 'number' ? x : Number.POSITIVE_INFINITY;
