@@ -207,7 +207,9 @@ export class EmbeddingPool {
 }
 
 function spawn(init: WorkerInit): Worker {
-  return new Worker(path.join(__dirname, 'embedWorker.js'), { workerData: init });
+  // A small young generation: each call leaves a little garbage (tokens, output tensors) that a 4 MB
+  // nursery collects as often as needed, instead of growing to V8's default (~50 MB per worker, resident).
+  return new Worker(path.join(__dirname, 'embedWorker.js'), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
 }
 
 /** Resolves with the model's info when the worker has loaded it; rejects with the worker's reason. */
