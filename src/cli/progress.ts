@@ -17,7 +17,7 @@ export class ProgressBar {
       this.phase = p.phase;
       this.phaseStart = now;
       this.lastPrint = 0;
-      // The keyword index is committed before embedding starts.
+      // The embedding phase begins once every file is chunked and the keyword index committed.
       if (p.phase === 'embedding' && p.total > 0) process.stderr.write(`keyword index complete (searchable by keywords now); embedding ${p.total} chunks for search by meaning\n`);
     }
     if (now - this.lastPrint < (this.tty ? 100 : 5000) && p.done !== p.total) return;

@@ -68,7 +68,7 @@ export class EngineConnection {
     // In desktop VS Code process.execPath is Electron: ELECTRON_RUN_AS_NODE makes it plain Node.
     const child = fork(this.options.script, [], {
       // A 2 MB young generation (V8 grows each semi-space to 16 MB, and a grown nursery stays resident):
-      // indexing allocates mostly short-lived strings. Peak RSS while indexing 7,300 chunks 366–383 → 323–341 MB
+      // indexing allocates mostly short-lived strings. Peak RSS while indexing 7,300 chunks 366–383 → 323–339 MB
       // (bench/index-real.mjs with and without it), throughput unchanged.
       execArgv: [`--max-old-space-size=${this.options.heapMb ?? DEFAULT_HEAP_MB}`, '--max-semi-space-size=2'],
       env: { ...process.env, ...this.options.env, ELECTRON_RUN_AS_NODE: '1', KINDRED_BUNDLED_MODELS: this.options.bundledModelsDir ?? '' },

@@ -3,8 +3,11 @@ import { formatCount, formatDuration } from './eta';
 
 /** Builds embedding fewer chunks than this end in seconds: no notices. */
 export const FIRST_BUILD_MIN_CHUNKS = 500;
-/** A run that embeds at least this share of a folder's chunks is a first build (a new folder, model or precision). */
-const FIRST_BUILD_SHARE = 0.9;
+/**
+ * A run whose embedding phase has at least this share of a folder's chunks left is a first build (a new folder,
+ * model or precision); some were embedded while the files were being chunked.
+ */
+const FIRST_BUILD_SHARE = 0.5;
 
 /**
  * The two notices of a folder's first build, from the statuses the engine sends: when its keyword index

@@ -34,3 +34,9 @@ test('no notices for small or incremental updates, nor "ready" for a build that 
   assert.equal(paused.observe(embedding(300, { etaSeconds: 27 }), 0).length, 1);
   assert.deepEqual(paused.observe(status({ state: 'paused', embedded: 900 }), 9000), [], 'paused: not complete, nothing claimed');
 });
+
+test('a first build counts even when some chunks were embedded while the files were being chunked', () => {
+  const n = new FirstBuildNotices();
+  const streamed = status({ state: 'indexing', embedded: 1200, progress: { phase: 'embedding', done: 100, total: 1800, folder: 'app', etaSeconds: 20, perSecond: 90 } });
+  assert.equal(n.observe(streamed, 0).length, 1);
+});
