@@ -85,12 +85,9 @@ export function pathFilter(spec: string | undefined): ((rel: string) => boolean)
   return (rel) => ig.ignores(rel);
 }
 
-/** Searches with a path filter by asking for more hits and keeping those inside the filter. */
+/** Searches within a path filter (folders, files, gitignore-style globs; see pathFilter). */
 export async function searchFiltered(engine: Engine, query: string, opts: { k: number; mode?: SearchMode; path?: string }): Promise<SearchHit[]> {
-  const keep = pathFilter(opts.path);
-  if (!keep) return engine.search(query, { k: opts.k, mode: opts.mode });
-  const hits = await engine.search(query, { k: Math.max(200, opts.k * 10), mode: opts.mode });
-  return hits.filter((h) => keep(h.path)).slice(0, opts.k);
+  return engine.search(query, { k: opts.k, mode: opts.mode, keep: pathFilter(opts.path) });
 }
 
 /** Reads files once per call, decoded as the indexer decodes them. */

@@ -11,7 +11,7 @@ import { updateIndex, type EmbedDeps, type Progress, type UpdateSummary } from '
 import { clearIndexDir, DB_FILE, IndexLock, IndexStore, isFormat1File, listIndexes, modelDirName, type IndexOnDisk, type ModelKey } from './index/store';
 import { silentLogger, type Logger } from './log';
 import { defaultIndexDir, defaultModelsDir } from './paths';
-import { rank, toHits, type SearchAnswer, type SearchHit, type SearchMode } from './search';
+import { rank, STACK_DEPTH, toHits, type Ranked, type SearchAnswer, type SearchHit, type SearchMode } from './search';
 import { dot, judgeMatch, relevanceOf } from './ranking/floor';
 import { readTextFile } from './text';
 import { loadAdapter, QueryAdapter, saveAdapter } from './adapt/adapter';
@@ -79,6 +79,11 @@ export interface EngineStats {
   degraded?: string;
   /** Whether a query adapter (`kindred adapt`) is applied to search queries (always set by `Engine.stats`). */
   adapter?: boolean;
+}
+
+/** How many chunks to rank for `k` hits: with a path filter, enough that `k` are likely left inside it. */
+function rankDepth(k: number, keep?: (rel: string) => boolean): number {
+  return keep ? Math.max(STACK_DEPTH, k * 10) : k;
 }
 
 /** The query adapter stored beside a folder's index, as status reports it. */
@@ -365,15 +370,32 @@ export class Engine {
 
   /**
    * Ranks the folder's chunks for a query. `stack` (default: on for hybrid) re-ranks the fused candidates
-   * with the ranking rules; `disabledRules` leaves some out (evaluation).
+   * with the ranking rules; `disabledRules` leaves some out (evaluation). `keep` filters hits by relative
+   * path: more candidates are ranked and those outside are dropped before any file is read.
    */
-  async search(query: string, opts: { k?: number; mode?: SearchMode; stack?: boolean; disabledRules?: ReadonlySet<string>; adapter?: boolean } = {}): Promise<SearchHit[]> {
+  async search(
+    query: string,
+    opts: { k?: number; mode?: SearchMode; stack?: boolean; disabledRules?: ReadonlySet<string>; adapter?: boolean; keep?: (rel: string) => boolean } = {},
+  ): Promise<SearchHit[]> {
     const q = query.trim();
     if (!q) return [];
+    const k = opts.k ?? 10;
     const mode = this.effectiveMode(opts.mode ?? 'hybrid');
     this.store.refresh();
     const vector = mode === 'bm25' ? undefined : this.queryVector(await this.runtime!.embedQuery(q), opts.adapter);
-    return toHits(this.store, this.folder, rank(this.store, q, vector, { k: opts.k ?? 10, mode, stack: opts.stack ?? (opts.mode ?? 'hybrid') === 'hybrid', disabledRules: opts.disabledRules }));
+    const ranked = rank(this.store, q, vector, { k: rankDepth(k, opts.keep), mode, stack: opts.stack ?? (opts.mode ?? 'hybrid') === 'hybrid', disabledRules: opts.disabledRules });
+    return this.hitsOf(ranked, k, opts.keep);
+  }
+
+  /** The first `k` ranked chunks inside `keep` as hits (previews read only for those). */
+  private hitsOf(ranked: Ranked[], k: number, keep?: (rel: string) => boolean): Promise<SearchHit[]> {
+    const inside = keep
+      ? ranked.filter((r) => {
+          const c = this.store.chunks.get(r.id);
+          return c !== undefined && keep(c.path);
+        })
+      : ranked;
+    return toHits(this.store, this.folder, inside.slice(0, k));
   }
 
   /**
@@ -387,9 +409,9 @@ export class Engine {
     const k = opts.k ?? 10;
     if (!q) return { hits: [], match: this.runtime ? 'good' : 'keyword-only' };
     this.store.refresh();
-    const depth = opts.keep ? Math.max(200, k * 10) : k;
-    const finish = async (ranked: ReturnType<typeof rank>, vector?: Float32Array): Promise<SearchHit[]> => {
-      const hits = (await toHits(this.store, this.folder, ranked)).filter((h) => !opts.keep || opts.keep(h.path)).slice(0, k);
+    const depth = rankDepth(k, opts.keep);
+    const finish = async (ranked: Ranked[], vector?: Float32Array): Promise<SearchHit[]> => {
+      const hits = await this.hitsOf(ranked, k, opts.keep);
       if (vector) {
         for (const h of hits) {
           const v = this.store.vectorOf(h.id);

@@ -58,13 +58,13 @@ export async function searchWorkspace(
   const q = query.trim();
   if (!q || folders.length === 0) return [];
   const keep = hitFilter(filter);
-  // With a filter, the whole ranked depth is asked for and the hits outside it dropped afterwards.
-  const asked = keep ? Math.max(STACK_DEPTH, k) : k;
   if (folders.length === 1) {
-    const hits = (await folders[0].engine.search(q, { k: asked, mode })).filter((h) => !keep || keep(h.path)).slice(0, k);
+    const hits = await folders[0].engine.search(q, { k, mode, keep });
     throwIfAborted(signal);
     return withSnippets(folders, hits.map((h) => ({ ...h, folder: 0, snippet: '' })), signal, q);
   }
+  // With a filter, the whole ranked depth is asked for and the hits outside it dropped afterwards.
+  const asked = keep ? Math.max(STACK_DEPTH, k) : k;
   const effective: SearchMode = runtime ? mode : 'bm25';
   const vector = effective === 'bm25' ? undefined : (queryVector ?? (await runtime!.embedQuery(q)));
   throwIfAborted(signal);
