@@ -30,9 +30,9 @@ export class FirstBuildNotices {
       }
     }
     if (p?.phase !== 'embedding' || p.done >= p.total) return out;
+    const f = s.folders.find((x) => x.name === p.folder);
     let run = this.runs.get(p.folder);
     if (!run) {
-      const f = s.folders.find((x) => x.name === p.folder);
       if (!f || p.total < FIRST_BUILD_MIN_CHUNKS || p.total < FIRST_BUILD_SHARE * f.chunks) return out;
       run = { startedMs: nowMs, told: false };
       this.runs.set(p.folder, run);
@@ -40,7 +40,7 @@ export class FirstBuildNotices {
     // Told once the rate (and so the time left) is known, a few seconds in.
     if (!run.told && p.etaSeconds !== undefined) {
       run.told = true;
-      const files = s.folders.find((x) => x.name === p.folder)?.files ?? 0;
+      const files = f?.files ?? 0;
       const rate = p.perSecond !== undefined ? ` at ${formatCount(p.perSecond)} chunks/s` : '';
       out.push(
         `Kindred: keyword search is ready in ${p.folder} (${formatCount(files)} files). Search by meaning follows as ${formatCount(p.total)} chunks are embedded${rate}: about ${formatDuration(p.etaSeconds)} left.`,
