@@ -83,6 +83,15 @@ test('definition: the chunk holding a class header defines the class (Class.meth
   assert.equal(got[0].id, head.id);
 });
 
+test('definition: a `$`-marked core definition ($ZodType) defines the name, and joins the results when retrieval missed it', () => {
+  const use = chunk('src/v4/classic/parse.ts', 1, 10, 'parse', 1.0);
+  const def = chunk('src/v4/core/schemas.ts', 100, 140, '$ZodType', 0);
+  const all = [use, def];
+  const source: ChunkSource = { ...sourceOf(all), definitions: (name, limit) => all.filter((c) => c.symbol === name).slice(0, limit) };
+  const got = applyStack('ZodType', [use], source, { k: 10 });
+  assert.equal(got[0].id, def.id);
+});
+
 test('definition: an impl of a trait is not its definition', () => {
   const impl = chunk('src/json.rs', 1, 30, 'impl Serialize for Value.serialize', 1.0);
   const def = chunk('src/ser.rs', 1, 30, 'Serialize', 0.5);
@@ -121,8 +130,12 @@ test('duplicates: identical chunks collapse into one result that lists the other
   const b = chunk('v4/lib/parse.js', 1, 20, 'parse', 0.99, 'same');
   const c = chunk('lib/format.js', 1, 20, 'format', 0.5);
   const res = applyStack('parse the input', [a, b, c], sourceOf([a, b, c]), { k: 10 });
-  assert.deepEqual(res.map((r) => r.id), [a.id, c.id]);
-  assert.deepEqual(res[0].duplicates, [b.id]);
+  // The v4 copy stands for both (v3/ beside v4/ is the older copy: shadow-copy).
+  assert.deepEqual(res.map((r) => r.id), [b.id, c.id]);
+  assert.deepEqual(res[0].duplicates, [a.id]);
+  const plain = applyStack('parse the input', [a, b, c], sourceOf([a, b, c]), { k: 10, disabled: new Set(['shadow-copy']) });
+  assert.deepEqual(plain.map((r) => r.id), [a.id, c.id]);
+  assert.deepEqual(plain[0].duplicates, [b.id]);
 });
 
 test('file coherence: a file with several strong chunks outranks one lucky chunk', () => {
@@ -164,8 +177,9 @@ test('near-duplicates: a versioned copy of a selected chunk (same name, same fil
   const vectors = new Map([[a.id, v], [b.id, v], [c.id, w]]);
   const source = { ...sourceOf([a, b, c]), vector: (id: number) => vectors.get(id) };
   const res = applyStack('parse the input', [a, b, c], source, { k: 10 });
-  assert.deepEqual(res.map((r) => r.id), [a.id, c.id]);
-  assert.deepEqual(res[0].duplicates, [b.id]);
+  // The v4 copy stands for both (v3/ beside v4/ is the older copy: shadow-copy).
+  assert.deepEqual(res.map((r) => r.id), [b.id, c.id]);
+  assert.deepEqual(res[0].duplicates, [a.id]);
   assert.equal(applyStack('parse the input', [a, b, c], source, { k: 10, disabled: new Set(['near-duplicates']) }).length, 3);
 });
 
@@ -177,6 +191,14 @@ test('shadow copy: the v1/ copy of a file that exists outside v1/ ranks below th
   assert.equal(ranked('how are model fields declared', [old, cur], undefined, ['shadow-copy'])[0].id, old.id);
   // A version folder with no namesake outside it is the live code.
   assert.equal(ranked('pod spec fields', [api, cur], undefined, ['file-name'])[0].id, api.id);
+});
+
+test('shadow copy: a file under v3/ beside a v4/ folder ranks below the v4 code, unless the query names a version', () => {
+  const old = chunk('src/v3/types.ts', 1, 30, 'ZodString', 1.0);
+  const cur = chunk('src/v4/core/schemas.ts', 1, 30, '$ZodString', 0.7);
+  assert.equal(ranked('string schema checks', [old, cur])[0].id, cur.id);
+  assert.equal(ranked('string schema checks', [old, cur], undefined, ['shadow-copy'])[0].id, old.id);
+  assert.equal(ranked('v3 string schema checks', [old, cur])[0].id, old.id);
 });
 
 test('word forms: shared prefixes match inflections, not unrelated words', async () => {

@@ -44,8 +44,8 @@ export interface Rule {
 export const WEIGHTS = {
   /** Added (× the best score) to a chunk defining the symbol a symbol query names. */
   definition: 3,
-  /** The same for a symbol named inside a natural-language query (it may be incidental). */
-  embeddedDefinition: 1.5,
+  /** The same for a symbol named inside a natural-language query: small, as the symbol may be incidental ("how the StaticModel encodes text" wants the encoding code, not the class header). */
+  embeddedDefinition: 0.3,
   /** Extra factor when the defining file is named after the symbol (`Router` in router.py). */
   definitionFileMatch: 1.5,
   /** Added (× the best score × share of query words matched) when the file's name matches query words. */
@@ -82,18 +82,23 @@ function normName(s: string): string {
 /** Does the chunk define `name`: its symbol's last name is `name`, or it opens the container `name` (first chunk of `name.*` in the file)? */
 function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   if (!c.symbol) return false;
-  const want = lastName(name);
-  if (lastName(c.symbol) === want) {
+  const want = bareName(lastName(name));
+  if (bareName(lastName(c.symbol)) === want) {
     // A qualified query (`Router.handle`) wants that qualification.
     return !/[.:#>\\]/.test(name) || normName(c.symbol).endsWith(normName(name.replace(/::|->|#|\\/g, '.')));
   }
   // A class cut into Class.method chunks: the chunk holding the class header is the first `Class.` chunk of the file.
   const segs = c.symbol.split('.');
-  const i = segs.findIndex((seg) => seg === want);
+  const i = segs.findIndex((seg) => bareName(seg) === want);
   if (i < 0 || i === segs.length - 1) return false;
   const container = segs.slice(0, i + 1).join('.');
   const first = source.fileChunks(c.path).find((k) => k.symbol === container || k.symbol?.startsWith(`${container}.`));
   return first?.id === c.id;
+}
+
+/** A name without the `$` some libraries mark their core definitions with (`$ZodType` defines `ZodType`). */
+function bareName(name: string): string {
+  return name.startsWith('$') && name.length > 1 ? name.slice(1) : name;
 }
 
 function stemMatches(stem: string, name: string): boolean {
@@ -112,7 +117,9 @@ const definitionBoost: Rule = {
     const byId = new Map(cands.map((c) => [c.id, c]));
     for (const name of symbols) {
       // Definitions that retrieval missed join the candidates (a symbol query must find its definition).
-      for (const d of ctx.source.definitions(lastName(name), 20)) {
+      const last = lastName(name);
+      const found = [...ctx.source.definitions(last, 20), ...(last.startsWith('$') ? [] : ctx.source.definitions(`$${last}`, 20))];
+      for (const d of found) {
         if (!byId.has(d.id)) {
           const c = { ...d, score: 0 };
           byId.set(d.id, c);
@@ -210,12 +217,27 @@ function unversioned(p: string): string | undefined {
   return m ? p.slice(0, m.index + m[1].length) + p.slice(m.index + m[0].length) : undefined;
 }
 
+/** `src/v3/types.ts` → { parent: 'src/', version: 3 }: the version folder a path lies under, or undefined. */
+function versionFolder(p: string): { parent: string; version: number } | undefined {
+  const m = /(^|\/)v(\d+)\//.exec(p);
+  return m ? { parent: p.slice(0, m.index + m[1].length), version: Number(m[2]) } : undefined;
+}
+
 const shadowCopy: Rule = {
   name: 'shadow-copy',
-  why: 'A file in a version folder (v1/) that also exists outside it is the old copy of the code the query is about.',
+  why: 'A file in a version folder (v1/) that also exists outside it, or beside a newer version folder (v3/ next to v4/), is the old copy of the code the query is about.',
   apply(cands, ctx) {
     if (ctx.intent.mentions.has('vendor') || /\bv\d+\b/i.test(ctx.intent.text)) return cands;
+    // The newest version folder under each parent, among the candidates (old and new copies both match a query).
+    const newest = new Map<string, number>();
+    for (const c of cands) {
+      const v = versionFolder(c.path);
+      if (v) newest.set(v.parent, Math.max(newest.get(v.parent) ?? 0, v.version));
+    }
     const isShadow = perPath((p) => {
+      const v = versionFolder(p);
+      if (!v) return false;
+      if (v.version < (newest.get(v.parent) ?? 0)) return true;
       const current = unversioned(p);
       return current !== undefined && ctx.source.hasFile(current);
     });
