@@ -92,6 +92,14 @@ test('definition: a `$`-marked core definition ($ZodType) defines the name, and 
   assert.equal(got[0].id, def.id);
 });
 
+test('definition: a class cut into parts is defined by its first chunk, not by a later group that carries its name', () => {
+  const head = chunk('src/sessions.py', 395, 416, 'Session', 0.5);
+  const group = chunk('src/sessions.py', 505, 509, 'Session', 0.9); // __enter__ and __exit__, grouped under the class's name
+  const other = chunk('src/api.py', 1, 20, 'request', 0.7);
+  const all = [head, group, other];
+  assert.equal(ranked('Session', [group, other, head], all, ['file-coherence'])[0].id, head.id);
+});
+
 test('definition: an impl of a trait is not its definition', () => {
   const impl = chunk('src/json.rs', 1, 30, 'impl Serialize for Value.serialize', 1.0);
   const def = chunk('src/ser.rs', 1, 30, 'Serialize', 0.5);

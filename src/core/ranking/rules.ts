@@ -85,7 +85,12 @@ function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   const want = bareName(lastName(name));
   if (bareName(lastName(c.symbol)) === want) {
     // A qualified query (`Router.handle`) wants that qualification.
-    return !/[.:#>\\]/.test(name) || normName(c.symbol).endsWith(normName(name.replace(/::|->|#|\\/g, '.')));
+    if (/[.:#>\\]/.test(name) && !normName(c.symbol).endsWith(normName(name.replace(/::|->|#|\\/g, '.')))) return false;
+    // A definition cut into several chunks (a class's attributes, a group of small methods, windows of a long
+    // function) is defined by its first one, which holds the header.
+    const symbol = c.symbol;
+    const first = source.fileChunks(c.path).find((k) => k.symbol === symbol || k.symbol?.startsWith(`${symbol}.`));
+    return !first || first.id === c.id;
   }
   // A class cut into Class.method chunks: the chunk holding the class header is the first `Class.` chunk of the file.
   const segs = c.symbol.split('.');
