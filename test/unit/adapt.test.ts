@@ -15,7 +15,7 @@ import {
   saveAdapter,
   type AdapterHeader,
 } from '../../src/core/adapt/adapter';
-import { capPerFile, dedupePairs, markdownSections, mineTrainingPairs, splitByFile, symbolWords, testCases, type TrainingPair } from '../../src/core/adapt/pairs';
+import { capPerFile, dedupePairs, mineTrainingPairs, proseSections, splitByFile, symbolWords, testCases, type TrainingPair } from '../../src/core/adapt/pairs';
 import { countChangedFiles, fingerprintFiles, retrainSuggested } from '../../src/core/adapt/drift';
 import { batchLoss, retrievalMetrics, trainAdapter, trainAdapterAsync, type Matrix } from '../../src/core/adapt/train';
 import { seededRandom } from '../../src/core/cluster/vecmath';
@@ -214,12 +214,40 @@ test('mining finds the four kinds: doc comments, headings, tests and names', asy
   }
 });
 
-test('small helpers: symbol words, Markdown sections outside fences, Python tests', async () => {
+test('small helpers: symbol words, Markdown and reStructuredText sections, Python tests', async () => {
   assert.equal(symbolWords('Engine.parseHTTPRequest'), 'parse http request');
   assert.equal(symbolWords('read_text_file'), 'read text file');
-  const md = markdownSections('# Title one\n\n```\n# not a heading, inside a fence\n```\nBody text that is long enough to count as a section body, surely.\n');
+  const md = proseSections('# Title one\n\n```\n# not a heading, inside a fence\n```\nBody text that is long enough to count as a section body, surely.\n', 'markdown');
   assert.equal(md.length, 1);
   assert.equal(md[0].heading, 'Title one');
+  // reStructuredText (Sphinx docs): underlined and overlined titles, a link in a title, a transition that is no title.
+  const rst = proseSections(
+    [
+      '==========',
+      'Quickstart',
+      '==========',
+      '',
+      'Eager to get started? This page gives a good introduction to the framework.',
+      '',
+      'Routing with `decorators <routing_>`_',
+      '-------------------------------------',
+      '',
+      'Use the route decorator to bind a function to a URL, as in every small application.',
+      '',
+      '----',
+      '',
+      'After a transition the section goes on with more text about routes and views.',
+    ].join('\n'),
+    'rst',
+  );
+  assert.deepEqual(
+    rst.map((r) => [r.heading, r.startLine]),
+    [
+      ['Quickstart', 4],
+      ['Routing with decorators', 9],
+    ],
+  );
+  assert.match(rst[1].body, /After a transition/);
   const py = await testCases('tests/test_math.py', 'def test_adds_two_numbers():\n    assert add_numbers(1, 2) == 3\n');
   assert.deepEqual(py, [{ description: 'adds two numbers', context: [], calls: ['add_numbers'] }]);
 });

@@ -117,3 +117,40 @@ test('chunking: setext Markdown headings (=== and ---) cut sections like # headi
     ],
   );
 });
+
+test('chunking: reStructuredText sections (overlined and underlined titles, levels by first use) cut like Markdown', async () => {
+  const rst = [
+    '=====',
+    'Flask',
+    '=====',
+    '',
+    'A lightweight web framework.',
+    '',
+    'Installation',
+    '------------',
+    '',
+    'Use pip to install it.',
+    '',
+    'Quickstart',
+    '----------',
+    '',
+    'A minimal application::',
+    '',
+    '    app = Flask(__name__)',
+    '',
+    'Routing',
+    '~~~~~~~',
+    '',
+    'Use the route decorator.',
+  ].join('\n');
+  const chunks = await chunkText('docs/index.rst', rst, opts);
+  assert.deepEqual(
+    chunks.map((c) => [c.symbol, c.startLine]),
+    [
+      ['Flask', 1],
+      ['Flask > Installation', 7],
+      ['Flask > Quickstart', 12],
+      ['Flask > Quickstart > Routing', 19],
+    ],
+  );
+});

@@ -1,11 +1,12 @@
 /**
  * Training pairs mined from a folder for the query adapter: (natural-language query, passage) pairs of four
  * kinds, each labelled. `doc`: a function's doc comment → the function (comment blanked out); `heading`: a
- * Markdown heading → the section under it; `test`: a test's description → the function the test calls;
+ * Markdown or reStructuredText heading → the section under it; `test`: a test's description → the function the test calls;
  * `symbol`: a definition's name split into words → the definition.
  */
 import * as path from 'node:path';
 import { definitionName, functionBinding } from '../chunking/chunker';
+import { headingsOf, type ProseFormat } from '../chunking/headings';
 import { strategyFor } from '../chunking/languages';
 import { parse, type SyntaxNode } from '../chunking/treeSitter';
 import { DEFAULT_EXCLUDES, discoverFiles } from '../discovery';
@@ -65,32 +66,21 @@ function linesOf(text: string, start: number, end: number): string {
   return text.split(/\r?\n/).slice(start - 1, end).join('\n');
 }
 
-/** Markdown heading → section body, ATX headings outside code fences. */
-export function markdownSections(text: string): { heading: string; body: string; startLine: number; endLine: number }[] {
+/** Heading → section body in Markdown (ATX and setext, outside code fences) or reStructuredText. */
+export function proseSections(text: string, format: ProseFormat): { heading: string; body: string; startLine: number; endLine: number }[] {
   const lines = text.split(/\r?\n/);
-  const heads: { line: number; title: string }[] = [];
-  let fence: string | undefined;
-  lines.forEach((l, i) => {
-    const f = /^\s{0,3}(`{3,}|~{3,})/.exec(l);
-    if (f) {
-      if (!fence) fence = f[1][0];
-      else if (f[1][0] === fence) fence = undefined;
-      return;
-    }
-    if (fence) return;
-    const h = /^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(l);
-    if (h) heads.push({ line: i + 1, title: h[1] });
-  });
+  const heads = headingsOf(lines, format);
   return heads.flatMap((h, i) => {
     const endLine = (heads[i + 1]?.line ?? lines.length + 1) - 1;
-    const body = lines.slice(h.line, endLine).join('\n').trim();
+    const body = lines.slice(h.endLine, endLine).join('\n').trim();
     const heading = h.title
       .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .replace(/`([^`<]*?)\s*<[^>]*>`_*/g, '$1')
       .replace(/[`*_]/g, '')
       .replace(/\s+/g, ' ')
       .trim();
     if (body.replace(/\s/g, '').length < MIN_SECTION_CHARS) return [];
-    return [{ heading, body, startLine: h.line + 1, endLine }];
+    return [{ heading, body, startLine: h.endLine + 1, endLine }];
   });
 }
 
@@ -264,8 +254,8 @@ export async function mineTrainingPairs(folder: string, options: MineOptions = {
     if (!read.ok) continue;
     const strategy = strategyFor(f.rel);
     const kinds = pathKinds(f.rel);
-    if (strategy.kind === 'markdown') {
-      for (const s of markdownSections(read.text)) raw.push({ kind: 'heading', query: s.heading, target: s.body, file: f.rel, startLine: s.startLine, endLine: s.endLine });
+    if (strategy.kind === 'prose') {
+      for (const s of proseSections(read.text, strategy.format)) raw.push({ kind: 'heading', query: s.heading, target: s.body, file: f.rel, startLine: s.startLine, endLine: s.endLine });
       continue;
     }
     if (strategy.kind !== 'tree-sitter') continue;

@@ -1,3 +1,4 @@
+import { headingsOf, type ProseFormat } from './headings';
 import { strategyFor } from './languages';
 import { parse, type SyntaxNode } from './treeSitter';
 
@@ -261,8 +262,8 @@ export async function chunkText(relPath: string, text: string, options: ChunkerO
         tree.delete();
       }
     }
-  } else if (strategy.kind === 'markdown') {
-    cutMarkdown(cutter, lines);
+  } else if (strategy.kind === 'prose') {
+    cutProse(cutter, lines, strategy.format);
     return cutter.result();
   }
   cutter.windows(1, lines.length, undefined);
@@ -532,30 +533,9 @@ function endLine(node: SyntaxNode): number {
   return end.column === 0 && end.row > node.startPosition.row ? end.row : end.row + 1;
 }
 
-/** Markdown: one chunk per section (heading and its text), the heading path as the symbol. */
-function cutMarkdown(out: LineCutter, lines: string[]): void {
-  const headings: { line: number; level: number; title: string }[] = [];
-  let fence: string | undefined;
-  lines.forEach((l, i) => {
-    const f = /^\s{0,3}(```+|~~~+)/.exec(l);
-    if (f) {
-      if (!fence) fence = f[1][0];
-      else if (f[1][0] === fence) fence = undefined;
-      return;
-    }
-    if (fence) return;
-    const h = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(l);
-    if (h) {
-      headings.push({ line: i + 1, level: h[1].length, title: h[2] });
-      return;
-    }
-    // Setext: a paragraph line underlined with === (level 1) or --- (level 2); the heading starts on the text line.
-    const u = /^\s{0,3}(=+|-+)\s*$/.exec(l);
-    const prev = i > 0 ? lines[i - 1] : '';
-    if (u && prev.trim() && !/^\s{0,3}(?:[-*+>|]|\d+[.)]\s|#{1,6}\s|(?:=+|-+)\s*$)/.test(prev) && (i < 2 || !lines[i - 2].trim() || headings.at(-1)?.line === i - 1)) {
-      headings.push({ line: i, level: u[1][0] === '=' ? 1 : 2, title: prev.trim() });
-    }
-  });
+/** Markdown and reStructuredText: one chunk per section (heading and its text), the heading path as the symbol. */
+function cutProse(out: LineCutter, lines: string[], format: ProseFormat): void {
+  const headings = headingsOf(lines, format);
   const path: { level: number; title: string }[] = [];
   let sectionStart = 1;
   let sectionSymbol: string | undefined;

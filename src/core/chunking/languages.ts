@@ -1,4 +1,6 @@
-/** Maps file extensions to the chunking strategy: a tree-sitter grammar, Markdown, or plain line windows. */
+/** Maps file extensions to the chunking strategy: a tree-sitter grammar, prose cut at headings (Markdown, reStructuredText), or plain line windows. */
+import type { ProseFormat } from './headings';
+
 export type Grammar =
   | 'typescript'
   | 'tsx'
@@ -14,7 +16,7 @@ export type Grammar =
   | 'bash'
   | 'css';
 
-export type Strategy = { kind: 'tree-sitter'; grammar: Grammar } | { kind: 'markdown' } | { kind: 'lines' };
+export type Strategy = { kind: 'tree-sitter'; grammar: Grammar } | { kind: 'prose'; format: ProseFormat } | { kind: 'lines' };
 
 const BY_EXTENSION: Record<string, Grammar> = {
   ts: 'typescript',
@@ -51,7 +53,8 @@ export function strategyFor(relPath: string): Strategy {
   const base = relPath.slice(relPath.lastIndexOf('/') + 1).toLowerCase();
   const dot = base.lastIndexOf('.');
   const ext = dot >= 0 ? base.slice(dot + 1) : '';
-  if (ext === 'md' || ext === 'markdown' || ext === 'mdx') return { kind: 'markdown' };
+  if (ext === 'md' || ext === 'markdown' || ext === 'mdx') return { kind: 'prose', format: 'markdown' };
+  if (ext === 'rst') return { kind: 'prose', format: 'rst' };
   const grammar = BY_EXTENSION[ext];
   return grammar ? { kind: 'tree-sitter', grammar } : { kind: 'lines' };
 }
