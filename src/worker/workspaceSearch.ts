@@ -244,19 +244,36 @@ async function mergedHits(
     kept.push({ folder: o.folder, id: o.id, score: r.score, path: c.path, startLine: c.startLine, endLine: c.endLine });
     if (kept.length >= k) break;
   }
-  const out: WorkspaceHit[] = [];
-  for (const x of kept) {
-    const [hit] = await toHits(folders[x.folder].engine.index, folders[x.folder].path, [{ id: x.id, score: x.score }]);
-    if (hit) out.push({ ...hit, folder: x.folder, snippet: '' });
-  }
+  // One toHits per folder (it reads that folder's files at once), then back into the merged order.
+  const byFolder = new Map<number, typeof kept>();
+  for (const x of kept) byFolder.set(x.folder, [...(byFolder.get(x.folder) ?? []), x]);
+  const hitOf = new Map<string, WorkspaceHit>();
+  await Promise.all(
+    [...byFolder].map(async ([folder, xs]) => {
+      const hits = await toHits(folders[folder].engine.index, folders[folder].path, xs.map((x) => ({ id: x.id, score: x.score })));
+      for (const h of hits) hitOf.set(`${folder}:${h.id}`, { ...h, folder, snippet: '' });
+    }),
+  );
+  const out = kept.flatMap((x) => {
+    const h = hitOf.get(`${x.folder}:${x.id}`);
+    return h ? [h] : [];
+  });
   return withSnippets(folders, out, signal);
 }
 
+/** Adds each hit's snippet; a file holding several hits is read once, and all files at once. */
 async function withSnippets(folders: readonly SearchFolder[], hits: WorkspaceHit[], signal: AbortSignal | undefined, query = ''): Promise<WorkspaceHit[]> {
-  for (const h of hits) {
-    throwIfAborted(signal);
-    Object.assign(h, await snippetOf(folders[h.folder].path, h, query));
-  }
+  throwIfAborted(signal);
+  const files = new Map<string, Promise<Buffer | undefined>>();
+  const bytesOf = (h: WorkspaceHit): Promise<Buffer | undefined> => {
+    const abs = path.join(folders[h.folder].path, h.path);
+    let p = files.get(abs);
+    if (!p) files.set(abs, (p = fs.readFile(abs).catch(() => undefined)));
+    return p;
+  };
+  const snippets = await Promise.all(hits.map(async (h) => snippetOf(await bytesOf(h), h, query)));
+  throwIfAborted(signal);
+  hits.forEach((h, i) => Object.assign(h, snippets[i]));
   return hits;
 }
 
@@ -267,13 +284,14 @@ const SNIPPET_LINES = 8;
  * Up to eight lines of a hit for the panel: those around the lines holding query words (snippetWindow),
  * else the first ones; with the line number the snippet starts at and the lines that matched.
  */
-async function snippetOf(
-  root: string,
+function snippetOf(
+  bytes: Buffer | undefined,
   h: { path: string; startLine: number; endLine: number },
   query: string,
-): Promise<Pick<WorkspaceHit, 'snippet' | 'snippetStartLine' | 'matchedLines'>> {
+): Pick<WorkspaceHit, 'snippet' | 'snippetStartLine' | 'matchedLines'> {
+  if (!bytes) return { snippet: '' };
   try {
-    const lines = decodeLines(await fs.readFile(path.join(root, h.path)), h.startLine, h.endLine) ?? [];
+    const lines = decodeLines(bytes, h.startLine, h.endLine) ?? [];
     const w = snippetWindow(lines, query, SNIPPET_LINES);
     const matched = w.matched.filter((i) => i >= w.start && i < w.end).map((i) => h.startLine + i);
     return { snippet: lines.slice(w.start, w.end).join('\n').slice(0, 600), snippetStartLine: h.startLine + w.start, ...(matched.length ? { matchedLines: matched } : {}) };

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EngineConfig, EventMessage } from '../../src/shared/engineProtocol';
 import { EngineService } from '../../src/worker/engineService';
@@ -58,6 +59,14 @@ test('multi-root search embeds the query once and ranks all folders together', a
     // The other folder's best (unrelated) hit does not tie with the answer.
     const otherBest = hits.find((h) => h.folder === 0);
     if (otherBest) assert.ok(otherBest.score < hits[0].score * 0.9, `${mode}: ${otherBest.path} ${otherBest.score} vs ${hits[0].score}`);
+    // Hits keep the merged order, each with its own folder's preview and snippet.
+    for (let i = 1; i < hits.length; i++) assert.ok(hits[i].score <= hits[i - 1].score, `${mode}: rank order`);
+    for (const h of hits) {
+      const file = readFileSync(path.join(tmp, h.folder === 1 ? 'app' : 'lib', h.path), 'utf8').split('\n');
+      const range = file.slice(h.startLine - 1, h.endLine);
+      assert.ok(range.some((l) => l.trim() === h.preview.replace(/\.\.\.$/, '') || l.includes(h.preview.replace(/\.\.\.$/, ''))), `${mode}: preview of ${h.path}`);
+      assert.ok(h.snippet && range.join('\n').includes(h.snippet.split('\n')[0]), `${mode}: snippet of ${h.path}`);
+    }
   }
 });
 
