@@ -58,6 +58,24 @@ if (withModel) {
   }
   cpSync(path.join(modelSrc, 'onnx/model_quantized.onnx'), path.join(dest, 'onnx/model_quantized.onnx'));
 }
+// The general-query check of *Adapt Search to This Workspace* (CoSQA test split and its corpus, MIT): packaged
+// so that the editor can switch an adapter on without the user finding the data (kindred.adaptCheckFolder).
+const cosqaSrc = process.env.KINDRED_COSQA_DIR || path.join(root, '..', 'shared', 'eval', 'cosqa');
+const checks = path.join(root, 'checks');
+rmSync(checks, { recursive: true, force: true });
+const cosqaFiles = ['code_idx_map.txt', 'cosqa-retrieval-test-500.json', 'LICENSE'];
+if (cosqaFiles.every((f) => existsSync(path.join(cosqaSrc, f)))) {
+  mkdirSync(path.join(checks, 'cosqa'), { recursive: true });
+  for (const f of cosqaFiles) cpSync(path.join(cosqaSrc, f), path.join(checks, 'cosqa', f));
+  writeFileSync(
+    path.join(checks, 'cosqa', 'NOTICE.txt'),
+    'CoSQA code-search retrieval data (test split and its 6,267-function corpus), from the CoCLR repository\n' +
+      '(Jun-jie-Huang/CoCLR, data/search), MIT licence (LICENSE). Used by "Kindred: Adapt Search to This Workspace"\n' +
+      'to check that an adapter does not make general code-search queries worse.\n',
+  );
+} else {
+  log(`no CoSQA data at ${cosqaSrc} (set KINDRED_COSQA_DIR): the VSIX has no general-query check, so Adapt Search keeps adapters off unless kindred.adaptCheckFolder is set`);
+}
 // The extension page renders the README in a webview whose sanitizer keeps only http(s) images (VS Code
 // 1.139: relative paths and data: URLs are stripped), so packaged screenshots cannot show there. With
 // KINDRED_README_IMAGES_URL (an https URL under which docs/screenshots/ is published, e.g. the repository's
@@ -96,11 +114,16 @@ try {
 } finally {
   rmSync(readme, { force: true });
   rmSync(staged, { recursive: true, force: true });
+  rmSync(checks, { recursive: true, force: true });
   // Back to a development build (with source maps) for tests and debugging.
   run(process.execPath, ['esbuild.mjs']);
 }
-const sizes = await sizeReport(out);
+const { text: sizes, parts } = await sizeReport(out);
 log(sizes);
+if (existsSync(path.join(cosqaSrc, cosqaFiles[0])) && (parts.get('checks/')?.files ?? 0) < cosqaFiles.length + 1) {
+  log('the VSIX lacks checks/cosqa (is checks/ excluded by .vscodeignore?)');
+  process.exit(1);
+}
 writeFileSync(path.join(root, 'dist', 'vsix-size.txt'), `${sizes}\n`);
 process.stdout.write(`${out}\n`);
 
@@ -145,5 +168,5 @@ async function sizeReport(vsix) {
   }
   const small = [...parts.values()].filter((p) => p.unpacked < 50_000);
   if (small.length) lines.push(`${mb(small.reduce((s, p) => s + p.packed, 0))} ${mb(small.reduce((s, p) => s + p.unpacked, 0))}  ${small.length} smaller parts`);
-  return lines.join('\n');
+  return { text: lines.join('\n'), parts };
 }

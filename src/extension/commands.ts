@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CommandId } from '../shared/commands';
 import { CANCELLED, type AdaptOutcome } from '../shared/engineProtocol';
@@ -163,6 +165,8 @@ const ADAPT_PHASES: Record<string, string> = {
   embedding: 'embedding passages',
   queries: 'embedding queries',
   training: 'training, epoch',
+  'check-embedding': 'checking general queries (CoSQA): embedding its functions, once',
+  'check-queries': 'checking general queries (CoSQA): embedding its queries',
 };
 
 /**
@@ -187,7 +191,7 @@ async function adaptSearch(ctx: Ctx, folderArg: number | undefined): Promise<{ t
     if (!pick) return undefined;
     chosen = pick.folders;
   }
-  const cosqaDir = vscode.workspace.getConfiguration('kindred').get<string>('adaptCheckFolder', '') || undefined;
+  const cosqaDir = vscode.workspace.getConfiguration('kindred').get<string>('adaptCheckFolder', '') || bundledCheckFolder(ctx.extension.extensionPath);
   const outcomes: AdaptOutcome[] = [];
   for (const folder of chosen) {
     const name = folders[folder].name;
@@ -225,6 +229,12 @@ async function adaptSearch(ctx: Ctx, folderArg: number | undefined): Promise<{ t
 }
 
 /** Turn Off (or On) Search Adapter: the folders whose adapter can be switched, asked when several. */
+/** The CoSQA check packaged with the extension (scripts/package.mjs), if this build has it. */
+function bundledCheckFolder(extensionPath: string): string | undefined {
+  const dir = path.join(extensionPath, 'checks', 'cosqa');
+  return existsSync(path.join(dir, 'code_idx_map.txt')) ? dir : undefined;
+}
+
 async function setAdapter(ctx: Ctx, enabled: boolean): Promise<unknown> {
   const candidates = ctx.status.folders.flatMap((f, i) => (f.adapter && (enabled ? !f.adapter.active && f.adapter.turnedOff : f.adapter.active) ? [{ label: f.name, description: f.path, i }] : []));
   if (candidates.length === 0) {

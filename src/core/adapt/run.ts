@@ -245,7 +245,7 @@ export async function adaptWorkspace(folder: string, runtime: ModelRuntime, opti
   if (result.bestEpoch === 0) reason = 'no training epoch beat the unadapted model on the validation pairs';
   else if (gain < MIN_HELD_OUT_GAIN) reason = `held-out MRR gain ${gain.toFixed(4)} is below +${MIN_HELD_OUT_GAIN}`;
   if (options.cosqaDir) {
-    cosqa = await cosqaCheck(runtime, options.cosqaDir, result.weights, progress, options.signal).catch((e) => {
+    cosqa = await cosqaCheck(runtime, options.cosqaDir, result.weights, (phase, d, t) => progress(`check-${phase}`, d, t), options.signal).catch((e) => {
       if (options.signal?.aborted) throw e;
       reason ??= `the general-query check (CoSQA) could not run: ${(e as Error).message}`;
       return undefined;
