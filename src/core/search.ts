@@ -43,6 +43,8 @@ export interface Ranked {
   score: number;
   /** Ids of identical chunks this one stands for (set by the ranking stack). */
   duplicates?: number[];
+  /** The lines to show when they are not the chunk's own (a fragment joined with its neighbour by the ranking stack). */
+  lines?: { startLine: number; endLine: number };
 }
 
 /**
@@ -173,13 +175,14 @@ export async function toHits(store: IndexStore, root: string, ranked: Ranked[]):
       const d = store.chunks.get(id);
       return d ? [{ path: d.path, startLine: d.startLine, endLine: d.endLine }] : [];
     });
+    const { startLine, endLine } = r.lines ?? c;
     return {
       path: c.path,
-      startLine: c.startLine,
-      endLine: c.endLine,
+      startLine,
+      endLine,
       score: Math.round(r.score * 10000) / 10000,
       ...(c.symbol ? { symbol: c.symbol } : {}),
-      preview: previewOf(buf && decodeLines(buf, c.startLine, c.endLine)),
+      preview: previewOf(buf && decodeLines(buf, startLine, endLine)),
       id: c.id,
       ...(duplicates.length ? { duplicates } : {}),
     };

@@ -214,3 +214,25 @@ test('word forms: shared prefixes match inflections, not unrelated words', async
   for (const [a, b] of [['streaming', 'streams'], ['serialize', 'serializers'], ['config', 'configuration'], ['fields', 'field'], ['validators', 'validate']]) assert.ok(sameWord(a, b), `${a} ~ ${b}`);
   for (const [a, b] of [['parse', 'parallel'], ['stream', 'strength'], ['test', 'text'], ['model', 'modules']]) assert.ok(!sameWord(a, b), `${a} !~ ${b}`);
 });
+
+test('fragments: a class header cut from its docstring is shown with it, a closing tail with its body, and a result inside a shown range is left out', () => {
+  const before = chunk('src/connector.py', 860, 872, 'make_context', 0.2);
+  const header = chunk('src/connector.py', 875, 875, 'TCPConnector', 1.0);
+  const docHead = chunk('src/connector.py', 876, 876, 'TCPConnector', 0.5);
+  const doc = chunk('src/connector.py', 878, 898, 'TCPConnector', 0.9);
+  const body = chunk('src/builder.java', 971, 982, 'EqualsBuilder.reflectionAppend', 0.3);
+  const tail = chunk('src/builder.java', 983, 984, 'EqualsBuilder.reflectionAppend', 0.8);
+  const next = chunk('src/builder.java', 986, 1001, 'EqualsBuilder.reflectionAppend', 0.1);
+  const all = [before, header, docHead, doc, body, tail, next];
+  const res = applyStack('tcp connector', [header, docHead, doc, tail, body, before, next], sourceOf(all), { k: 10, disabled: new Set(['file-coherence', 'saturation']) });
+  const byId = new Map(res.map((r) => [r.id, r]));
+  assert.deepEqual(byId.get(header.id)?.lines, { startLine: 875, endLine: 898 });
+  assert.deepEqual(byId.get(tail.id)?.lines, { startLine: 971, endLine: 984 });
+  // The docstring's chunks and the body are inside ranges already shown; chunks that are not fragments keep their lines.
+  assert.ok(!byId.has(docHead.id) && !byId.has(doc.id) && !byId.has(body.id), JSON.stringify(res));
+  assert.equal(byId.get(before.id)?.lines, undefined);
+  // Left out, every chunk is its own result with its own lines.
+  const plain = applyStack('tcp connector', [header, docHead, doc, tail, body, before, next], sourceOf(all), { k: 10, disabled: new Set(['file-coherence', 'saturation', 'fragments']) });
+  assert.equal(plain.length, 7);
+  assert.ok(plain.every((r) => r.lines === undefined));
+});

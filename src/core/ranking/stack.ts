@@ -4,7 +4,7 @@
  * (saturation) so that ten results reach more than one file.
  */
 import { classifyQuery, type QueryIntent } from './query';
-import { RULES, WEIGHTS, type Candidate, type ChunkSource, type Rule } from './rules';
+import { RULES, WEIGHTS, type Candidate, type ChunkInfo, type ChunkSource, type Rule } from './rules';
 
 export interface StackOptions {
   k: number;
@@ -14,15 +14,49 @@ export interface StackOptions {
   intent?: QueryIntent;
 }
 
-/** A selected result; `duplicates` are the ids of identical chunks elsewhere that it stands for. */
+/**
+ * A selected result; `duplicates` are the ids of identical chunks elsewhere that it stands for; `lines`, when
+ * set, is the range to show instead of the chunk's own (a fragment shown with the chunk it belongs to).
+ */
 export interface StackResult {
   id: number;
   score: number;
   duplicates?: number[];
+  lines?: { startLine: number; endLine: number };
 }
 
 /** Names of the selection steps, which can be disabled like the rules. */
-export const SELECTION_STEPS = ['duplicates', 'near-duplicates', 'saturation'] as const;
+export const SELECTION_STEPS = ['duplicates', 'near-duplicates', 'saturation', 'fragments'] as const;
+
+/** A chunk of at most this many lines is a fragment: a class header alone, a docstring's first line, `return this; }`. */
+const FRAGMENT_LINES = 2;
+/** Lines between two chunks that still make them neighbours (blank lines, a lone brace). */
+const NEIGHBOUR_GAP = 3;
+
+/**
+ * The range to show for a fragment: joined with the chunk it belongs to. Fragments of one symbol in a row
+ * (a header cut into pieces: `class X:`, then a docstring's first line) are taken together; after a bigger chunk
+ * of the same symbol they are its tail (joined with it), otherwise a header, joined with the chunks after it
+ * until the range is more than a fragment. Undefined when the chunk is not a fragment or stands alone.
+ */
+export function fragmentRange(c: ChunkInfo, source: ChunkSource): { startLine: number; endLine: number } | undefined {
+  const isFragment = (k: ChunkInfo): boolean => k.endLine - k.startLine + 1 <= FRAGMENT_LINES;
+  if (!isFragment(c)) return undefined;
+  const chunks = source.fileChunks(c.path);
+  const i = chunks.findIndex((k) => k.id === c.id);
+  if (i < 0) return undefined;
+  let first = i;
+  while (first > 0 && isFragment(chunks[first - 1]) && chunks[first - 1].symbol === c.symbol && chunks[first].startLine - chunks[first - 1].endLine <= NEIGHBOUR_GAP) first--;
+  const start = chunks[first].startLine;
+  const prev = chunks[first - 1];
+  if (prev && c.symbol !== undefined && prev.symbol === c.symbol && start - prev.endLine <= NEIGHBOUR_GAP) return { startLine: prev.startLine, endLine: c.endLine };
+  let end = c.endLine;
+  for (let j = i + 1; j < chunks.length && end - start + 1 <= FRAGMENT_LINES; j++) {
+    if (chunks[j].startLine - end > NEIGHBOUR_GAP) break;
+    end = Math.max(end, chunks[j].endLine);
+  }
+  return start < c.startLine || end > c.endLine ? { startLine: start, endLine: end } : undefined;
+}
 
 export function ruleNames(): string[] {
   return [...RULES.map((r: Rule) => r.name), ...SELECTION_STEPS];
@@ -111,8 +145,18 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
     byHash.set(c.hash, r);
     selected.push({ c, r });
   }
-  return selected
-    .map((s) => s.r)
-    .sort((a, b) => b.score - a.score || a.id - b.id)
-    .slice(0, options.k);
+  selected.sort((a, b) => b.r.score - a.r.score || a.r.id - b.r.id);
+  if (off.has('fragments')) return selected.slice(0, options.k).map((s) => s.r);
+  // Fragments are shown with the chunk they belong to; a result inside a range already shown is left out.
+  const shown: { path: string; startLine: number; endLine: number }[] = [];
+  const out: StackResult[] = [];
+  for (const { c, r } of selected) {
+    if (out.length >= options.k) break;
+    const lines = fragmentRange(c, memoSource);
+    const range = { path: c.path, ...(lines ?? { startLine: c.startLine, endLine: c.endLine }) };
+    if (shown.some((x) => x.path === range.path && x.startLine <= range.endLine && range.startLine <= x.endLine)) continue;
+    shown.push(range);
+    out.push(lines ? { ...r, lines } : r);
+  }
+  return out;
 }
