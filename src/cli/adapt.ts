@@ -6,8 +6,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { saveAdapter } from '../core/adapt/adapter';
+import { fingerprintFiles } from '../core/adapt/drift';
 import { adaptWorkspace } from '../core/adapt/run';
 import { KindredError } from '../core/errors';
+import { IndexStore, modelDirName } from '../core/index/store';
 import type { Progress } from '../core/indexer';
 import { defaultIndexDir } from '../core/paths';
 import { startRuntime, type EvalValues } from './eval';
@@ -44,6 +46,7 @@ export async function adaptCommand(args: readonly string[], values: AdaptValues)
   try {
     const { report } = await adaptWorkspace(folder, runtime, {
       seed,
+      trainedOn: values['dry-run'] ? undefined : await indexedFiles(path.join(indexDir, modelDirName({ id: runtime.source.modelId, dtype: runtime.source.dtype }))),
       exclude: values.exclude,
       cosqaDir,
       save: values['dry-run'] ? undefined : (a) => saveAdapter(indexDir, a),
@@ -60,5 +63,19 @@ export async function adaptCommand(args: readonly string[], values: AdaptValues)
   } finally {
     bar.done();
     await runtime.close();
+  }
+}
+
+/**
+ * The files of the folder's index for this model (path → fingerprint), when it has one: recorded in the adapter
+ * so that the editor can count the files changed since and offer to adapt again. None when there is no index yet.
+ */
+async function indexedFiles(storeDir: string): Promise<Record<string, string> | undefined> {
+  const store = await IndexStore.open(storeDir, { readOnly: true }).catch(() => undefined);
+  if (!store) return undefined;
+  try {
+    return fingerprintFiles(store.files.values());
+  } finally {
+    await store.close();
   }
 }

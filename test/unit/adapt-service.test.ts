@@ -216,3 +216,26 @@ test('several folders: each folder\'s adapter applies to its own vectors when th
   await service.handle('setAdapter', { folder: 0, enabled: false });
   assert.deepEqual(await wsTop(), plain);
 });
+
+test('kindred adapt records the indexed files it was trained on (so the editor can offer to adapt again); --dry-run writes nothing', async () => {
+  const { main } = await import('../../src/cli/main');
+  const idx = path.join(tmp, 'cli-index');
+  const quiet = process.stdout.write.bind(process.stdout);
+  const errs = process.stderr.write.bind(process.stderr);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['index', ws, '--index-dir', idx, '--threads', '1']), 0);
+    // No CoSQA data here: the adapter is measured and stored off, with the files it was trained on.
+    assert.equal(await main(['adapt', ws, '--index-dir', idx, '--data', path.join(tmp, 'no-cosqa'), '--json', '--dry-run']), 0);
+    assert.equal((await fs.readdir(idx)).filter((f) => f.endsWith('.kad')).length, 0);
+    assert.equal(await main(['adapt', ws, '--index-dir', idx, '--data', path.join(tmp, 'no-cosqa'), '--json']), 0);
+  } finally {
+    process.stdout.write = quiet;
+    process.stderr.write = errs;
+  }
+  const m = engine().index.model;
+  const stored = await loadAdapter(idx, { model: m.id, dtype: m.dtype, dims: m.dims });
+  assert.ok(stored);
+  assert.deepEqual(stored.header.trainedOn, fingerprintFiles(engine().index.files.values()));
+});
