@@ -228,13 +228,13 @@ async function adaptSearch(ctx: Ctx, folderArg: number | undefined): Promise<{ t
   return { text, outcomes };
 }
 
-/** Turn Off (or On) Search Adapter: the folders whose adapter can be switched, asked when several. */
 /** The CoSQA check packaged with the extension (scripts/package.mjs), if this build has it. */
 function bundledCheckFolder(extensionPath: string): string | undefined {
   const dir = path.join(extensionPath, 'checks', 'cosqa');
   return existsSync(path.join(dir, 'code_idx_map.txt')) ? dir : undefined;
 }
 
+/** Turn Off (or On) Search Adapter: the folders whose adapter can be switched, asked when several. */
 async function setAdapter(ctx: Ctx, enabled: boolean): Promise<unknown> {
   const candidates = ctx.status.folders.flatMap((f, i) => (f.adapter && (enabled ? !f.adapter.active && f.adapter.turnedOff : f.adapter.active) ? [{ label: f.name, description: f.path, i }] : []));
   if (candidates.length === 0) {
