@@ -108,6 +108,8 @@ export class VectorGraph {
   }
 
   has(id: number): boolean {
+    const q = this.queued(id);
+    if (q !== undefined) return q !== null;
     try {
       this.g.getPoint(id);
       return true;
@@ -117,15 +119,23 @@ export class VectorGraph {
   }
 
   get(id: number): Float32Array | undefined {
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const op = this.queue[i];
-      if ('add' in op && op.add === id) return op.vector;
-    }
+    const q = this.queued(id);
+    if (q !== undefined) return q ?? undefined;
     try {
       return Float32Array.from(this.g.getPoint(id));
     } catch {
       return undefined;
     }
+  }
+
+  /** The last queued change to `id` while a write runs: its vector, null for a deletion, undefined for none. */
+  private queued(id: number): Float32Array | null | undefined {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const op = this.queue[i];
+      if ('add' in op && op.add === id) return op.vector;
+      if ('del' in op && op.del === id) return null;
+    }
+    return undefined;
   }
 
   add(id: number, vector: Float32Array): void {
