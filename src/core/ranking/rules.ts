@@ -216,16 +216,15 @@ const pathPrior: Rule = {
   },
 };
 
-/** `pkg/v1/fields.py` → `pkg/fields.py`: the path without its version folder, or undefined. */
-function unversioned(p: string): string | undefined {
-  const m = /(^|\/)v\d+\//.exec(p);
-  return m ? p.slice(0, m.index + m[1].length) + p.slice(m.index + m[0].length) : undefined;
-}
-
-/** `src/v3/types.ts` → { parent: 'src/', version: 3 }: the version folder a path lies under, or undefined. */
-function versionFolder(p: string): { parent: string; version: number } | undefined {
+/**
+ * The version folder a path lies under, or undefined: `pkg/v1/fields.py` → parent `pkg/`, version 1, and
+ * `unversioned` `pkg/fields.py` (the path without it).
+ */
+function versionFolder(p: string): { parent: string; version: number; unversioned: string } | undefined {
   const m = /(^|\/)v(\d+)\//.exec(p);
-  return m ? { parent: p.slice(0, m.index + m[1].length), version: Number(m[2]) } : undefined;
+  if (!m) return undefined;
+  const parent = p.slice(0, m.index + m[1].length);
+  return { parent, version: Number(m[2]), unversioned: parent + p.slice(m.index + m[0].length) };
 }
 
 const shadowCopy: Rule = {
@@ -242,9 +241,7 @@ const shadowCopy: Rule = {
     const isShadow = perPath((p) => {
       const v = versionFolder(p);
       if (!v) return false;
-      if (v.version < (newest.get(v.parent) ?? 0)) return true;
-      const current = unversioned(p);
-      return current !== undefined && ctx.source.hasFile(current);
+      return v.version < (newest.get(v.parent) ?? 0) || ctx.source.hasFile(v.unversioned);
     });
     for (const c of cands) if (isShadow(c.path)) c.score *= WEIGHTS.shadowCopy;
     return cands;
