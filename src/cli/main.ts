@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { DEFAULT_EXCLUDES } from '../core/discovery';
 import { Engine, type EngineOptions } from '../core/engine';
-import type { IndexOnDisk } from '../core/index/store';
+import type { IndexOnDisk } from '../core/index/listing';
 import { errorMessage, isKindredError } from '../core/errors';
 import { silentLogger, stderrLogger } from '../core/log';
 import type { SearchHit, SearchMode } from '../core/search';

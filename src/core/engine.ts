@@ -8,7 +8,8 @@ import { DEFAULT_MODEL_ID, modelInfo, type Dtype, type ModelInfo } from './embed
 import type { ModelSource } from './embedding/transformers';
 import { KindredError, isKindredError } from './errors';
 import { updateIndex, type EmbedDeps, type Progress, type UpdateSummary } from './indexer';
-import { clearIndexDir, DB_FILE, IndexLock, IndexStore, isFormat1File, listIndexes, modelDirName, type IndexOnDisk, type ModelKey } from './index/store';
+import { listIndexes, type IndexOnDisk } from './index/listing';
+import { clearIndexDir, DB_FILE, IndexLock, IndexStore, isFormat1File, modelDirName, type ModelKey } from './index/store';
 import { silentLogger, type Logger } from './log';
 import { defaultIndexDir, defaultModelsDir } from './paths';
 import { rank, STACK_DEPTH, toHits, type Ranked, type SearchAnswer, type SearchHit, type SearchMode } from './search';

@@ -9,7 +9,7 @@ import type { AdaptReport } from '../core/adapt/run';
 import type { Dtype } from '../core/embedding/models';
 import type { AdapterState } from '../core/engine';
 import type { WorkspaceReport } from '../core/eval/workspace';
-import type { IndexOnDisk } from '../core/index/store';
+import type { IndexOnDisk } from '../core/index/listing';
 import type { MatchQuality } from '../core/ranking/floor';
 import type { SearchHit, SearchMode } from '../core/search';
 import type { SearchFilter } from './searchFilter';

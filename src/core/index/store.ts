@@ -1,149 +1,26 @@
-import { createHash } from 'node:crypto';
+/**
+ * The store of one index: opening (schema, migration, checks), reads, incremental commits and HNSW snapshots.
+ * Its parts live beside it: records.ts (what a file and a chunk are), layout.ts (the directory's files),
+ * schema.ts (tables), views.ts (files/chunks read on demand), graph.ts (the HNSW graph), lexical.ts (FTS5).
+ */
 import { existsSync, mkdirSync, promises as fs, readdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseSync, type DatabaseSyncInstance, type StatementSyncInstance } from '@photostructure/sqlite';
 import { KindredError } from '../errors';
-import type { Dtype } from '../embedding/models';
 import { failpoint } from './failpoint';
 import { decodeHalf, encodeHalf } from './half';
 import { VectorGraph, type SnapshotInfo } from './graph';
+import { DB_FILE, FORMAT_VERSION, isOwnFile } from './layout';
 import { FTS_SCHEMA, LexicalIndex } from './lexical';
-import { lastName } from './tokenize';
 import { unwritable } from './lock';
+import type { ChunkRecord, FileRecord, ModelKey, NewChunk } from './records';
+import { addNameColumn, hasNameColumn, NAME_INDEX, nameOf, SCHEMA } from './schema';
 import { quickCheckInBackground, type BackgroundCheck } from './verify';
+import { ChunksView, FilesView, toRecord, VectorIdsView, type ChunkRow } from './views';
 
 export { IndexLock, unwritable } from './lock';
-
-/**
- * Bumped whenever the on-disk layout changes. Format 1 was JSON files + MiniSearch + a whole HNSW
- * file per save (manifest.json); format 2 is SQLite (WAL) + FTS5 + an HNSW snapshot with a delta.
- */
-export const FORMAT_VERSION = 2;
-
-/** The database file of an index directory. */
-export const DB_FILE = 'index.db';
-
-export interface FileRecord {
-  path: string;
-  size: number;
-  mtimeMs: number;
-  /** Hash of the file's decoded text. */
-  hash: string;
-  /** Ids of the file's chunks (read from the store when asked for). */
-  readonly chunks: number[];
-  /**
-   * Read so soon after its last modification that a later write may have kept the same size and
-   * (coarse) mtime: the next update reads it again instead of trusting size and mtime ("racy git").
-   */
-  racy?: boolean;
-}
-
-export interface ChunkRecord {
-  id: number;
-  path: string;
-  startLine: number;
-  endLine: number;
-  symbol?: string;
-  /** Hash of the chunk's text: equal hashes share one embedding. */
-  hash: string;
-}
-
-export interface ModelKey {
-  id: string;
-  dtype: Dtype;
-  dims: number;
-}
-
-export interface NewChunk {
-  startLine: number;
-  endLine: number;
-  symbol?: string;
-  hash: string;
-  text: string;
-}
-
-function nameOf(symbol: string | undefined): string | null {
-  return symbol ? lastName(symbol) : null;
-}
-
-function hasNameColumn(db: DatabaseSyncInstance): boolean {
-  return (db.prepare('PRAGMA table_info(chunks)').all() as { name: string }[]).some((c) => c.name === 'name');
-}
-
-/**
- * Gives an index written before `chunks.name` existed the column, filled, and its index (one transaction). False
- * when that fails (a full disk, say): the index is then used as it is, definitions found by scanning, never rebuilt.
- */
-function addNameColumn(db: DatabaseSyncInstance): boolean {
-  try {
-    db.exec('BEGIN IMMEDIATE');
-  } catch {
-    return false;
-  }
-  try {
-    if (!hasNameColumn(db)) {
-      db.exec('ALTER TABLE chunks ADD COLUMN name TEXT');
-      const set = db.prepare('UPDATE chunks SET name = ? WHERE id = ?');
-      for (const r of db.prepare('SELECT id, symbol FROM chunks WHERE symbol IS NOT NULL').all() as { id: number; symbol: string }[]) set.run(lastName(r.symbol), r.id);
-    }
-    db.exec(NAME_INDEX);
-    db.exec('COMMIT');
-    return true;
-  } catch {
-    try {
-      db.exec('ROLLBACK');
-    } catch {
-      // already rolled back by SQLite
-    }
-    return false;
-  }
-}
-
-export function hashText(text: string): string {
-  return createHash('sha1').update(text).digest('base64url').slice(0, 20);
-}
-
-/**
- * `chunks.name`: the last name of the chunk's symbol (`handle` for `Router.handle`), indexed, so the definitions of
- * a name are an index look-up instead of a scan. Indexes written before it had the column get it when a writer opens
- * them (see addNameColumn); a reader of such an index scans the symbols instead.
- */
-const NAME_INDEX = 'CREATE INDEX IF NOT EXISTS chunks_name ON chunks(name) WHERE name IS NOT NULL';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, mtime REAL NOT NULL, hash TEXT NOT NULL, racy INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, symbol TEXT, vec INTEGER NOT NULL DEFAULT 0, name TEXT);
-CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file);
-CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
-CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE vec = 0;
-CREATE TABLE IF NOT EXISTS vec_delta(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, vec BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS vec_delta_seq ON vec_delta(seq);
-CREATE TABLE IF NOT EXISTS vec_gone(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
-`;
-
-/** Names the store writes in its directory (everything else there is left alone). */
-function isOwnFile(name: string): boolean {
-  return (
-    name === DB_FILE ||
-    name === `${DB_FILE}-wal` ||
-    name === `${DB_FILE}-shm` ||
-    name === `${DB_FILE}-journal` ||
-    /^vectors\.\d+\.hnsw(\.\d+\.tmp)?$/.test(name)
-  );
-}
-
-/** Names of a format-1 index (JSON + MiniSearch + HNSW generations). */
-export function isFormat1File(name: string): boolean {
-  return name === 'manifest.json' || /^(vectors|meta|lexical)\.\d+\.(hnsw|json)$/.test(name) || /^manifest\.json\.\d+\.tmp$/.test(name);
-}
-
-/** Removes an index's own files (for a rebuild after corruption); leaves anything else alone. */
-export async function clearIndexDir(dir: string): Promise<void> {
-  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-    if (isOwnFile(name) || isFormat1File(name)) await fs.rm(path.join(dir, name), { force: true });
-  }
-}
+export { clearIndexDir, DB_FILE, FORMAT_VERSION, isFormat1File, modelDirName } from './layout';
+export { hashText, type ChunkRecord, type FileRecord, type ModelKey, type NewChunk } from './records';
 
 function sqliteCode(e: unknown): string | undefined {
   const m = String((e as Error)?.message ?? '');
@@ -161,19 +38,6 @@ function writeError(dir: string, e: unknown): unknown {
 /** Vectors wait in the delta as half floats (see half.ts). */
 const TO_BLOB = encodeHalf;
 const FROM_BLOB = decodeHalf;
-
-interface ChunkRow {
-  id: number;
-  path: string;
-  start: number;
-  end: number;
-  hash: string;
-  symbol: string | null;
-}
-
-function toRecord(r: ChunkRow): ChunkRecord {
-  return { id: r.id, path: r.path, startLine: r.start, endLine: r.end, hash: r.hash, ...(r.symbol ? { symbol: r.symbol } : {}) };
-}
 
 /** KINDRED_SNAPSHOT_MIN (tests): snapshot whenever the delta reaches this many vectors, building or idle. */
 const SNAPSHOT_OVERRIDE = Number(process.env.KINDRED_SNAPSHOT_MIN) > 0 ? Number(process.env.KINDRED_SNAPSHOT_MIN) : undefined;
@@ -874,126 +738,3 @@ export class IndexStore {
   }
 }
 
-function fileRecord(st: Record<string, StatementSyncInstance>, r: { id: number; path: string; size: number; mtime: number; hash: string; racy: number }): FileRecord {
-  const rec = { path: r.path, size: r.size, mtimeMs: r.mtime, hash: r.hash, ...(r.racy ? { racy: true } : {}) } as FileRecord;
-  Object.defineProperty(rec, 'chunks', {
-    enumerable: false,
-    get: () => (st.chunkIdsOfFile.all(r.id) as { id: number }[]).map((c) => c.id),
-  });
-  return rec;
-}
-
-/** The files of an index, read from SQLite on demand (a read-only Map's interface). */
-export class FilesView implements ReadonlyMap<string, FileRecord> {
-  constructor(private readonly st: Record<string, StatementSyncInstance>) {}
-  get size(): number {
-    return Number((this.st.countFiles.get() as { n: number }).n);
-  }
-  get(p: string): FileRecord | undefined {
-    const r = this.st.fileByPath.get(p) as Parameters<typeof fileRecord>[1] | undefined;
-    return r ? fileRecord(this.st, r) : undefined;
-  }
-  has(p: string): boolean {
-    return this.st.fileIdByPath.get(p) !== undefined;
-  }
-  *entries(): MapIterator<[string, FileRecord]> {
-    for (const r of this.st.allFiles.all() as Parameters<typeof fileRecord>[1][]) yield [r.path, fileRecord(this.st, r)];
-  }
-  *keys(): MapIterator<string> {
-    for (const [k] of this.entries()) yield k;
-  }
-  *values(): MapIterator<FileRecord> {
-    for (const [, v] of this.entries()) yield v;
-  }
-  forEach(fn: (v: FileRecord, k: string, m: ReadonlyMap<string, FileRecord>) => void): void {
-    for (const [k, v] of this.entries()) fn(v, k, this);
-  }
-  [Symbol.iterator](): MapIterator<[string, FileRecord]> {
-    return this.entries();
-  }
-}
-
-/** The chunks of an index, read from SQLite on demand. */
-export class ChunksView implements ReadonlyMap<number, ChunkRecord> {
-  constructor(private readonly st: Record<string, StatementSyncInstance>) {}
-  get size(): number {
-    return Number((this.st.countChunks.get() as { n: number }).n);
-  }
-  get(id: number): ChunkRecord | undefined {
-    const r = this.st.chunk.get(id) as ChunkRow | undefined;
-    return r ? toRecord(r) : undefined;
-  }
-  /** Many records in one query. */
-  getMany(ids: readonly number[]): Map<number, ChunkRecord> {
-    const out = new Map<number, ChunkRecord>();
-    if (ids.length === 0) return out;
-    for (const r of this.st.chunksByIds.all(JSON.stringify(ids)) as ChunkRow[]) out.set(r.id, toRecord(r));
-    return out;
-  }
-  has(id: number): boolean {
-    return this.st.hasVec.get(id) !== undefined;
-  }
-  /** Streams all chunks from the database (one query, rows read as iterated). */
-  *entries(): MapIterator<[number, ChunkRecord]> {
-    for (const r of this.st.allChunks.iterate() as Iterable<ChunkRow>) yield [r.id, toRecord(r)];
-  }
-  *keys(): MapIterator<number> {
-    for (const [k] of this.entries()) yield k;
-  }
-  *values(): MapIterator<ChunkRecord> {
-    for (const [, v] of this.entries()) yield v;
-  }
-  forEach(fn: (v: ChunkRecord, k: number, m: ReadonlyMap<number, ChunkRecord>) => void): void {
-    for (const [k, v] of this.entries()) fn(v, k, this);
-  }
-  [Symbol.iterator](): MapIterator<[number, ChunkRecord]> {
-    return this.entries();
-  }
-}
-
-/** Which chunks have a vector (read from SQLite); size is the graph's live count. */
-export class VectorIdsView {
-  constructor(
-    private readonly st: Record<string, StatementSyncInstance>,
-    private readonly live: () => number,
-  ) {}
-  get size(): number {
-    return this.live();
-  }
-  has(id: number): boolean {
-    return (this.st.hasVec.get(id) as { vec: number } | undefined)?.vec === 1;
-  }
-}
-
-/** An index directory on disk: which model it is for and its size (for `kindred stats` / deleting one). */
-export interface IndexOnDisk {
-  dir: string;
-  name: string;
-  model?: ModelKey;
-  format: number;
-  bytes: number;
-}
-
-/** Directory name of a model's index under a folder's index root. */
-export function modelDirName(model: { id: string; dtype: string }): string {
-  return `${model.id.replace(/[^A-Za-z0-9._-]+/g, '_')}.${model.dtype}`;
-}
-
-/** The indexes under a folder's index root (one per model + precision; a format-1 index at the root is listed too). */
-export async function listIndexes(root: string): Promise<IndexOnDisk[]> {
-  const out: IndexOnDisk[] = [];
-  const sizeOf = async (dir: string, own: (n: string) => boolean): Promise<number> => {
-    let total = 0;
-    for (const name of await fs.readdir(dir).catch(() => [] as string[])) if (own(name)) total += (await fs.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
-    return total;
-  };
-  if (existsSync(path.join(root, 'manifest.json'))) out.push({ dir: root, name: '(format 1)', format: 1, bytes: await sizeOf(root, isFormat1File) });
-  for (const ent of await fs.readdir(root, { withFileTypes: true }).catch(() => [])) {
-    if (!ent.isDirectory()) continue;
-    const dir = path.join(root, ent.name);
-    if (!existsSync(path.join(dir, DB_FILE))) continue;
-    const peek = await IndexStore.peek(dir);
-    out.push({ dir, name: ent.name, model: peek?.model, format: peek?.format ?? 0, bytes: await sizeOf(dir, isOwnFile) });
-  }
-  return out;
-}

@@ -1,0 +1,47 @@
+/** What the index stores of a file and of a chunk, as the rest of the engine sees it. */
+import { createHash } from 'node:crypto';
+import type { Dtype } from '../embedding/models';
+
+export interface FileRecord {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** Hash of the file's decoded text. */
+  hash: string;
+  /** Ids of the file's chunks (read from the store when asked for). */
+  readonly chunks: number[];
+  /**
+   * Read so soon after its last modification that a later write may have kept the same size and
+   * (coarse) mtime: the next update reads it again instead of trusting size and mtime ("racy git").
+   */
+  racy?: boolean;
+}
+
+export interface ChunkRecord {
+  id: number;
+  path: string;
+  startLine: number;
+  endLine: number;
+  symbol?: string;
+  /** Hash of the chunk's text: equal hashes share one embedding. */
+  hash: string;
+}
+
+export interface ModelKey {
+  id: string;
+  dtype: Dtype;
+  dims: number;
+}
+
+export interface NewChunk {
+  startLine: number;
+  endLine: number;
+  symbol?: string;
+  hash: string;
+  text: string;
+}
+
+/** The hash of a chunk's (or a file's) text: equal hashes share one embedding. */
+export function hashText(text: string): string {
+  return createHash('sha1').update(text).digest('base64url').slice(0, 20);
+}

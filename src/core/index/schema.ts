@@ -1,0 +1,60 @@
+/** The SQLite schema of an index (format 2) and the one in-place migration it has had (`chunks.name`). */
+import type { DatabaseSyncInstance } from '@photostructure/sqlite';
+import { lastName } from './tokenize';
+
+/**
+ * `chunks.name`: the last name of the chunk's symbol (`handle` for `Router.handle`), indexed, so the definitions of
+ * a name are an index look-up instead of a scan. Indexes written before it had the column get it when a writer opens
+ * them (see addNameColumn); a reader of such an index scans the symbols instead.
+ */
+export const NAME_INDEX = 'CREATE INDEX IF NOT EXISTS chunks_name ON chunks(name) WHERE name IS NOT NULL';
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, mtime REAL NOT NULL, hash TEXT NOT NULL, racy INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, symbol TEXT, vec INTEGER NOT NULL DEFAULT 0, name TEXT);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE vec = 0;
+CREATE TABLE IF NOT EXISTS vec_delta(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, vec BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS vec_delta_seq ON vec_delta(seq);
+CREATE TABLE IF NOT EXISTS vec_gone(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+`;
+
+/** The indexed name of a chunk's symbol: its last name (`handle` for `Router.handle`). */
+export function nameOf(symbol: string | undefined): string | null {
+  return symbol ? lastName(symbol) : null;
+}
+
+export function hasNameColumn(db: DatabaseSyncInstance): boolean {
+  return (db.prepare('PRAGMA table_info(chunks)').all() as { name: string }[]).some((c) => c.name === 'name');
+}
+
+/**
+ * Gives an index written before `chunks.name` existed the column, filled, and its index (one transaction). False
+ * when that fails (a full disk, say): the index is then used as it is, definitions found by scanning, never rebuilt.
+ */
+export function addNameColumn(db: DatabaseSyncInstance): boolean {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch {
+    return false;
+  }
+  try {
+    if (!hasNameColumn(db)) {
+      db.exec('ALTER TABLE chunks ADD COLUMN name TEXT');
+      const set = db.prepare('UPDATE chunks SET name = ? WHERE id = ?');
+      for (const r of db.prepare('SELECT id, symbol FROM chunks WHERE symbol IS NOT NULL').all() as { id: number; symbol: string }[]) set.run(lastName(r.symbol), r.id);
+    }
+    db.exec(NAME_INDEX);
+    db.exec('COMMIT');
+    return true;
+  } catch {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // already rolled back by SQLite
+    }
+    return false;
+  }
+}
