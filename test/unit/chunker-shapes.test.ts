@@ -93,6 +93,54 @@ const SHAPES: { name: string; file: string; source: string; expect: [symbol: str
     source: `#include "parser.h"\n\n// Parses one token.\nToken Parser::next() {\n${body('next')}\n  return Token();\n}\n`,
     expect: [['Parser::next', '// Parses one token']],
   },
+  {
+    name: 'Rust: attributes between a doc comment and its item stay with the item',
+    file: 'runtime.rs',
+    source: `use std::fmt;\n\n/// Spawns a task on the runtime.\n#[track_caller]\n#[cfg(feature = "rt")]\npub fn spawn<F>(future: F) -> JoinHandle<F::Output> {\n${body('spawn', '    ')}\n    todo!()\n}\n`,
+    expect: [['spawn', '/// Spawns a task']],
+  },
+  {
+    name: 'Kotlin: class members, companion objects and extension functions',
+    file: 'HttpClient.kt',
+    source: `package io.ktor.client\n\n/** A client. */\npublic class HttpClient(private val engine: Engine) : Closeable {\n    /** Installs a plugin. */\n    public fun install(plugin: Plugin) {\n${body('install', '        ')}\n    }\n\n    companion object {\n        fun create(): HttpClient {\n${body('create', '            ')}\n            return HttpClient(Engine())\n        }\n    }\n}\n\n/** Sends a GET request. */\nsuspend fun HttpClient.get(url: String): HttpResponse {\n${body('get', '    ')}\n    return request(url)\n}\n`,
+    expect: [['HttpClient.install', '/** A client. */'], ['HttpClient.Companion.create', 'companion object'], ['HttpClient.get', '/** Sends a GET']],
+  },
+  {
+    name: 'Kotlin: the KDoc after the imports stays with its class (the grammar puts it inside the last import)',
+    file: 'Module.kt',
+    source: `package expo.modules\n\nimport a.b.C\nimport d.e.F\n\n/**\n * A module.\n */\nclass Module {\n${body('module', '    ')}\n}\n`,
+    expect: [['Module', '/**']],
+  },
+  {
+    name: 'Swift: class and extension methods, protocols',
+    file: 'Session.swift',
+    source: `import Foundation\n\n/// A session.\nopen class Session {\n    /// Creates a request.\n    open func request(_ url: URL) -> DataRequest {\n${body('request', '        ')}\n        return DataRequest()\n    }\n}\n\nextension Session {\n    func retry(_ request: Request) {\n${body('retry', '        ')}\n    }\n}\n\n/// Adapts requests.\npublic protocol RequestAdapter {\n${body('adapt', '    ')}\n    func adapt(_ request: URLRequest) throws -> URLRequest\n}\n`,
+    expect: [['Session.request', '/// A session.'], ['Session.retry', 'extension Session'], ['RequestAdapter', '/// Adapts requests']],
+  },
+  {
+    name: 'Scala: traits, objects and their defs',
+    file: 'Functor.scala',
+    source: `package cats\n\n/** Functor. */\ntrait Functor[F[_]] {\n  def map[A, B](fa: F[A])(f: A => B): F[B]\n\n  def void[A](fa: F[A]): F[Unit] = {\n${body('void')}\n    map(fa)(_ => ())\n  }\n}\n\nobject Functor {\n  def apply[F[_]](implicit instance: Functor[F]): Functor[F] = {\n${body('apply')}\n    instance\n  }\n}\n`,
+    expect: [['Functor.map', '/** Functor. */'], ['Functor.void', 'def void'], ['Functor.apply', 'object Functor']],
+  },
+  {
+    name: 'Elixir: defmodule, def with its @doc, defp',
+    file: 'conn.ex',
+    source: `defmodule Plug.Conn do\n  @moduledoc "The connection."\n\n  @doc "Assigns a value."\n  def assign(conn, key, value) when is_atom(key) do\n${body('assign', '    ', '#')}\n    conn\n  end\n\n  defp run_before_send(conn) do\n${body('before_send', '    ', '#')}\n    conn\n  end\nend\n`,
+    expect: [['Plug.Conn.assign', 'defmodule Plug.Conn'], ['Plug.Conn.run_before_send', 'defp run_before_send']],
+  },
+  {
+    name: 'Lua: module functions, methods and assigned functions',
+    file: 'pickers.lua',
+    source: `local M = {}\n\n--- Finds files.\nfunction M.find_files(opts)\n${body('find_files', '  ', '--')}\nend\n\nfunction M:refresh()\n${body('refresh', '  ', '--')}\nend\n\nM.grep = function(opts)\n${body('grep', '  ', '--')}\nend\n\nreturn M\n`,
+    expect: [['M.find_files', '--- Finds files.'], ['M.refresh', 'function M:refresh'], ['M.grep', 'M.grep = function']],
+  },
+  {
+    name: 'Zig: functions inside a const struct, tests',
+    file: 'allocator.zig',
+    source: `const std = @import("std");\n\n/// An allocator.\npub const Allocator = struct {\n    ptr: *anyopaque,\n\n    /// Allocates n bytes.\n    pub fn alloc(self: Allocator, n: usize) ![]u8 {\n${body('alloc', '        ')}\n        return self.vtable.alloc(n);\n    }\n};\n\ntest "alloc works" {\n${body('test')}\n    try std.testing.expect(true);\n}\n`,
+    expect: [['Allocator.alloc', '/// An allocator.'], ['test "alloc works"', 'test "alloc works"']],
+  },
 ];
 
 for (const s of SHAPES) {

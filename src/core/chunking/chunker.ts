@@ -1,6 +1,9 @@
 import { headingsOf, type ProseFormat } from './headings';
 import { strategyFor } from './languages';
+import { children, COMMENTS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart } from './syntax';
 import { parse, type SyntaxNode } from './treeSitter';
+
+export { COMMENTS, definitionName, functionBinding } from './syntax';
 
 /** A piece of a file small enough to embed. Lines are 1-based and inclusive. */
 export interface Chunk {
@@ -20,217 +23,6 @@ export interface ChunkerOptions {
   countTokens: TokenCounter;
   /** Definitions smaller than this are merged with their neighbours instead of standing alone. */
   minTokens?: number;
-}
-
-/** Node types that open a definition worth its own chunk, across the supported grammars. */
-const DEFINITIONS = new Set([
-  // JavaScript / TypeScript
-  'function_declaration',
-  'generator_function_declaration',
-  'class_declaration',
-  'abstract_class_declaration',
-  'method_definition',
-  'interface_declaration',
-  'type_alias_declaration',
-  'enum_declaration',
-  'internal_module',
-  // Python
-  'function_definition',
-  'class_definition',
-  'decorated_definition',
-  // Go
-  'method_declaration',
-  'type_declaration',
-  // Rust
-  'function_item',
-  'impl_item',
-  'struct_item',
-  'enum_item',
-  'trait_item',
-  'mod_item',
-  'macro_definition',
-  // Java / C#
-  'constructor_declaration',
-  'record_declaration',
-  'struct_declaration',
-  'namespace_declaration',
-  'property_declaration',
-  // C / C++
-  'class_specifier',
-  'struct_specifier',
-  'namespace_definition',
-  'template_declaration',
-  // Ruby
-  'method',
-  'singleton_method',
-  'class',
-  'module',
-  // PHP
-  'trait_declaration',
-]);
-
-/** Wrappers whose inner declaration carries the name. */
-const WRAPPERS: Record<string, string> = {
-  export_statement: 'declaration',
-  decorated_definition: 'definition',
-  template_declaration: '',
-};
-
-/** Definitions whose members are cut apart (Class.method chunks) rather than kept whole. */
-const CONTAINERS = new Set([
-  'class_declaration',
-  'abstract_class_declaration',
-  'class_definition',
-  'class_specifier',
-  'struct_specifier',
-  'interface_declaration',
-  'internal_module',
-  'impl_item',
-  'trait_item',
-  'mod_item',
-  'namespace_definition',
-  'namespace_declaration',
-  'record_declaration',
-  'struct_declaration',
-  'class',
-  'module',
-  'trait_declaration',
-]);
-
-function isContainer(node: SyntaxNode): boolean {
-  const wrapped = WRAPPERS[node.type];
-  if (wrapped !== undefined) {
-    const inner = wrapped ? node.childForFieldName(wrapped) : node.namedChildren.find((c) => c && isDefinition(c));
-    return !!inner && isContainer(inner);
-  }
-  const binding = declaredFunctionValue(node);
-  if (binding) return OBJECT_VALUES.has(boundValue(binding)?.type ?? '');
-  return CONTAINERS.has(node.type);
-}
-
-/** Comment node types across the grammars. */
-export const COMMENTS: ReadonlySet<string> = new Set(['comment', 'line_comment', 'block_comment']);
-
-/** Values that make a named binding a definition: functions and classes, and object literals (their methods are members). */
-const DEFINED_VALUES = new Set([
-  'arrow_function',
-  'function_expression',
-  'function',
-  'class',
-  'generator_function',
-  'object',
-  // PHP closures
-  'anonymous_function',
-  'anonymous_function_creation_expression',
-]);
-const OBJECT_VALUES = new Set(['object', 'class']);
-
-/**
- * The node that names a function, class or object value bound by a declaration or an assignment, or undefined:
- * `const foo = () => {...}`, `let Bar = class {...}`, `res.cookie = function (...) {...}`,
- * `exports.x = function`, `module.exports = function`, `$handler = function () {...}` (PHP),
- * an object-literal `key: function` / `key: () =>` pair, and a class field `handle = (e) => {...}`.
- * Its `value` field is the value.
- */
-function declaredFunctionValue(node: SyntaxNode): SyntaxNode | undefined {
-  let binding: SyntaxNode | null | undefined;
-  if (node.type === 'lexical_declaration' || node.type === 'variable_declaration') {
-    const declarators = node.namedChildren.filter((c): c is SyntaxNode => c?.type === 'variable_declarator');
-    if (declarators.length !== 1) return undefined;
-    binding = declarators[0];
-  } else if (node.type === 'expression_statement') {
-    const expr = node.namedChildren[0];
-    if (expr?.type !== 'assignment_expression' || node.namedChildren.length !== 1) return undefined;
-    binding = expr;
-  } else if (node.type === 'pair' || node.type === 'public_field_definition' || node.type === 'field_definition') {
-    binding = node;
-  } else {
-    return undefined;
-  }
-  const value = boundValue(binding);
-  if (!value || !DEFINED_VALUES.has(value.type)) return undefined;
-  // An object literal is a definition only when bound by a declaration or assignment (not a nested pair).
-  if (value.type === 'object' && node.type !== 'lexical_declaration' && node.type !== 'variable_declaration' && node.type !== 'expression_statement') return undefined;
-  return binding;
-}
-
-/**
- * A function bound to a name by a declaration or an assignment (`const f = () =>`, `res.cookie = function`,
- * `exports.x = function`): its name, or undefined when `node` binds no function.
- */
-export function functionBinding(node: SyntaxNode): { name?: string } | undefined {
-  const binding = declaredFunctionValue(node);
-  const value = binding && boundValue(binding);
-  if (!binding || !value || OBJECT_VALUES.has(value.type)) return undefined;
-  const name = bindingName(binding);
-  return name ? { name } : {};
-}
-
-/** The value node of a binding found by declaredFunctionValue. */
-function boundValue(binding: SyntaxNode): SyntaxNode | null {
-  let value = binding.childForFieldName('value') ?? binding.childForFieldName('right');
-  // `res.contentType = res.type = function contentType(...)`: the value at the end of the chain.
-  for (let i = 0; value?.type === 'assignment_expression' && i < 8; i++) value = value.childForFieldName('right');
-  return value;
-}
-
-/** The name a binding gives: `res.cookie`, `json` for `exports.json`, the function's own name for `module.exports = function name`. */
-function bindingName(binding: SyntaxNode): string | undefined {
-  const target = binding.childForFieldName('name') ?? binding.childForFieldName('left') ?? binding.childForFieldName('key') ?? binding.childForFieldName('property');
-  if (!target) return undefined;
-  let name = target.text.replace(/^["'`]|["'`]$/g, '').replace(/^\$/, '');
-  if (name === 'module.exports' || name === 'exports') name = boundValue(binding)?.childForFieldName('name')?.text ?? name;
-  return name.replace(/^(?:module\.)?exports\./, '').replace(/^this\./, '');
-}
-
-function isDefinition(node: SyntaxNode): boolean {
-  if (DEFINITIONS.has(node.type)) return true;
-  if (node.type === 'export_statement') {
-    const decl = node.childForFieldName('declaration');
-    return !!decl && (DEFINITIONS.has(decl.type) || !!declaredFunctionValue(decl));
-  }
-  return !!declaredFunctionValue(node);
-}
-
-/** The identifier a C/C++ declarator finally names (through pointer/function/reference declarators). */
-function declaratorName(node: SyntaxNode | null): string | undefined {
-  let cur = node;
-  for (let i = 0; cur && i < 8; i++) {
-    if (['identifier', 'field_identifier', 'qualified_identifier', 'operator_name', 'destructor_name', 'type_identifier'].includes(cur.type)) {
-      return cur.text;
-    }
-    cur = cur.childForFieldName('declarator') ?? cur.childForFieldName('name');
-  }
-  return undefined;
-}
-
-export function definitionName(node: SyntaxNode): string | undefined {
-  const wrapped = WRAPPERS[node.type];
-  if (wrapped !== undefined) {
-    const inner = wrapped ? node.childForFieldName(wrapped) : node.namedChildren.find((c) => c && isDefinition(c));
-    return inner ? definitionName(inner) : undefined;
-  }
-  const binding = declaredFunctionValue(node);
-  if (binding) return bindingName(binding);
-  if (node.type === 'method_declaration') {
-    // Go: `func (s *Server) Serve(...)` is Server.Serve.
-    const receiver = node.childForFieldName('receiver')?.namedChildren.find((c) => c?.type === 'parameter_declaration')?.childForFieldName('type');
-    const type = receiver?.text.replace(/^\*/, '').replace(/\[.*$/, '');
-    const name = node.childForFieldName('name')?.text;
-    if (receiver && name) return type ? `${type}.${name}` : name;
-  }
-  if (node.type === 'impl_item') {
-    const type = node.childForFieldName('type')?.text;
-    const trait = node.childForFieldName('trait')?.text;
-    return type ? (trait ? `impl ${trait} for ${type}` : `impl ${type}`) : undefined;
-  }
-  if (node.type === 'type_declaration') {
-    const spec = node.namedChildren.find((c) => c?.type === 'type_spec' || c?.type === 'type_alias');
-    return spec?.childForFieldName('name')?.text;
-  }
-  const name = node.childForFieldName('name');
-  if (name) return name.text;
-  return declaratorName(node.childForFieldName('declarator'));
 }
 
 function qualify(parent: string | undefined, name: string | undefined): string | undefined {
@@ -433,14 +225,20 @@ class SyntaxCutter {
     let leadStart: number | undefined; // start line of comments directly above the next node
     for (const node of nodes) {
       const start = startLine(node);
-      const end = endLine(node);
+      let end = endLine(node);
       if (end < from || start > to) continue;
-      if (COMMENTS.has(node.type)) {
+      if (COMMENTS.has(node.type) || leadsDefinition(node)) {
         leadStart ??= start;
         continue;
       }
       const ownStart = leadStart ?? start;
       leadStart = undefined;
+      // Comments a statement ends with (a grammar's quirk) lead the next node instead.
+      const trailing = isDefinition(node) ? undefined : trailingCommentStart(node);
+      if (trailing !== undefined && trailing > start) {
+        end = trailing - 1;
+        leadStart = trailing;
+      }
       const tokens = this.out.tokens(ownStart, end);
       if (isDefinition(node) && tokens >= this.minTokens) {
         // Inside a definition, a small lead-in with no definitions (a class header, fields) joins
@@ -500,27 +298,6 @@ class SyntaxCutter {
     }
     this.siblings(kids, start, end, symbol);
   }
-}
-
-function children(node: SyntaxNode): SyntaxNode[] {
-  return node.namedChildren.filter((c): c is SyntaxNode => !!c);
-}
-
-/**
- * The nodes to cut a too-big node into: its body's statements/members when it has a body,
- * otherwise its named children. Wrappers (export, decorators) are looked through.
- */
-function expandBody(node: SyntaxNode): SyntaxNode[] {
-  const inner = WRAPPERS[node.type] !== undefined ? (WRAPPERS[node.type] ? node.childForFieldName(WRAPPERS[node.type]) : null) : null;
-  if (inner) return expandBody(inner);
-  const binding = declaredFunctionValue(node);
-  const target = (binding && boundValue(binding)) ?? node;
-  const body = target.childForFieldName('body') ?? target.namedChildren.find((c) => c && /body|block|declaration_list|field_declaration_list|class_body/.test(c.type)) ?? null;
-  if (body) {
-    const kids = children(body);
-    if (kids.length > 0) return kids;
-  }
-  return children(target);
 }
 
 function startLine(node: SyntaxNode): number {

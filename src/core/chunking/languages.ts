@@ -14,7 +14,13 @@ export type Grammar =
   | 'ruby'
   | 'php'
   | 'bash'
-  | 'css';
+  | 'css'
+  | 'kotlin'
+  | 'swift'
+  | 'scala'
+  | 'elixir'
+  | 'lua'
+  | 'zig';
 
 export type Strategy = { kind: 'tree-sitter'; grammar: Grammar } | { kind: 'prose'; format: ProseFormat } | { kind: 'lines' };
 
@@ -47,6 +53,15 @@ const BY_EXTENSION: Record<string, Grammar> = {
   sh: 'bash',
   bash: 'bash',
   css: 'css',
+  kt: 'kotlin',
+  kts: 'kotlin',
+  swift: 'swift',
+  scala: 'scala',
+  sc: 'scala',
+  ex: 'elixir',
+  exs: 'elixir',
+  lua: 'lua',
+  zig: 'zig',
 };
 
 export function strategyFor(relPath: string): Strategy {

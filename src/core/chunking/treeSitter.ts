@@ -13,12 +13,34 @@ let initPromise: Promise<void> | undefined;
 const languages = new Map<Grammar, Promise<TreeSitter.Language>>();
 const parsers = new Map<Grammar, TreeSitter.Parser>();
 
-/** Where the grammar .wasm files are: beside the package's entry point, or KINDRED_WASM_DIR (a bundled extension). */
+/** Where the runtime and VS Code's grammar .wasm files are: beside the package's entry point, or KINDRED_WASM_DIR. */
 function grammarDir(): string {
   if (!wasmDir) {
     wasmDir = process.env.KINDRED_WASM_DIR ?? path.dirname(require.resolve('@vscode/tree-sitter-wasm'));
   }
   return wasmDir;
+}
+
+/**
+ * Grammars VS Code's package does not ship, each from a package that publishes it as WebAssembly: tree-sitter-wasms
+ * (Unlicense) and, for Lua, the grammar's own package (tree-sitter-wasms' Lua scanner keeps state between parses).
+ * They load in the same runtime; KINDRED_WASM_DIR, when set, holds them all.
+ */
+const TREE_SITTER_WASMS = { pkg: 'tree-sitter-wasms', folder: 'out' };
+const EXTRA_GRAMMARS: Partial<Record<Grammar, { pkg: string; folder: string }>> = {
+  kotlin: TREE_SITTER_WASMS,
+  swift: TREE_SITTER_WASMS,
+  scala: TREE_SITTER_WASMS,
+  elixir: TREE_SITTER_WASMS,
+  zig: TREE_SITTER_WASMS,
+  lua: { pkg: '@tree-sitter-grammars/tree-sitter-lua', folder: '' },
+};
+
+/** The folder holding a grammar's .wasm file. */
+function wasmFolder(grammar: Grammar): string {
+  const extra = EXTRA_GRAMMARS[grammar];
+  if (!extra || process.env.KINDRED_WASM_DIR) return grammarDir();
+  return path.join(path.dirname(require.resolve(`${extra.pkg}/package.json`)), extra.folder);
 }
 
 async function init(): Promise<void> {
@@ -31,7 +53,7 @@ async function language(grammar: Grammar): Promise<TreeSitter.Language> {
   if (!p) {
     p = (async () => {
       await init();
-      const bytes = await fs.readFile(path.join(grammarDir(), `tree-sitter-${grammar}.wasm`));
+      const bytes = await fs.readFile(path.join(wasmFolder(grammar), `tree-sitter-${grammar}.wasm`));
       return TreeSitter.Language.load(bytes);
     })();
     languages.set(grammar, p);

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Builds the symbol-query set for the languages cut on syntax since the fourth session (docs/model-eval.md,
+// "Languages cut on syntax"): real Kotlin and Swift (expo-modules-core from npm) and Lua (Penlight from Debian's
+// lua-penlight), in `kindred eval repos`' layout (repos.json + annotations/<name>.json).
+//
+//   node scripts/eval/build-langset.mjs [--out DIR]
+//
+// The labels do not come from Kindred's chunker: a regular expression per language finds definition lines; names
+// defined once, of 5+ letters, are kept, every n-th of them (40 per language); a query is the name and its target
+// the definition line. Needs npm and apt-get (download only, no install).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { out: { type: 'string' } } });
+const out = path.resolve(values.out ?? path.join(process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred'), 'eval-langset'));
+
+function run(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
+  return r.stdout.trim();
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(path.join(out, 'annotations'), { recursive: true });
+const dl = path.join(out, '_download');
+mkdirSync(dl, { recursive: true });
+
+// Sources: expo-modules-core 58.1.0 (MIT), lua-penlight 1.13.1-3 (MIT).
+run('npm', ['pack', 'expo-modules-core@58.1.0', '--silent'], dl);
+run('tar', ['xzf', readdirSync(dl).find((f) => f.endsWith('.tgz')), '-C', dl], dl);
+run('mv', [path.join(dl, 'package'), path.join(out, 'expo')], out);
+run('apt-get', ['download', 'lua-penlight=1.13.1-3'], dl);
+run('dpkg', ['-x', readdirSync(dl).find((f) => f.startsWith('lua-penlight')), path.join(dl, 'pen')], dl);
+run('cp', ['-rL', path.join(dl, 'pen/usr/share/lua/5.1/pl'), path.join(out, 'penlight')], out);
+rmSync(dl, { recursive: true, force: true });
+
+function walk(d, acc = []) {
+  for (const e of readdirSync(d, { withFileTypes: true })) {
+    const p = path.join(d, e.name);
+    if (e.isDirectory()) walk(p, acc);
+    else acc.push(p);
+  }
+  return acc;
+}
+
+const SPECS = [
+  {
+    name: 'expo-kotlin',
+    root: 'expo/android',
+    ext: '.kt',
+    re: /^\s*(?:(?:public|internal|private|protected|open|abstract|data|sealed|enum|inline|value|annotation|override|suspend|inner)\s+)*(?:class|interface|object|fun)\s+(?:<[^>]*>\s*)?(?:[A-Z]\w*\.)?([A-Za-z_]\w*)/,
+  },
+  {
+    name: 'expo-swift',
+    root: 'expo/ios',
+    ext: '.swift',
+    re: /^\s*(?:(?:public|internal|private|fileprivate|open|final|static|override|@objc|@MainActor|mutating|convenience|required)\s+)*(?:class|struct|protocol|enum|func|actor)\s+([A-Za-z_]\w*)/,
+  },
+  { name: 'penlight', root: 'penlight', ext: '.lua', re: /^\s*(?:local\s+)?function\s+([\w.:]+)\s*\(/ },
+];
+
+const repos = [];
+for (const s of SPECS) {
+  const rootDir = path.join(out, s.root);
+  const defs = new Map();
+  for (const f of walk(rootDir).filter((p) => p.endsWith(s.ext))) {
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const m = s.re.exec(line);
+        if (!m || m[1].split(/[.:]/).pop().length < 5) return;
+        const list = defs.get(m[1]) ?? [];
+        list.push({ path: path.relative(rootDir, f), line: i + 1 });
+        defs.set(m[1], list);
+      });
+  }
+  const unique = [...defs].filter(([, v]) => v.length === 1).sort((a, b) => a[0].localeCompare(b[0]));
+  const step = Math.max(1, Math.floor(unique.length / 40));
+  const picked = unique.filter((_, i) => i % step === 0).slice(0, 40);
+  const annotations = picked.map(([name, [d]]) => ({ query: name, relevant: [{ path: d.path, start_line: d.line, end_line: d.line }], secondary: [], category: 'symbol' }));
+  writeFileSync(path.join(out, 'annotations', `${s.name}.json`), JSON.stringify(annotations, null, 1));
+  repos.push({ name: s.name, language: s.ext.slice(1), url: '', revision: '', root: s.root });
+  process.stdout.write(`${s.name}: ${unique.length} names defined once, ${annotations.length} queries\n`);
+}
+writeFileSync(path.join(out, 'repos.json'), JSON.stringify(repos, null, 1));
+process.stdout.write(`built ${out}; score it with: node dist/cli.js eval repos ${out}\n`);
