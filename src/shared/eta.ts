@@ -3,6 +3,9 @@
  * samples they are given (no clock inside): the engine feeds them `Date.now()`, the tests fixed times.
  */
 
+/** The engine sends at most one progress event this often (ms) within a phase (indexing, adapting). */
+export const PROGRESS_EVERY_MS = 250;
+
 /** Progress is measured over this much recent time (ms): a rate that follows speed changes without jitter. */
 const RATE_WINDOW_MS = 20_000;
 /** No estimate before this much progress time (ms): the first batches include loading and warm-up. */

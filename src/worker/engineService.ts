@@ -1,14 +1,12 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { fingerprintFiles } from '../core/adapt/drift';
-import { adaptWorkspace } from '../core/adapt/run';
 import { ClusterModel } from '../core/cluster';
 import { IgnoreMatcher } from '../core/discovery';
 import { evaluateIndex } from '../core/eval/indexEval';
 import { KNOWN_MODELS, MODEL_MEASUREMENTS, type Dtype } from '../core/embedding/models';
 import { isModelInstalled } from '../core/embedding/transformers';
 import { ModelRuntime } from '../core/embedding/runtime';
-import { DEGRADED_NOTE, Engine, isModelError, type AdapterState } from '../core/engine';
+import { DEGRADED_NOTE, Engine, isModelError } from '../core/engine';
 import { errorMessage, isKindredError, KindredError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { decodeLines } from '../core/text';
@@ -27,14 +25,13 @@ import {
   type SearchFilter,
   type WorkspaceAnswer,
 } from '../shared/engineProtocol';
-import { RateMeter } from '../shared/eta';
+import { PROGRESS_EVERY_MS, RateMeter } from '../shared/eta';
 import { FolderWatcher, folderOf, relativeTo } from './folderWatcher';
 import { SerialQueue } from './requestQueue';
 import { UpdateLoop, type Folder } from './updateLoop';
+import { AdaptJobs } from './adaptJob';
 import { answerWorkspace, searchWorkspace, similarInWorkspace } from './workspaceSearch';
 
-/** At most one progress event this often. */
-const PROGRESS_EVERY_MS = 250;
 /** Ignore rules changed: the watcher restarts once they have been quiet this long. */
 const WATCHER_RESTART_DEBOUNCE_MS = 300;
 /** When the file watcher fails (inotify limit), every folder is rescanned this often instead. */
@@ -105,13 +102,8 @@ export class EngineService {
   private readonly meter = new RateMeter();
   /** Per folder path: when its index was last brought up to date (ms since the epoch). */
   private readonly updatedAt = new Map<string, number>();
-  /** Per folder path: its query adapter as status shows it (recounted after updates, not per status event). */
-  private readonly adapterStates = new Map<string, AdapterState>();
-  /** The folder being adapted (one run at a time). */
-  private adapting: string | undefined;
   /** Aborted when the engines close (a new configuration): a running adapt run stops. */
   private enginesOpen = new AbortController();
-  private lastAdaptProgressAt = 0;
 
   private readonly logger: Logger = {
     info: (message) => this.emit({ kind: 'event', event: 'log', level: 'info', message }),
@@ -121,6 +113,9 @@ export class EngineService {
       this.emit({ kind: 'event', event: 'log', level: 'warn', message });
     },
   };
+
+  /** Adapt runs (one at a time) and each folder's adapter as status shows it. */
+  private readonly adaptJobs = new AdaptJobs((e) => this.emit(e), this.logger);
 
   static get runtimesAlive(): number {
     return EngineService.liveRuntimes;
@@ -163,7 +158,7 @@ export class EngineService {
       const f = this.folderAt(p.folder);
       const state = await f.engine.setAdapterEnabled(p.enabled);
       this.logger.info(`Search adapter of ${f.name} turned ${p.enabled ? 'on' : 'off'}.`);
-      this.refreshAdapterState(f);
+      this.adaptJobs.refresh(f);
       this.emitStatus();
       return state;
     },
@@ -237,7 +232,7 @@ export class EngineService {
         );
         const folder: Folder = { path: engine.folder, name: f.name, engine, matcher: new IgnoreMatcher(engine.folder, { exclude: config.exclude }), full: config.indexOnStartup, changed: new Set() };
         this.folders.push(folder);
-        this.refreshAdapterState(folder);
+        this.adaptJobs.refresh(folder);
       }
       this.startLoop();
     } catch (e) {
@@ -282,7 +277,7 @@ export class EngineService {
         const at = Date.now();
         this.updatedAt.set(f.path, at);
         this.lastUpdate = { seconds: s.seconds, embedded: s.embedded, reused, deleted: s.deleted, skipped: s.skipped, files: s.files, chunks: s.chunks, folder: f.name, at };
-        this.refreshAdapterState(f);
+        this.adaptJobs.refresh(f);
         this.emit({ kind: 'event', event: 'indexChanged', folder: f.path });
       },
     }));
@@ -356,64 +351,12 @@ export class EngineService {
     return f;
   }
 
-  /** Re-reads what status shows of a folder's adapter (counts the files changed since it was trained). */
-  private refreshAdapterState(f: Folder): void {
-    const state = f.engine.adapterState();
-    if (state) this.adapterStates.set(f.path, state);
-    else this.adapterStates.delete(f.path);
-  }
-
-  /**
-   * Adapt Search to This Workspace, in this process: mines pairs from the folder, trains and measures the
-   * adapter (see adaptWorkspace), stores it beside the folder's index and applies it at once if it was
-   * switched on. Cancelling (or a new configuration) stops it between batches and writes nothing. Too few
-   * pairs is an answer, not a failure: `declined` says why.
-   */
+  /** Adapt Search to This Workspace, in this process (see AdaptJobs.run). */
   private async adapt(folderIndex: number, cosqaDir: string | undefined, signal: AbortSignal): Promise<AdaptOutcome> {
     const f = this.folderAt(folderIndex);
     const runtime = this.runtime;
     if (!runtime) throw new KindredError('model-missing', 'Adapting search needs the embedding model, which is not loaded.', editorModelFix(this.modelError?.code ?? 'model-missing'));
-    if (this.adapting) throw new KindredError('bad-argument', `Kindred is already adapting search to ${this.adapting}.`, 'Wait for it to finish, or cancel it.');
-    this.adapting = f.name;
-    const closing = this.enginesOpen.signal;
-    const stop = AbortSignal.any([signal, closing]);
-    let lastPhase = '';
-    try {
-      const { report } = await adaptWorkspace(f.path, runtime, {
-        exclude: this.config?.exclude,
-        maxFileBytes: this.config?.maxFileBytes,
-        cosqaDir: cosqaDir || undefined,
-        trainedOn: fingerprintFiles(f.engine.index.files.values()),
-        signal: stop,
-        save: (a) => f.engine.installAdapter(a),
-        onProgress: (phase, done, total) => {
-          // Every epoch and every new phase; within a phase at most one event per PROGRESS_EVERY_MS.
-          const now = Date.now();
-          if (phase !== lastPhase || phase === 'training' || now - this.lastAdaptProgressAt >= PROGRESS_EVERY_MS) {
-            lastPhase = phase;
-            this.lastAdaptProgressAt = now;
-            this.emit({ kind: 'event', event: 'adaptProgress', folder: f.name, phase, done, total });
-          }
-        },
-      });
-      this.refreshAdapterState(f);
-      this.emitStatus();
-      this.logger.info(
-        `Adapted search to ${f.name} in ${report.seconds} s: ${report.pairs} pairs, held-out MRR ${report.before.MRR} -> ${report.after.MRR}; ` +
-          (report.enabled ? 'switched on.' : `kept off: ${report.reason ?? ''}.`),
-      );
-      const adapter = this.adapterStates.get(f.path);
-      return { folder: folderIndex, name: f.name, report, ...(adapter ? { adapter } : {}), ...(cosqaDir ? { cosqaDir } : {}) };
-    } catch (e) {
-      if (closing.aborted && !signal.aborted) throw new KindredError('bad-argument', `Adapting search to ${f.name} stopped: the settings changed and the folder's index was reopened.`, 'Run it again.');
-      if (isKindredError(e) && e.code === 'adapt-too-few-pairs') {
-        const adapter = this.adapterStates.get(f.path);
-        return { folder: folderIndex, name: f.name, declined: { message: e.message, ...(e.fix ? { fix: e.fix } : {}) }, ...(adapter ? { adapter } : {}) };
-      }
-      throw e;
-    } finally {
-      this.adapting = undefined;
-    }
+    return this.adaptJobs.run(f, folderIndex, runtime, this.config, cosqaDir, signal, this.enginesOpen.signal, () => this.emitStatus());
   }
 
   /** The engine of a workspace folder (clusters, tests). */
@@ -444,7 +387,7 @@ export class EngineService {
     const folders: FolderStatus[] = [];
     for (const f of this.folders) {
       const idx = f.engine.index;
-      const adapter = this.adapterStates.get(f.path);
+      const adapter = this.adaptJobs.state(f.path);
       folders.push({ path: f.path, name: f.name, files: idx.files.size, chunks: idx.chunks.size, embedded: idx.vectorIds.size, bytesOnDisk: await idx.diskBytes(), ...(adapter ? { adapter } : {}) });
     }
     return {
