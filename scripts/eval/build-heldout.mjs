@@ -10,19 +10,11 @@
 // packages (PyPI wheels, npm tarballs; the network this needs is pip's and npm's), at the versions below, not the
 // revisions the labels were written against: every labelled file exists in them, and the line spans of the
 // symbol queries that have one are moved to the symbol's declaration in the packaged file (DECLARATIONS).
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { builderOptions, inferCategory, run, writeAnnotations, writeRepos } from './heldout-common.mjs';
 
-const { values } = parseArgs({ options: { labels: { type: 'string' }, out: { type: 'string' } } });
-if (!values.labels) {
-  process.stderr.write('usage: node scripts/eval/build-heldout.mjs --labels DIR [--out DIR]\n');
-  process.exit(2);
-}
-const labels = path.resolve(values.labels);
-const out = path.resolve(values.out ?? path.join(process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred'), 'eval-heldout'));
+const { labels, out } = builderOptions('scripts/eval/build-heldout.mjs', 'eval-heldout');
 
 /** name → language, upstream, the revision the labels were written against, the indexed root, and the package used. */
 const REPOS = {
@@ -55,18 +47,6 @@ const DECLARATIONS = {
   'axios/InterceptorManager': /^class InterceptorManager\b/,
   'axios/mergeConfig': /^export default function mergeConfig\(/,
 };
-
-/** semble's benchmarks/data.py rule, for entries without a category. */
-function inferCategory(q) {
-  if (!/\s/.test(q.trim())) return 'symbol';
-  return q.toLowerCase().startsWith('how ') ? 'architecture' : 'semantic';
-}
-
-function run(cmd, args, cwd) {
-  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status})`);
-  return r.stdout;
-}
 
 const dl = path.join(out, '_downloads');
 mkdirSync(dl, { recursive: true });
@@ -121,10 +101,9 @@ for (const [name, [language, url, revision, root, pkg]] of Object.entries(REPOS)
     }
     kept.push({ query: a.query, relevant, secondary, category: a.category || inferCategory(a.query) });
   }
-  mkdirSync(path.join(out, 'annotations'), { recursive: true });
-  writeFileSync(path.join(out, 'annotations', `${name}.json`), `[\n${kept.map((x) => ` ${JSON.stringify(x)}`).join(',\n')}\n]\n`);
+  writeAnnotations(out, name, kept);
   specs.push({ name, language, url, revision, root: `${name}/${root}`, source });
   process.stderr.write(`${name}: ${source}, ${kept.length} queries kept, ${dropped} dropped\n`);
 }
-writeFileSync(path.join(out, 'repos.json'), `[\n${specs.map((s) => `  ${JSON.stringify(s)}`).join(',\n')}\n]\n`);
+writeRepos(out, specs);
 process.stdout.write(`${out}\n`);
