@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { classifyQuery } from '../../src/core/ranking/query';
 import { pathKinds } from '../../src/core/ranking/paths';
-import type { Candidate, ChunkInfo, ChunkSource } from '../../src/core/ranking/rules';
+import { WEIGHTS, type Candidate, type ChunkInfo, type ChunkSource } from '../../src/core/ranking/rules';
 import { applyStack } from '../../src/core/ranking/stack';
 
 let nextId = 1;
@@ -168,6 +168,25 @@ test('file coherence is strong when no chunk stands out and weak when one clearl
   assert.equal(ranked('when does the client give up', flat(0.2))[0].path, 'src/streams.py');
   // One chunk leads the fifth by more than the gap: that chunk is the answer and stays first.
   assert.equal(ranked('when does the client give up', flat(0.5))[0].path, 'src/misc.py');
+});
+
+test('file coherence counts strong candidates only: the many weak matches of a huge file do not outrank a small file that answers', () => {
+  // The small file holds the two best chunks; the huge one its third best and a hundred weak matches below the
+  // many mid-scoring chunks of other files (a single-header library, a 1,000-line worker).
+  const small = [chunk('include/adl_serializer.hpp', 1, 20, undefined, 1.0), chunk('include/adl_serializer.hpp', 21, 40, undefined, 0.97)];
+  const hugeBest = chunk('include/json.hpp', 1, 20, undefined, 0.99);
+  const others = Array.from({ length: 80 }, (_, i) => chunk(`include/detail/part${i}.hpp`, 1, 20, undefined, 0.8 - i * 0.001));
+  const weak = Array.from({ length: 100 }, (_, i) => chunk('include/json.hpp', 100 + i * 20, 119 + i * 20, undefined, 0.5 - i * 0.001));
+  const cands = [...small, hugeBest, ...others, ...weak];
+  assert.equal(ranked('conversion hooks for custom types', cands, undefined, ['saturation'])[0].path, 'include/adl_serializer.hpp');
+  // Counting every candidate, the huge file's sum wins.
+  const depth = WEIGHTS.coherenceDepth;
+  WEIGHTS.coherenceDepth = cands.length;
+  try {
+    assert.equal(ranked('conversion hooks for custom types', cands, undefined, ['saturation'])[0].path, 'include/json.hpp');
+  } finally {
+    WEIGHTS.coherenceDepth = depth;
+  }
 });
 
 test('path query: the named file comes first', () => {

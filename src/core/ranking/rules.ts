@@ -69,6 +69,8 @@ export const WEIGHTS = {
   coherenceBroad: 1.5,
   /** Lead of the best candidate over the fifth (relative) from which a query counts as having one clear answer. */
   coherenceGap: 0.35,
+  /** The candidates that count as a file's evidence: the best this many (a huge file gathers weak matches by being huge). */
+  coherenceDepth: 70,
   /** Each further chunk of a file already in the results is multiplied by this, once per chunk. */
   saturation: 0.5,
   /** Cosine similarity above which two chunks of the same name in files of the same name are copies (v3/ and v4/). */
@@ -286,17 +288,20 @@ const fileCoherence: Rule = {
   name: 'file-coherence',
   why: 'A file with several strong chunks is more likely the answer than one lucky chunk; the more so when no chunk stands out (a topic, not one function).',
   apply(cands, ctx) {
+    // Only strong candidates count as evidence: the best coherenceDepth of them.
+    const scores = cands.map((c) => c.score).sort((a, b) => b - a);
+    const floor = scores[Math.min(WEIGHTS.coherenceDepth, scores.length) - 1] ?? 0;
     const sum = new Map<string, number>();
     const best = new Map<string, Candidate>();
     for (const c of cands) {
-      sum.set(c.path, (sum.get(c.path) ?? 0) + Math.max(0, c.score));
+      if (c.score >= floor) sum.set(c.path, (sum.get(c.path) ?? 0) + Math.max(0, c.score));
       const b = best.get(c.path);
       if (!b || c.score > b.score) best.set(c.path, c);
     }
     const top = Math.max(0, ...sum.values());
     if (top <= 0) return cands;
     const w = WEIGHTS.coherence + (WEIGHTS.coherenceBroad - WEIGHTS.coherence) * (1 - Math.min(1, leadOf(cands) / WEIGHTS.coherenceGap));
-    for (const [p, c] of best) c.score += ctx.maxScore * w * (sum.get(p)! / top);
+    for (const [p, c] of best) c.score += ctx.maxScore * w * ((sum.get(p) ?? 0) / top);
     return cands;
   },
 };
