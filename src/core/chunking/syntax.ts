@@ -323,8 +323,10 @@ export function expandBody(node: SyntaxNode): SyntaxNode[] {
   const inner = WRAPPERS[node.type] !== undefined ? (WRAPPERS[node.type] ? node.childForFieldName(WRAPPERS[node.type]) : null) : null;
   if (inner) return expandBody(inner);
   const binding = declaredFunctionValue(node);
-  const target = (binding && boundValue(binding)) ?? zigContainer(node) ?? luaFunctionValue(node) ?? node;
-  if (CONTAINER_VALUES.has(target.type)) return children(target);
+  // Zig's `const X = struct {...}`: the struct's fields and declarations.
+  const container = zigContainer(node);
+  if (container) return children(container);
+  const target = (binding && boundValue(binding)) ?? luaFunctionValue(node) ?? node;
   const body = target.childForFieldName('body') ?? target.namedChildren.find((c) => c && /body|block|declaration_list|field_declaration_list|class_body/.test(c.type)) ?? null;
   if (body) {
     const kids = children(body);
