@@ -136,6 +136,13 @@ const SHAPES: { name: string; file: string; source: string; expect: [symbol: str
     expect: [['M.find_files', '--- Finds files.'], ['M.refresh', 'function M:refresh'], ['M.grep', 'M.grep = function']],
   },
   {
+    name: 'Haskell: data types, classes and instances, functions with their Haddock and type signature',
+    file: 'Types.hs',
+    source: `{-# LANGUAGE OverloadedStrings #-}\nmodule Data.Aeson.Types (Value(..), encode) where\n\nimport Data.Text (Text)\n\n-- | A JSON value.\ndata Value\n  = Object Object\n  | Null\n${body('value', '  ', '--')}\n  deriving (Eq, Show)\n\n-- | Types that can be decoded.\nclass FromJSON a where\n  parseJSON :: Value -> Parser a\n${body('parse', '  ', '--')}\n  parseJSON = undefined\n\ninstance FromJSON Bool where\n  parseJSON (Bool b) = pure b\n${body('bool', '  ', '--')}\n  parseJSON _ = fail "expected Bool"\n\n-- | Encodes a value.\nencode :: ToJSON a => a -> ByteString\nencode x = go x\n${body('encode', '  ', '--')}\n  where go = undefined\n`,
+    // An instance is named by its head, so that it does not count as a definition of the class.
+    expect: [['Value', '-- | A JSON value.'], ['FromJSON', '-- | Types that can be decoded.'], ['instance FromJSON Bool', 'instance FromJSON Bool'], ['encode', '-- | Encodes a value.']],
+  },
+  {
     name: 'Zig: functions inside a const struct, tests',
     file: 'allocator.zig',
     source: `const std = @import("std");\n\n/// An allocator.\npub const Allocator = struct {\n    ptr: *anyopaque,\n\n    /// Allocates n bytes.\n    pub fn alloc(self: Allocator, n: usize) ![]u8 {\n${body('alloc', '        ')}\n        return self.vtable.alloc(n);\n    }\n};\n\ntest "alloc works" {\n${body('test')}\n    try std.testing.expect(true);\n}\n`,

@@ -1,6 +1,6 @@
 import { headingsOf, type ProseFormat } from './headings';
 import { strategyFor } from './languages';
-import { children, COMMENTS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart } from './syntax';
+import { children, COMMENTS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart, TRANSPARENT } from './syntax';
 import { parse, type SyntaxNode } from './treeSitter';
 
 export { COMMENTS, definitionName, functionBinding } from './syntax';
@@ -203,7 +203,12 @@ class SyntaxCutter {
   }
 
   cut(root: SyntaxNode): void {
-    this.siblings(children(root), 1, this.out.lineCount, undefined);
+    this.siblings(
+      children(root).flatMap((c) => (TRANSPARENT.has(c.type) ? children(c) : [c])),
+      1,
+      this.out.lineCount,
+      undefined,
+    );
   }
 
   /**

@@ -20,7 +20,8 @@ export type Grammar =
   | 'scala'
   | 'elixir'
   | 'lua'
-  | 'zig';
+  | 'zig'
+  | 'haskell';
 
 export type Strategy = { kind: 'tree-sitter'; grammar: Grammar } | { kind: 'prose'; format: ProseFormat } | { kind: 'lines' };
 
@@ -62,6 +63,7 @@ const BY_EXTENSION: Record<string, Grammar> = {
   exs: 'elixir',
   lua: 'lua',
   zig: 'zig',
+  hs: 'haskell',
 };
 
 export function strategyFor(relPath: string): Strategy {

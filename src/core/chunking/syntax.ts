@@ -40,6 +40,8 @@ const CONTAINERS = new Set([
   'object_definition',
   'trait_definition',
   'enum_definition',
+  // Haskell (class is Ruby's too)
+  'instance',
 ]);
 
 /** Node types that open a definition worth its own chunk: the containers and these. */
@@ -75,7 +77,21 @@ const DEFINITIONS = new Set([
   'typealias_declaration',
   // Zig
   'test_declaration',
+  // Haskell (function, bind and signature only inside declarations: see haskellDeclaration)
+  'data_type',
+  'newtype',
+  'type_synomym',
 ]);
+
+/** Haskell's declaration lists: a `function` or `bind` in one is a definition, a `signature` leads the one below. */
+const HASKELL_DECLARATIONS = new Set(['declarations', 'class_declarations', 'instance_declarations']);
+
+function haskellDeclaration(node: SyntaxNode, types: readonly string[]): boolean {
+  return types.includes(node.type) && HASKELL_DECLARATIONS.has(node.parent?.type ?? '');
+}
+
+/** Nodes whose children are cut as if they were their parent's: Haskell's top-level `declarations`. */
+export const TRANSPARENT: ReadonlySet<string> = new Set(['declarations']);
 
 /** Wrappers whose inner declaration carries the name. */
 const WRAPPERS: Record<string, string> = {
@@ -129,10 +145,10 @@ function luaFunctionValue(node: SyntaxNode): SyntaxNode | undefined {
 
 /**
  * Nodes that belong to the definition below them, like its comments: Rust attributes (`#[inline]`), Elixir's
- * `@doc` / `@spec` / `@impl` attributes.
+ * `@doc` / `@spec` / `@impl` attributes, Haskell's type signatures and pragmas (`{-# INLINE f #-}`).
  */
 export function leadsDefinition(node: SyntaxNode): boolean {
-  if (node.type === 'attribute_item') return true;
+  if (node.type === 'attribute_item' || node.type === 'pragma' || haskellDeclaration(node, ['signature'])) return true;
   return node.type === 'unary_operator' && /^@(?:doc|spec|impl|typedoc|deprecated)\b/.test(node.text);
 }
 
@@ -168,7 +184,7 @@ export function isContainer(node: SyntaxNode): boolean {
 }
 
 /** Comment node types across the grammars. */
-export const COMMENTS: ReadonlySet<string> = new Set(['comment', 'line_comment', 'block_comment', 'multiline_comment']);
+export const COMMENTS: ReadonlySet<string> = new Set(['comment', 'line_comment', 'block_comment', 'multiline_comment', 'haddock']);
 
 /** Values that make a named binding a definition: functions and classes, and object literals (their methods are members). */
 const DEFINED_VALUES = new Set([
@@ -248,7 +264,7 @@ export function isDefinition(node: SyntaxNode): boolean {
     const decl = node.childForFieldName('declaration');
     return !!decl && (DEFINITIONS.has(decl.type) || !!declaredFunctionValue(decl));
   }
-  return !!declaredFunctionValue(node) || !!elixirDef(node) || !!zigContainer(node) || !!luaFunctionValue(node);
+  return !!declaredFunctionValue(node) || !!elixirDef(node) || !!zigContainer(node) || !!luaFunctionValue(node) || haskellDeclaration(node, ['function', 'bind']);
 }
 
 /** The identifier a C/C++ declarator finally names (through pointer/function/reference declarators). */
@@ -294,6 +310,8 @@ export function definitionName(node: SyntaxNode): string | undefined {
     const title = node.namedChildren.find((c) => c?.type === 'string' || c?.type === 'identifier');
     return title ? `test ${title.text}` : 'test';
   }
+  // Haskell: `instance FromJSON Bool` (not `FromJSON`, which the class defines).
+  if (node.type === 'instance') return `instance ${node.text.split('\n')[0].replace(/^instance\s+/, '').replace(/\s+where\b.*$/, '').trim()}`;
   if (node.type === 'companion_object') return node.namedChildren.find((c) => c?.type === 'type_identifier')?.text ?? 'Companion';
   const name = node.childForFieldName('name');
   // Lua's `function M:method()` is M.method.
@@ -327,7 +345,7 @@ export function expandBody(node: SyntaxNode): SyntaxNode[] {
   const container = zigContainer(node);
   if (container) return children(container);
   const target = (binding && boundValue(binding)) ?? luaFunctionValue(node) ?? node;
-  const body = target.childForFieldName('body') ?? target.namedChildren.find((c) => c && /body|block|declaration_list|field_declaration_list|class_body/.test(c.type)) ?? null;
+  const body = target.childForFieldName('body') ?? target.childForFieldName('declarations') ?? target.namedChildren.find((c) => c && /body|block|declaration_list|field_declaration_list|class_body/.test(c.type)) ?? null;
   if (body) {
     const kids = children(body);
     if (kids.length > 0) return kids;

@@ -23,7 +23,8 @@ function grammarDir(): string {
 
 /**
  * Grammars VS Code's package does not ship, each from a package that publishes it as WebAssembly: tree-sitter-wasms
- * (Unlicense) and, for Lua, the grammar's own package (tree-sitter-wasms' Lua scanner keeps state between parses).
+ * (Unlicense) and, for Lua and Haskell, the grammar's own package (MIT; tree-sitter-wasms has no Haskell, and its
+ * Lua scanner keeps state between parses).
  * They load in the same runtime; KINDRED_WASM_DIR, when set, holds them all.
  */
 const TREE_SITTER_WASMS = { pkg: 'tree-sitter-wasms', folder: 'out' };
@@ -34,6 +35,7 @@ const EXTRA_GRAMMARS: Partial<Record<Grammar, { pkg: string; folder: string }>> 
   elixir: TREE_SITTER_WASMS,
   zig: TREE_SITTER_WASMS,
   lua: { pkg: '@tree-sitter-grammars/tree-sitter-lua', folder: '' },
+  haskell: { pkg: 'tree-sitter-haskell', folder: '' },
 };
 
 /** The folder holding a grammar's .wasm file. */
