@@ -124,6 +124,12 @@ const SHAPES: { name: string; file: string; source: string; expect: [symbol: str
     expect: [['Functor.map', '/** Functor. */'], ['Functor.void', 'def void'], ['Functor.apply', 'object Functor']],
   },
   {
+    name: 'Scala: a self-type and Scala 3 indentation syntax (objects with a colon, givens)',
+    file: 'Show.scala',
+    source: `package cats\n\ntrait Semigroup[A] { self =>\n  def combine(x: A, y: A): A = {\n${body('combine')}\n    x\n  }\n}\n\nobject Show:\n  /** Summons an instance. */\n  def apply[A](using s: Show[A]): Show[A] =\n${body('apply', '    ')}\n    s\n`,
+    expect: [['Semigroup.combine', 'trait Semigroup'], ['Show.apply', 'object Show:']],
+  },
+  {
     name: 'Elixir: defmodule, def with its @doc, defp',
     file: 'conn.ex',
     source: `defmodule Plug.Conn do\n  @moduledoc "The connection."\n\n  @doc "Assigns a value."\n  def assign(conn, key, value) when is_atom(key) do\n${body('assign', '    ', '#')}\n    conn\n  end\n\n  defp run_before_send(conn) do\n${body('before_send', '    ', '#')}\n    conn\n  end\nend\n`,

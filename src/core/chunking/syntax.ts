@@ -75,6 +75,9 @@ const DEFINITIONS = new Set([
   // Swift
   'init_declaration',
   'typealias_declaration',
+  // Scala 3
+  'given_definition',
+  'extension_definition',
   // Zig
   'test_declaration',
   // Haskell (function, bind and signature only inside declarations: see haskellDeclaration)

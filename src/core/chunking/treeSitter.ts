@@ -23,19 +23,19 @@ function grammarDir(): string {
 
 /**
  * Grammars VS Code's package does not ship, each from a package that publishes it as WebAssembly: tree-sitter-wasms
- * (Unlicense) and, for Lua and Haskell, the grammar's own package (MIT; tree-sitter-wasms has no Haskell, and its
- * Lua scanner keeps state between parses).
+ * (Unlicense) and, for Lua, Haskell and Scala, the grammar's own package (MIT; tree-sitter-wasms has no Haskell, its
+ * Lua scanner keeps state between parses, and its Scala grammar predates Scala 3 and self-types).
  * They load in the same runtime; KINDRED_WASM_DIR, when set, holds them all.
  */
 const TREE_SITTER_WASMS = { pkg: 'tree-sitter-wasms', folder: 'out' };
 const EXTRA_GRAMMARS: Partial<Record<Grammar, { pkg: string; folder: string }>> = {
   kotlin: TREE_SITTER_WASMS,
   swift: TREE_SITTER_WASMS,
-  scala: TREE_SITTER_WASMS,
   elixir: TREE_SITTER_WASMS,
   zig: TREE_SITTER_WASMS,
   lua: { pkg: '@tree-sitter-grammars/tree-sitter-lua', folder: '' },
   haskell: { pkg: 'tree-sitter-haskell', folder: '' },
+  scala: { pkg: 'tree-sitter-scala', folder: '' },
 };
 
 /** The folder holding a grammar's .wasm file. */
