@@ -136,6 +136,12 @@ const SHAPES: { name: string; file: string; source: string; expect: [symbol: str
     expect: [['Plug.Conn.assign', 'defmodule Plug.Conn'], ['Plug.Conn.run_before_send', 'defp run_before_send']],
   },
   {
+    name: 'Elixir: the clauses of one function, grouped, are named after it',
+    file: 'router.ex',
+    source: `defmodule Plug.Router do\n  def call(conn, opts) do\n${body('call', '    ', '#')}\n    conn\n  end\n\n  def match(conn, :get), do: conn\n  def match(conn, :post), do: conn\n  def match(conn, _), do: conn\nend\n`,
+    expect: [['Plug.Router.call', 'defmodule Plug.Router'], ['Plug.Router.match', 'def match(conn, :get)']],
+  },
+  {
     name: 'Lua: module functions, methods and assigned functions',
     file: 'pickers.lua',
     source: `local M = {}\n\n--- Finds files.\nfunction M.find_files(opts)\n${body('find_files', '  ', '--')}\nend\n\nfunction M:refresh()\n${body('refresh', '  ', '--')}\nend\n\nM.grep = function(opts)\n${body('grep', '  ', '--')}\nend\n\nreturn M\n`,

@@ -221,7 +221,9 @@ class SyntaxCutter {
     let groupDefs: string[] = [];
     const flush = (): void => {
       if (groupEnd >= groupStart) {
-        const symbol = groupDefs.length === 1 ? qualify(scope, groupDefs[0]) : scope;
+        // Definitions of one name (overloads, Elixir's and Haskell's clauses) name their group.
+        const names = new Set(groupDefs);
+        const symbol = names.size === 1 ? qualify(scope, groupDefs[0]) : scope;
         this.out.range(groupStart, groupEnd, symbol);
       }
       groupDefs = [];
