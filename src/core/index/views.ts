@@ -27,9 +27,29 @@ function fileRecord(st: Record<string, StatementSyncInstance>, r: { id: number; 
   return rec;
 }
 
-/** The files of an index, read from SQLite on demand (a read-only Map's interface). */
-export class FilesView implements ReadonlyMap<string, FileRecord> {
-  constructor(private readonly st: Record<string, StatementSyncInstance>) {}
+/** A read-only Map's interface over rows read on demand: a view gives its entries, the rest follows from them. */
+abstract class RowsView<K, V> implements ReadonlyMap<K, V> {
+  constructor(protected readonly st: Record<string, StatementSyncInstance>) {}
+  abstract get size(): number;
+  abstract get(key: K): V | undefined;
+  abstract has(key: K): boolean;
+  abstract entries(): MapIterator<[K, V]>;
+  *keys(): MapIterator<K> {
+    for (const [k] of this.entries()) yield k;
+  }
+  *values(): MapIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+  forEach(fn: (v: V, k: K, m: ReadonlyMap<K, V>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+  [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+}
+
+/** The files of an index, read from SQLite on demand. */
+export class FilesView extends RowsView<string, FileRecord> {
   get size(): number {
     return Number((this.st.countFiles.get() as { n: number }).n);
   }
@@ -43,23 +63,10 @@ export class FilesView implements ReadonlyMap<string, FileRecord> {
   *entries(): MapIterator<[string, FileRecord]> {
     for (const r of this.st.allFiles.all() as Parameters<typeof fileRecord>[1][]) yield [r.path, fileRecord(this.st, r)];
   }
-  *keys(): MapIterator<string> {
-    for (const [k] of this.entries()) yield k;
-  }
-  *values(): MapIterator<FileRecord> {
-    for (const [, v] of this.entries()) yield v;
-  }
-  forEach(fn: (v: FileRecord, k: string, m: ReadonlyMap<string, FileRecord>) => void): void {
-    for (const [k, v] of this.entries()) fn(v, k, this);
-  }
-  [Symbol.iterator](): MapIterator<[string, FileRecord]> {
-    return this.entries();
-  }
 }
 
 /** The chunks of an index, read from SQLite on demand. */
-export class ChunksView implements ReadonlyMap<number, ChunkRecord> {
-  constructor(private readonly st: Record<string, StatementSyncInstance>) {}
+export class ChunksView extends RowsView<number, ChunkRecord> {
   get size(): number {
     return Number((this.st.countChunks.get() as { n: number }).n);
   }
@@ -80,18 +87,6 @@ export class ChunksView implements ReadonlyMap<number, ChunkRecord> {
   /** Streams all chunks from the database (one query, rows read as iterated). */
   *entries(): MapIterator<[number, ChunkRecord]> {
     for (const r of this.st.allChunks.iterate() as Iterable<ChunkRow>) yield [r.id, toRecord(r)];
-  }
-  *keys(): MapIterator<number> {
-    for (const [k] of this.entries()) yield k;
-  }
-  *values(): MapIterator<ChunkRecord> {
-    for (const [, v] of this.entries()) yield v;
-  }
-  forEach(fn: (v: ChunkRecord, k: number, m: ReadonlyMap<number, ChunkRecord>) => void): void {
-    for (const [k, v] of this.entries()) fn(v, k, this);
-  }
-  [Symbol.iterator](): MapIterator<[number, ChunkRecord]> {
-    return this.entries();
   }
 }
 
