@@ -390,9 +390,11 @@ export class Engine {
 
   /** The first `k` ranked chunks inside `keep` as hits (previews read only for those). */
   private hitsOf(ranked: Ranked[], k: number, keep?: (rel: string) => boolean): Promise<SearchHit[]> {
+    // The candidates' paths in one query (a path filter ranks a few hundred).
+    const records = keep ? this.store.chunksByIds(ranked.map((r) => r.id)) : undefined;
     const inside = keep
       ? ranked.filter((r) => {
-          const c = this.store.chunks.get(r.id);
+          const c = records?.get(r.id);
           return c !== undefined && keep(c.path);
         })
       : ranked;

@@ -247,7 +247,11 @@ async function mergedHits(
   }
   // One toHits per folder (it reads that folder's files at once), then back into the merged order.
   const byFolder = new Map<number, typeof kept>();
-  for (const x of kept) byFolder.set(x.folder, [...(byFolder.get(x.folder) ?? []), x]);
+  for (const x of kept) {
+    const list = byFolder.get(x.folder);
+    if (list) list.push(x);
+    else byFolder.set(x.folder, [x]);
+  }
   const hitOf = new Map<string, WorkspaceHit>();
   await Promise.all(
     [...byFolder].map(async ([folder, xs]) => {
