@@ -8,20 +8,14 @@
 // The labels do not come from Kindred's chunker: a regular expression per language finds definition lines; names
 // defined once, of 5+ letters, are kept, every n-th of them (40 per language); a query is the name and its target
 // the definition line. Needs npm and apt-get (download only, no install).
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { run } from './heldout-common.mjs';
 
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const out = path.resolve(values.out ?? path.join(process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred'), 'eval-langset'));
-
-function run(cmd, args, cwd) {
-  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
-  return r.stdout.trim();
-}
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(path.join(out, 'annotations'), { recursive: true });

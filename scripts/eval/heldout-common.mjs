@@ -1,5 +1,5 @@
-// What the held-out set builders (build-heldout.mjs, build-heldout3.mjs) share: their command line, running a
-// download tool, semble's category rule, and writing a set in `kindred eval repos`' layout.
+// What the evaluation set builders (build-heldout.mjs, build-heldout3.mjs, build-langset.mjs) share: their command
+// line, running a download tool, semble's category rule, and writing a set in `kindred eval repos`' layout.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
