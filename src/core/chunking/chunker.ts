@@ -241,13 +241,14 @@ class SyntaxCutter {
       const ownStart = leadStart ?? start;
       leadStart = undefined;
       // Comments a statement ends with (a grammar's quirk) lead the next node instead.
-      const trailing = isDefinition(node) ? undefined : trailingCommentStart(node);
+      const definition = isDefinition(node);
+      const trailing = definition ? undefined : trailingCommentStart(node);
       if (trailing !== undefined && trailing > start) {
         end = trailing - 1;
         leadStart = trailing;
       }
       const tokens = this.out.tokens(ownStart, end);
-      if (isDefinition(node) && tokens >= this.minTokens) {
+      if (definition && tokens >= this.minTokens) {
         // Inside a definition, a small lead-in with no definitions (a class header, fields) joins
         // this member instead of standing alone; otherwise the group before it is closed.
         let defStart = ownStart;
@@ -277,7 +278,7 @@ class SyntaxCutter {
         groupEnd = end;
         continue;
       }
-      if (isDefinition(node)) groupDefs.push(definitionName(node) ?? '');
+      if (definition) groupDefs.push(definitionName(node) ?? '');
       groupEnd = end;
     }
     groupEnd = Math.max(groupEnd, to);
