@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { CHUNKING_VERSION } from '../chunking/embedText';
 import { Engine } from '../engine';
 import type { ModelRuntime } from '../embedding/runtime';
 import { KindredError } from '../errors';
@@ -146,7 +147,10 @@ export async function evaluateRepos(dir: string, runtime: ModelRuntime | undefin
   for (const spec of specs) {
     const annotations = await readJson<Annotation[]>(path.join(dir, 'annotations', `${spec.name}.json`));
     const folder = path.resolve(dir, spec.root);
-    const key = createHash('sha256').update(folder).digest('hex').slice(0, 10);
+    // One index per chunking version: an index kept from an older version would reuse vectors of unchanged
+    // texts embedded by older code (batched int8 embedding gave batch-dependent vectors), so a score would
+    // depend on the cache's history. Each version's numbers come from a build of its own.
+    const key = createHash('sha256').update(`${folder}\0${CHUNKING_VERSION}`).digest('hex').slice(0, 10);
     const engine = await Engine.open(
       { folder, indexDir: path.join(indexRoot, `${spec.name}-${key}`), allowMissingModel: !runtime },
       runtime,

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { chunkText, COMMENTS, functionBinding } from '../chunking/chunker';
+import { embeddingText } from '../chunking/embedText';
 import { strategyFor } from '../chunking/languages';
 import { parse, type SyntaxNode } from '../chunking/treeSitter';
 import { DEFAULT_EXCLUDES, discoverFiles } from '../discovery';
@@ -215,6 +216,8 @@ export async function workspaceRankings(
   if (files.length === 0) throw new KindredError('not-found', `No indexable files in ${root}.`);
 
   const docs: (LexicalDoc & { startLine: number; endLine: number })[] = [];
+  /** What the model embeds for each doc: its text under the index's header (path, symbol, file summary). */
+  const embedTexts: string[] = [];
   const queries: EvalQuery[] = [];
   const pairsByLanguage: Record<string, number> = {};
   const seen = new Set<string>();
@@ -229,7 +232,10 @@ export async function workspaceRankings(
     );
     const chunks = await chunkText(f.rel, text, { maxTokens: runtime.chunkTokens, countTokens: (t) => runtime.countTokens(t) });
     const first = docs.length;
-    for (const c of chunks) docs.push({ id: docs.length, text: c.text, path: f.rel, symbol: c.symbol ?? '', startLine: c.startLine, endLine: c.endLine });
+    for (const c of chunks) {
+      docs.push({ id: docs.length, text: c.text, path: f.rel, symbol: c.symbol ?? '', startLine: c.startLine, endLine: c.endLine });
+      embedTexts.push(embeddingText(f.rel, c));
+    }
     for (const p of pairs) {
       // The same summary on two functions (overloads, copies) has no single answer: keep the first.
       if (seen.has(p.query)) continue;
@@ -248,7 +254,7 @@ export async function workspaceRankings(
   const embedded = needVectors
     ? await embedCorpus(
         runtime,
-        docs.map((d) => d.text),
+        embedTexts,
         { cacheDir: options.cacheDir ?? false, onProgress: (d, t) => options.onProgress?.('embedding', d, t) },
       )
     : undefined;
