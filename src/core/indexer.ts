@@ -8,6 +8,7 @@ import type { Logger } from './log';
 import { hashText, type IndexStore } from './index/store';
 import { readTextFile } from './text';
 import { CHUNKING_VERSION, embeddingText } from './chunking/embedText';
+import { contextFor, fileSummary } from './chunking/fileSummary';
 
 /** Prefix of every file hash: the chunking that cut the file (see fileHashOf). */
 const CHUNKING_TAG = `${CHUNKING_VERSION}:`;
@@ -267,6 +268,7 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
     const read = await readTextFile(path.join(root, rel), options.maxFileBytes);
     if (!read.ok) continue;
     const lines = read.text.split(/\r?\n/);
+    const summary = fileSummary(rel, read.text);
     let fresh: (Chunk & { hash: string })[] | undefined;
     const rechunk = async (): Promise<(Chunk & { hash: string })[]> => {
       if (!fresh) {
@@ -281,7 +283,7 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
     let lost = false;
     for (const id of ids) {
       const c = store.chunks.get(id)!;
-      let text: string | undefined = embeddingText(rel, { symbol: c.symbol, text: lines.slice(c.startLine - 1, c.endLine).join('\n') });
+      let text: string | undefined = embeddingText(rel, { symbol: c.symbol, text: lines.slice(c.startLine - 1, c.endLine).join('\n'), context: contextFor(summary, c) });
       if (hashText(text) !== c.hash) {
         const k = (await rechunk()).find((x) => x.hash === c.hash);
         text = k && embeddingText(rel, k);

@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { embeddingText } from '../../src/core/chunking/embedText';
+import { contextFor, fileSummary } from '../../src/core/chunking/fileSummary';
 import { lengthBatches } from '../../src/core/embedding/batching';
 import { Engine } from '../../src/core/engine';
 import { removeTree, copyWorkspaceFixture } from '../helpers/fixtures';
@@ -38,8 +39,10 @@ test('every stored vector equals its text embedded alone (cosine >= 0.9999)', as
   for (const c of engine.index.chunks.values()) {
     const stored = engine.index.vectorOf(c.id);
     assert.ok(stored, `chunk ${c.path}:${c.startLine} has a vector`);
-    const lines = readFileSync(path.join(engine.folder, c.path), 'utf8').split(/\r?\n/);
-    const text = embeddingText(c.path, { symbol: c.symbol, text: lines.slice(c.startLine - 1, c.endLine).join('\n') });
+    const source = readFileSync(path.join(engine.folder, c.path), 'utf8');
+    const lines = source.split(/\r?\n/);
+    const context = contextFor(fileSummary(c.path, source), c);
+    const text = embeddingText(c.path, { symbol: c.symbol, text: lines.slice(c.startLine - 1, c.endLine).join('\n'), context });
     const [alone] = await runtime.embedPassages([text]);
     let dot = 0;
     for (let i = 0; i < alone.length; i++) dot += alone[i] * stored[i];

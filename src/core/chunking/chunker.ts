@@ -1,3 +1,4 @@
+import { contextFor, fileSummary } from './fileSummary';
 import { headingsOf, type ProseFormat } from './headings';
 import { strategyFor } from './languages';
 import { children, COMMENTS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart, TRANSPARENT } from './syntax';
@@ -12,6 +13,8 @@ export interface Chunk {
   /** Enclosing definition, qualified ("Class.method"), or Markdown heading path; undefined when none. */
   symbol?: string;
   text: string;
+  /** What the file says it is for (fileSummary.ts), for chunks that do not hold that text themselves: embedded, not shown. */
+  context?: string;
 }
 
 /** Counts tokens the way the embedding model will (without special tokens). */
@@ -36,6 +39,16 @@ function qualify(parent: string | undefined, name: string | undefined): string |
  * overlapping line windows. Every chunk's text fits `maxTokens` as counted by `countTokens`.
  */
 export async function chunkText(relPath: string, text: string, options: ChunkerOptions): Promise<Chunk[]> {
+  const chunks = await cutText(relPath, text, options);
+  const summary = fileSummary(relPath, text);
+  for (const c of chunks) {
+    const context = contextFor(summary, c);
+    if (context) c.context = context;
+  }
+  return chunks;
+}
+
+async function cutText(relPath: string, text: string, options: ChunkerOptions): Promise<Chunk[]> {
   const lines = text.split(/\r?\n/);
   const strategy = strategyFor(relPath);
   const cutter = new LineCutter(lines, options);

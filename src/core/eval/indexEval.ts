@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { embeddingText } from '../chunking/embedText';
+import { contextFor, fileSummary } from '../chunking/fileSummary';
 import type { Engine } from '../engine';
 import { KindredError } from '../errors';
 import { hashText, type ChunkRecord } from '../index/store';
@@ -81,13 +82,15 @@ export async function evaluateIndex(engine: Engine, name: string, options: Index
     const lines = read.text.split(/\r?\n/);
     const blankedLines = blankRanges(read.text, pairs.map((p) => ({ start: p.commentStart, end: p.commentEnd }))).split(/\r?\n/);
     const chunks: ChunkRecord[] = store.chunksOfPath(rel);
+    const summary = fileSummary(rel, read.text);
     for (const c of chunks) {
+      const context = contextFor(summary, c);
       const original = lines.slice(c.startLine - 1, c.endLine).join('\n');
       const blanked = blankedLines.slice(c.startLine - 1, c.endLine).join('\n');
       docs.push({ id: c.id, text: blanked, path: rel, symbol: c.symbol ?? '', startLine: c.startLine, endLine: c.endLine });
       // The index's vector is of this chunk's text with its header; any other text is embedded again.
-      const indexed = hashText(embeddingText(rel, { symbol: c.symbol, text: original })) === c.hash;
-      if (blanked !== original || !indexed) reembed.set(c.id, embeddingText(rel, { symbol: c.symbol, text: blanked }));
+      const indexed = hashText(embeddingText(rel, { symbol: c.symbol, text: original, context })) === c.hash;
+      if (blanked !== original || !indexed) reembed.set(c.id, embeddingText(rel, { symbol: c.symbol, text: blanked, context }));
     }
     for (const p of pairs) {
       if (seen.has(p.query)) continue;
