@@ -115,3 +115,8 @@ test('every chunk but the one holding the docstring carries the summary in its e
     assert.match(embeddingText('client_ws.py', c), /^client_ws\.py \S+ \(WebSocket client for asyncio\.\)\n/);
   }
 });
+
+test('a huge one-line comment is read from its first characters only', () => {
+  const s = fileSummary('bundle.java', `/* ${'parse the request body '.repeat(200_000)}*/\n`)!.text;
+  assert.equal(s.split(' ').length, 25);
+});

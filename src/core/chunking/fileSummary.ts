@@ -11,6 +11,8 @@ const MAX_WORDS = 24;
 const HEAD_LINES = 80;
 /** ...except for a main type's doc comment after a licence and imports. */
 const TYPE_DOC_LINES = 400;
+/** A description is read from the first characters of a comment (a one-line minified file is one huge line). */
+const HEAD_CHARS = 4000;
 
 const LICENCE = /\b(?:copyright|licen[cs]ed?|spdx-license|permission is hereby granted|all rights reserved|warranty)\b|\(c\)\s*\d{4}/i;
 const FILE_TAG = /@(?:file|fileoverview|module|packageDocumentation|overview)\b/;
@@ -28,6 +30,7 @@ const PREAMBLE = /^\s*(?:#!|#\s*-\*-|#\s*(?:frozen_string_literal|typed|encoding
 /** The first sentence of a comment's text, markers stripped; undefined if nothing describes the file. */
 function firstSentence(raw: string): string | undefined {
   const text = raw
+    .slice(0, HEAD_CHARS)
     .split('\n')
     .map((l) => l.replace(/^\s*(?:\/\/[/!]?|\/\*+!?|\*+\/?|#+|--+|;+)?\s?/, '').replace(/\*+\/\s*$/, ''))
     .join('\n')
@@ -119,7 +122,7 @@ export function fileSummary(relPath: string, text: string): FileSummary | undefi
   }
   if (/^(?:java|kt|kts|scala|cs|swift|groovy|php)$/.test(ext)) {
     // The doc comment of the file's main type (after the licence, package and imports).
-    const head = lines.join('\n');
+    const head = lines.join('\n').slice(0, HEAD_CHARS * 16);
     const m = head.match(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*(?:@\w+(?:\([^)]*\))?\s*)*(?:(?:public|internal|final|abstract|sealed|open|data|static|readonly)\s+)*(?:class|interface|enum|record|object|trait|struct|protocol)\s/);
     const s = m && firstSentence(m[1]);
     if (s) return { text: s, line: head.slice(0, (m.index ?? 0) + m[0].length).split('\n').length };
