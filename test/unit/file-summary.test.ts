@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { fileSummary } from '../../src/core/chunking/fileSummary';
 import { chunkText } from '../../src/core/chunking/chunker';
 import { embeddingText } from '../../src/core/chunking/embedText';
+import { blankRanges, minePairs } from '../../src/core/eval/workspace';
 
 const APACHE = `/*
  * Licensed to the Apache Software Foundation (ASF) under one or more
@@ -119,4 +120,14 @@ test('every chunk but the one holding the docstring carries the summary in its e
 test('a huge one-line comment is read from its first characters only', () => {
   const s = fileSummary('bundle.java', `/* ${'parse the request body '.repeat(200_000)}*/\n`)!.text;
   assert.equal(s.split(' ').length, 25);
+});
+
+test('a mined doc comment, blanked for evaluation, leaves no description behind (no query text in other headers)', async () => {
+  // A doc comment with a blank line before its function reads as the file's description and is also a mined pair.
+  const source = '/**\n * Parses the request body into JSON for the handlers.\n */\n\nexport function parse(body: string) {\n  return JSON.parse(body);\n}\n';
+  assert.equal(fileSummary('parse.ts', source)?.text, 'Parses the request body into JSON for the handlers.');
+  const pairs = await minePairs('parse.ts', source);
+  assert.deepEqual(pairs.map((p) => p.query), ['Parses the request body into JSON for the handlers.']);
+  const blanked = blankRanges(source, pairs.map((p) => ({ start: p.commentStart, end: p.commentEnd })));
+  assert.equal(fileSummary('parse.ts', blanked), undefined);
 });

@@ -79,18 +79,18 @@ export async function evaluateIndex(engine: Engine, name: string, options: Index
       continue;
     }
     const pairs = await minePairs(rel, read.text);
-    const lines = read.text.split(/\r?\n/);
-    const blankedLines = blankRanges(read.text, pairs.map((p) => ({ start: p.commentStart, end: p.commentEnd }))).split(/\r?\n/);
+    const blankedText = blankRanges(read.text, pairs.map((p) => ({ start: p.commentStart, end: p.commentEnd })));
+    const blankedLines = blankedText.split(/\r?\n/);
     const chunks: ChunkRecord[] = store.chunksOfPath(rel);
-    const summary = fileSummary(rel, read.text);
+    // From the blanked text: a mined doc comment (a main type's Javadoc) must not reach the other chunks' headers.
+    const summary = fileSummary(rel, blankedText);
     for (const c of chunks) {
       const context = contextFor(summary, c);
-      const original = lines.slice(c.startLine - 1, c.endLine).join('\n');
       const blanked = blankedLines.slice(c.startLine - 1, c.endLine).join('\n');
       docs.push({ id: c.id, text: blanked, path: rel, symbol: c.symbol ?? '', startLine: c.startLine, endLine: c.endLine });
       // The index's vector is of this chunk's text with its header; any other text is embedded again.
-      const indexed = hashText(embeddingText(rel, { symbol: c.symbol, text: original, context })) === c.hash;
-      if (blanked !== original || !indexed) reembed.set(c.id, embeddingText(rel, { symbol: c.symbol, text: blanked, context }));
+      const embedded = embeddingText(rel, { symbol: c.symbol, text: blanked, context });
+      if (hashText(embedded) !== c.hash) reembed.set(c.id, embedded);
     }
     for (const p of pairs) {
       if (seen.has(p.query)) continue;
