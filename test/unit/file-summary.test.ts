@@ -83,6 +83,24 @@ const CASES: { name: string; file: string; source: string; want: string | undefi
     want: 'Rack::Request provides a convenient interface to a Rack environment.',
   },
   {
+    name: 'a reStructuredText title that only names the module is followed by the description',
+    file: 'requests/sessions.py',
+    source: '"""\nrequests.sessions\n~~~~~~~~~~~~~~~~~\n\nThis module provides a Session object to manage and persist settings across\nrequests (cookies, auth, proxies).\n"""\nimport os\n',
+    want: 'This module provides a Session object to manage and persist settings across requests (cookies, auth, proxies).',
+  },
+  {
+    name: 'a doc tag alone (`@internal`) is not a description',
+    file: 'src/Handler/HeaderProcessor.php',
+    source: '<?php\n\nnamespace GuzzleHttp\\Handler;\n\n/**\n * @internal\n */\nfinal class HeaderProcessor\n{\n}\n',
+    want: undefined,
+  },
+  {
+    name: 'a source map comment is not a description',
+    file: 'build/polyfill/index.js',
+    source: '// noop\n\n//# sourceMappingURL=index.js.map\n',
+    want: undefined,
+  },
+  {
     name: 'Markdown has headings, not a summary',
     file: 'README.md',
     source: '<!-- Project notes. -->\n# Title\n',

@@ -7,14 +7,14 @@
  *
  * Measured on ../shared/eval/repos (`kindred eval repos`, docs/model-eval.md): vector NDCG@10 0.616 → 0.720,
  * hybrid + ranking stack 0.804 → 0.828 against embedding the code alone. The file's description (fileSummary.ts,
- * chunking c10): hybrid + stack 0.846 → 0.852 there, 0.894 → 0.894 and 0.935 → 0.937 on the held-out sets.
+ * chunking c11): hybrid + stack 0.846 → 0.852 there, 0.894 → 0.894 and 0.935 → 0.937 on the held-out sets.
  */
 
 /**
  * Version of how files are cut and what is embedded. Bump it when the chunker or the embedded text
  * changes: each file is then chunked again on the next update (vectors of unchanged chunks are reused).
  */
-export const CHUNKING_VERSION = 'c10';
+export const CHUNKING_VERSION = 'c11';
 
 export function embeddingText(relPath: string, chunk: { symbol?: string; text: string; context?: string }): string {
   return `${relPath}${chunk.symbol ? ` ${chunk.symbol}` : ''}${chunk.context ? ` (${chunk.context})` : ''}\n${chunk.text}`;

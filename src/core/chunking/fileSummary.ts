@@ -18,8 +18,8 @@ const LICENCE = /\b(?:copyright|licen[cs]ed?|spdx-license|permission is hereby g
 const FILE_TAG = /@(?:file|fileoverview|module|packageDocumentation|overview)\b/;
 /** A package line or a type declaration: a comment right above one describes the file. */
 const MAIN_DECLARATION = /^\s*(?:package\s|module\s|namespace\s|(?:export\s+)?(?:default\s+)?(?:(?:public|final|abstract|sealed|open)\s+)*(?:class|interface|trait|struct|object|protocol|enum)\s)/;
-/** Tool directives and notes, not descriptions. */
-const DIRECTIVE = /^(?:eslint|tslint|oxlint|biome-|deno-|prettier-|@ts-|@flow|istanbul |c8 |jshint|global |noinspection|nolint|go:\w|\+build|#?region\b|todo\b|fixme\b|xxx\b|see https?:|https?:)/i;
+/** Tool directives, JSDoc/PHPDoc tags (`@internal`, `@author`) and notes, not descriptions. */
+const DIRECTIVE = /^(?:@|#\s*source(?:Mapping)?URL|eslint|tslint|oxlint|biome-|deno-|prettier-|istanbul |c8 |jshint|global |noinspection|nolint|go:\w|\+build|#?region\b|todo\b|fixme\b|xxx\b|see https?:|https?:)/i;
 /** File-header boilerplate: who wrote it, which package it belongs to. */
 const BOILERPLATE = /^(?:this (?:source )?file is (?:a )?part of|(?:authors?|maintainers?|created by|written by)\b)/i;
 /** Labels of an import block ("Module dependencies."), not of the file. */
@@ -39,8 +39,10 @@ function firstSentence(raw: string): string | undefined {
     .replace(/^@(?:file|fileoverview|overview|packageDocumentation)\b\s*|^@module\s+\S+\s*/, '');
   // The first paragraph, up to the first sentence end; tags (`@module x`, `:param`), a reStructuredText heading's
   // underline (which ends the sentence) and markup are dropped.
-  const para = text
-    .split(/\n\s*\n|\n\s*[@:]\w|\n\s*([=~^*#-])\1{2,}\s*(?:\n|$)/)[0]
+  const paragraphs = text.split(/\n\s*\n|\n\s*[@:]\w|\n\s*(?:={3,}|~{3,}|\^{3,}|\*{3,}|#{3,}|-{3,})\s*(?:\n|$)/);
+  // A title that only names the module (`requests.sessions` over a `~~~` underline) is followed by the description.
+  const first = /^[\w.-]+$/.test(paragraphs[0].trim()) && paragraphs.length > 1 ? paragraphs.slice(1).find((p) => p.trim()) ?? '' : paragraphs[0];
+  const para = first
     .replace(/https?:\/\/\S+/g, '')
     .replace(/\s+/g, ' ')
     .trim();
