@@ -135,9 +135,15 @@ test('every chunk but the one holding the docstring carries the summary in its e
   }
 });
 
-test('a huge one-line comment is read from its first characters only', () => {
+test('a huge one-line comment gives a 24-word description', () => {
   const s = fileSummary('bundle.java', `/* ${'parse the request body '.repeat(200_000)}*/\n`)!.text;
   assert.equal(s.split(' ').length, 25);
+});
+
+test('text past the first 4,000 characters of a comment is not read', () => {
+  // The cap, not the 24-word cut, decides here: one 5,000-letter word comes before the words that would follow it.
+  const s = fileSummary('bundle.java', `/* ${'x'.repeat(5000)} describes the file. */\n`)!.text;
+  assert.ok(!s.includes('describes') && s.length <= 4000, `${s.length} characters: ${s.slice(-30)}`);
 });
 
 test('a mined doc comment, blanked for evaluation, leaves no description behind (no query text in other headers)', async () => {
