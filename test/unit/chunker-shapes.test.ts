@@ -162,6 +162,25 @@ const SHAPES: { name: string; file: string; source: string; expect: [symbol: str
   },
 ];
 
+test('chunking: a doc comment too long to share a chunk with its definition is cut apart; the definition starts at its header', async () => {
+  const javadoc = Array.from({ length: 40 }, (_, i) => ` * ObjectMapper note ${i}: reading and writing JSON with databinding, configured once and shared by threads.`).join('\n');
+  const java = `package com.example;\n\nimport java.io.Serializable;\n\n/**\n${javadoc}\n */\npublic class ObjectMapper\n    extends ObjectCodec\n    implements Serializable\n{\n    private static final long serialVersionUID = 2L;\n\n    /**\n     * Reads a value.\n     */\n    public <T> T readValue(String content, Class<T> type) {\n${body('read', '        ')}\n        return null;\n    }\n}\n`;
+  const chunks = await chunkText('ObjectMapper.java', java, opts);
+  // The class's first chunk (here its header joined with its first member, `ObjectMapper.readValue`) starts at the header.
+  const first = chunks.find((c) => c.symbol === 'ObjectMapper' || c.symbol?.startsWith('ObjectMapper.'));
+  assert.ok(first?.text.startsWith('public class ObjectMapper'), `ObjectMapper's first chunk: ${JSON.stringify(chunks.map((c) => [c.symbol, c.startLine, c.text.slice(0, 30)]))}`);
+  if (!first) return;
+  // The doc comment is still indexed (in windows of its own, named by the enclosing scope: none here).
+  const doc = chunks.filter((c) => c.endLine < first.startLine && c.text.includes('ObjectMapper note'));
+  assert.ok(doc.length >= 2, `doc comment windows: ${JSON.stringify(chunks.map((c) => [c.symbol, c.startLine, c.endLine]))}`);
+  assert.ok(doc.every((c) => c.symbol === undefined));
+  assert.equal(doc[doc.length - 1].endLine, first.startLine - 1);
+
+  // A doc comment that fits with its header stays with it (the usual case).
+  const short = `/// Serializes a value.\n/// See the data model.\npub trait Serialize {\n    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;\n${body('ser', '    ')}\n}\n`;
+  assert.ok(chunkOf(await chunkText('ser.rs', short, opts), 'Serialize').text.startsWith('/// Serializes a value.'));
+});
+
 for (const s of SHAPES) {
   test(`chunking: ${s.name}`, async () => {
     const chunks = await chunkText(s.file, s.source, opts);

@@ -300,6 +300,14 @@ class SyntaxCutter {
 
   private definition(node: SyntaxNode, start: number, end: number, scope: string | undefined): void {
     const symbol = qualify(scope, definitionName(node));
+    // A lead comment too long to share a first chunk with the definition's header (a class's 80-line Javadoc) is
+    // cut on its own, in the enclosing scope, so that the definition's first chunk starts at its header: the chunk
+    // a search for the name shows, and the one the ranking treats as the definition.
+    const header = startLine(node);
+    if (start < header && this.out.tokens(start, header) > this.out.maxTokens) {
+      this.out.windows(start, header - 1, scope);
+      start = header;
+    }
     // A class, module or impl with members of its own is cut into them (Class.method chunks), so a
     // hit points at the method that answers; otherwise a definition that fits stays whole.
     const split = isContainer(node) && expandBody(node).some((k) => isDefinition(k) && this.out.tokens(startLine(k), endLine(k)) >= this.minTokens);
