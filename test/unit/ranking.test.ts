@@ -100,6 +100,16 @@ test('definition: a class cut into parts is defined by its first chunk, not by a
   assert.equal(ranked('Session', [group, other, head], all, ['file-coherence'])[0].id, head.id);
 });
 
+test('definition: a constructor is a member of its class, not its definition', () => {
+  const head = chunk('src/ObjectMapper.java', 121, 126, 'ObjectMapper', 0.5);
+  const ctor = chunk('src/ObjectMapper.java', 575, 577, 'ObjectMapper.ObjectMapper', 0.9);
+  const got = ranked('ObjectMapper', [ctor, head], [head, ctor], ['file-coherence']);
+  assert.equal(got[0].id, head.id);
+  const cls = chunk('include/foo.h', 10, 40, 'Foo', 0.5);
+  const cppCtor = chunk('src/foo.cc', 5, 20, 'Foo::Foo', 0.9);
+  assert.equal(ranked('Foo', [cppCtor, cls], [cls, cppCtor], ['file-coherence'])[0].id, cls.id);
+});
+
 test('definition: an impl of a trait is not its definition', () => {
   const impl = chunk('src/json.rs', 1, 30, 'impl Serialize for Value.serialize', 1.0);
   const def = chunk('src/ser.rs', 1, 30, 'Serialize', 0.5);
