@@ -15,7 +15,7 @@
 // spans) did not move, and is otherwise reduced to its path.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { builderOptions, inferCategory, run, writeAnnotations, writeRepos } from './heldout-common.mjs';
+import { builderOptions, relabel, run, writeAnnotations, writeRepos } from './heldout-common.mjs';
 
 const { labels, out } = builderOptions('scripts/eval/build-heldout3.mjs', 'eval-heldout3');
 
@@ -46,8 +46,6 @@ const DECLARATIONS = {
   'rack/Rack::Builder': /^ {2}class Builder\b/,
 };
 
-const targetPath = (t) => (typeof t === 'string' ? t : t.path);
-const describe = (t) => (typeof t === 'string' ? t : `${t.path}:${t.start_line}-${t.end_line}`);
 
 const dl = path.join(out, '_downloads');
 mkdirSync(dl, { recursive: true });
@@ -76,65 +74,8 @@ for (const [name, [language, url, revision, root, pkg]] of Object.entries(REPOS)
   cpSync(from, path.join(repo, root), { recursive: true, filter: (src) => !(pkg.drop ?? []).includes(path.relative(from, src).split(path.sep).join('/')) });
   cpSync(path.join(unpacked, 'usr/share/doc', pkg.deb, 'copyright'), path.join(repo, 'LICENSE.debian-copyright'));
 
-  const lines = new Map();
-  const linesOf = (p) => {
-    if (!lines.has(p)) lines.set(p, readFileSync(path.join(repo, p), 'utf8').split('\n'));
-    return lines.get(p);
-  };
-  const exists = (t) => existsSync(path.join(repo, targetPath(t)));
   const all = JSON.parse(readFileSync(labelFile, 'utf8'));
-  // Declaration anchors: the symbol spans, where the labels say the symbol starts and where the packaged file has it.
-  const anchors = {};
-  const declared = {};
-  for (const a of all) {
-    const decl = DECLARATIONS[`${name}/${a.query}`];
-    if (!decl) continue;
-    for (const t of [...(a.relevant ?? []), ...(a.secondary ?? [])]) {
-      if (typeof t === 'string' || !exists(t)) continue;
-      const hits = linesOf(t.path).flatMap((l, i) => (decl.test(l) ? [i + 1] : []));
-      declared[`${a.query}\0${t.path}`] = hits;
-      (anchors[t.path] ??= []).push({ upstream: t.start_line, packaged: hits.length === 1 ? hits[0] : undefined });
-    }
-  }
-  const notes = [];
-  const fix = (a, category) => (t) => {
-    if (typeof t === 'string' || t.start_line === undefined) return t;
-    const hits = declared[`${a.query}\0${t.path}`];
-    if (category === 'symbol' && hits) {
-      if (hits.length === 1) {
-        const moved = { path: t.path, start_line: hits[0], end_line: hits[0] + (t.end_line - t.start_line) };
-        if (hits[0] !== t.start_line) notes.push(`"${a.query}": span ${describe(t)} moved to ${moved.start_line}-${moved.end_line} (declaration)`);
-        return moved;
-      }
-      notes.push(`"${a.query}": span ${describe(t)} dropped, kept the path (${hits.length} declarations match)`);
-      return t.path;
-    }
-    const fileAnchors = anchors[t.path] ?? [];
-    const unmoved = fileAnchors.length > 0 && fileAnchors.every((x) => x.packaged === x.upstream);
-    if (unmoved && t.end_line <= linesOf(t.path).length) return t;
-    notes.push(`"${a.query}": span ${describe(t)} dropped, kept the path (${fileAnchors.length ? 'code moved: declaration anchors ' + fileAnchors.map((x) => `${x.upstream}→${x.packaged ?? '?'}`).join(', ') : 'no declaration anchor to check it against'})`);
-    return t.path;
-  };
-
-  const kept = [];
-  const droppedQueries = [];
-  const droppedTargets = [];
-  for (const a of all) {
-    const category = a.category || inferCategory(a.query);
-    const keep = (list) =>
-      (list ?? []).filter((t) => {
-        if (exists(t)) return true;
-        droppedTargets.push(`"${a.query}": ${describe(t)}`);
-        return false;
-      });
-    const relevant = keep(a.relevant).map(fix(a, category));
-    const secondary = keep(a.secondary).map(fix(a, category));
-    if (!relevant.length && !secondary.length) {
-      droppedQueries.push(a.query);
-      continue;
-    }
-    kept.push({ query: a.query, relevant, secondary, category });
-  }
+  const { kept, droppedQueries, droppedTargets, notes } = relabel(repo, name, all, DECLARATIONS);
   writeAnnotations(out, name, kept);
   specs.push({ name, language, url, revision, root: root ? `${name}/${root}` : name, source });
   report.push({ name, source, labelled: all.length, kept: kept.length, droppedQueries, droppedTargets, spans: notes });

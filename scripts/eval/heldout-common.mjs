@@ -1,7 +1,8 @@
 // What the evaluation set builders (build-heldout.mjs, build-heldout3.mjs, build-langset.mjs) share: their command
-// line, running a download tool, semble's category rule, and writing a set in `kindred eval repos`' layout.
+// line, running a download tool, semble's category rule, fitting labels to packaged sources, and writing a set in
+// `kindred eval repos`' layout.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,4 +38,77 @@ export function writeAnnotations(out, name, kept) {
 
 export function writeRepos(out, specs) {
   writeFileSync(path.join(out, 'repos.json'), `[\n${specs.map((s) => `  ${JSON.stringify(s)}`).join(',\n')}\n]\n`);
+}
+
+const targetPath = (t) => (typeof t === 'string' ? t : t.path);
+const describe = (t) => (typeof t === 'string' ? t : `${t.path}:${t.start_line}-${t.end_line}`);
+
+/**
+ * One repository's labels (`all`, semble's entries) checked against its packaged sources in `repo`: targets missing
+ * there are dropped, and a query left with none. A symbol query's span moves to the symbol's declaration in the
+ * packaged file when exactly one line matches `declarations[<name>/<query>]` (keeping its length); any other span is
+ * kept only if its file's declaration anchors did not move, and is otherwise reduced to its path.
+ */
+export function relabel(repo, name, all, declarations) {
+  const lines = new Map();
+  const linesOf = (p) => {
+    if (!lines.has(p)) lines.set(p, readFileSync(path.join(repo, p), 'utf8').split('\n'));
+    return lines.get(p);
+  };
+  const exists = (t) => existsSync(path.join(repo, targetPath(t)));
+  // Declaration anchors: the symbol spans, where the labels say the symbol starts and where the packaged file has it.
+  const anchors = {};
+  const declared = {};
+  for (const a of all) {
+    const decl = declarations[`${name}/${a.query}`];
+    if (!decl) continue;
+    for (const t of [...(a.relevant ?? []), ...(a.secondary ?? [])]) {
+      if (typeof t === 'string' || !exists(t)) continue;
+      const hits = linesOf(t.path).flatMap((l, i) => (decl.test(l) ? [i + 1] : []));
+      declared[`${a.query}\0${t.path}`] = hits;
+      (anchors[t.path] ??= []).push({ upstream: t.start_line, packaged: hits.length === 1 ? hits[0] : undefined });
+    }
+  }
+  const notes = [];
+  const fix = (a, category) => (t) => {
+    if (typeof t === 'string' || t.start_line === undefined) return t;
+    const hits = declared[`${a.query}\0${t.path}`];
+    if (category === 'symbol' && hits) {
+      if (hits.length === 1) {
+        const moved = { path: t.path, start_line: hits[0], end_line: hits[0] + (t.end_line - t.start_line) };
+        if (hits[0] !== t.start_line) notes.push(`"${a.query}": span ${describe(t)} moved to ${moved.start_line}-${moved.end_line} (declaration)`);
+        return moved;
+      }
+      notes.push(`"${a.query}": span ${describe(t)} dropped, kept the path (${hits.length} declarations match)`);
+      return t.path;
+    }
+    const fileAnchors = anchors[t.path] ?? [];
+    const unmoved = fileAnchors.length > 0 && fileAnchors.every((x) => x.packaged === x.upstream);
+    if (unmoved && t.end_line <= linesOf(t.path).length) return t;
+    notes.push(`"${a.query}": span ${describe(t)} dropped, kept the path (${fileAnchors.length ? 'code moved: declaration anchors ' + fileAnchors.map((x) => `${x.upstream}→${x.packaged ?? '?'}`).join(', ') : 'no declaration anchor to check it against'})`);
+    return t.path;
+  };
+
+  const kept = [];
+  const droppedQueries = [];
+  const droppedTargets = [];
+  const categories = {};
+  for (const a of all) {
+    const category = typeof a.category === 'string' ? a.category : inferCategory(a.query);
+    const keep = (list) =>
+      (list ?? []).filter((t) => {
+        if (exists(t)) return true;
+        droppedTargets.push(`"${a.query}": ${describe(t)}`);
+        return false;
+      });
+    const relevant = keep(a.relevant).map(fix(a, category));
+    const secondary = keep(a.secondary).map(fix(a, category));
+    if (!relevant.length && !secondary.length) {
+      droppedQueries.push(a.query);
+      continue;
+    }
+    categories[category] = (categories[category] ?? 0) + 1;
+    kept.push({ query: a.query, relevant, secondary, category });
+  }
+  return { kept, droppedQueries, droppedTargets, notes, categories };
 }
