@@ -86,8 +86,8 @@ function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   if (!c.symbol) return false;
   const want = bareName(lastName(name));
   // A constructor (`ObjectMapper.ObjectMapper`, C++'s `Foo::Foo`) is a member of the type, not its definition.
-  const path = c.symbol.replace(/\(\)$/, '').split(/::|\\|->|\.|#/);
-  if (path.length > 1 && bareName(path[path.length - 2]) === want && bareName(path[path.length - 1]) === want) return false;
+  const names = c.symbol.replace(/\(\)$/, '').split(/::|\\|->|\.|#/);
+  if (names.length > 1 && bareName(names[names.length - 2]) === want && bareName(names[names.length - 1]) === want) return false;
   const segs = c.symbol.split('.');
   if (bareName(lastName(c.symbol)) === want) {
     // A qualified query (`Router.handle`) wants that qualification.
