@@ -181,6 +181,18 @@ test('chunking: a doc comment too long to share a chunk with its definition is c
   assert.ok(chunkOf(await chunkText('ser.rs', short, opts), 'Serialize').text.startsWith('/// Serializes a value.'));
 });
 
+test('chunking: a C++ template too big for one chunk is cut like its declaration, the template line leading its first chunk', async () => {
+  const cpp = `#include <vector>\n\nnamespace absl {\n\n// Draws a sample.\ntemplate <typename IntType>\ntemplate <typename URBG>\ntypename zipf_distribution<IntType>::result_type\nzipf_distribution<IntType>::operator()(URBG& g, const param_type& p) {\n${body('draw', '  ', '//', 30)}\n  return ki;\n}\n\n}  // namespace absl\n`;
+  const chunks = await chunkText('zipf_distribution.h', cpp, opts);
+  const shape = JSON.stringify(chunks.map((c) => [c.symbol, c.startLine, c.endLine]));
+  // Not a chunk of its own: a template line, or the namespace's opening line.
+  assert.ok(!chunks.some((c) => /^(?:template <[^>]*>|namespace absl \{)$/.test(c.text.trim())), shape);
+  // Named once, not `operator().operator()`.
+  assert.ok(chunks.every((c) => !c.symbol?.includes('operator().')), shape);
+  const first = chunks.find((c) => c.symbol === 'absl.zipf_distribution<IntType>::operator()');
+  assert.ok(first && first.startLine <= 6 && first.endLine >= 9, shape);
+});
+
 for (const s of SHAPES) {
   test(`chunking: ${s.name}`, async () => {
     const chunks = await chunkText(s.file, s.source, opts);

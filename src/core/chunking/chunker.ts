@@ -263,10 +263,12 @@ class SyntaxCutter {
       const tokens = this.out.tokens(ownStart, end);
       if (definition && tokens >= this.minTokens) {
         // Inside a definition, a small lead-in with no definitions (a class header, fields) joins
-        // this member instead of standing alone; otherwise the group before it is closed.
+        // this member instead of standing alone, when they fit together or the member is cut anyway (its first
+        // chunk then starts with the lead-in); otherwise the group before it is closed.
         let defStart = ownStart;
         const leadEnd = Math.max(groupEnd, ownStart - 1);
-        if (scope !== undefined && groupDefs.length === 0 && leadEnd >= groupStart && this.out.tokens(groupStart, leadEnd) < this.minTokens && this.out.tokens(groupStart, end) <= this.out.maxTokens) {
+        const joins = this.out.tokens(groupStart, end) <= this.out.maxTokens || this.out.tokens(ownStart, end) > this.out.maxTokens;
+        if (scope !== undefined && groupDefs.length === 0 && leadEnd >= groupStart && this.out.tokens(groupStart, leadEnd) < this.minTokens && joins) {
           defStart = groupStart;
           groupEnd = groupStart - 1;
         } else {

@@ -96,12 +96,23 @@ function haskellDeclaration(node: SyntaxNode, types: readonly string[]): boolean
 /** Nodes whose children are cut as if they were their parent's: Haskell's top-level `declarations`. */
 export const TRANSPARENT: ReadonlySet<string> = new Set(['declarations']);
 
-/** Wrappers whose inner declaration carries the name. */
+/** Wrappers whose inner declaration carries the name: the field that holds it ('' = the first child that is a definition). */
 const WRAPPERS: Record<string, string> = {
   export_statement: 'declaration',
   decorated_definition: 'definition',
   template_declaration: '',
 };
+
+/**
+ * The declaration a wrapper wraps (`export` …, decorators …, C++'s `template <…>` …), or null (not a wrapper, or
+ * wrapping no definition). Cutting, naming and container checks look through it, so `template <class T> class X`
+ * is cut like `class X` with the template line leading its first chunk.
+ */
+function wrappedDeclaration(node: SyntaxNode): SyntaxNode | null {
+  const field = WRAPPERS[node.type];
+  if (field === undefined) return null;
+  return field ? node.childForFieldName(field) : (node.namedChildren.find((c): c is SyntaxNode => !!c && isDefinition(c)) ?? null);
+}
 
 /** Elixir defines with macro calls: `defmodule A do`, `def f(x) do`, `defp`, `defmacro`, ... */
 const ELIXIR_DEFS = new Set(['defmodule', 'defprotocol', 'defimpl', 'def', 'defp', 'defmacro', 'defmacrop', 'defguard', 'defguardp', 'defdelegate', 'defstruct', 'defexception']);
@@ -174,9 +185,8 @@ export function trailingCommentStart(node: SyntaxNode): number | undefined {
 }
 
 export function isContainer(node: SyntaxNode): boolean {
-  const wrapped = WRAPPERS[node.type];
-  if (wrapped !== undefined) {
-    const inner = wrapped ? node.childForFieldName(wrapped) : node.namedChildren.find((c) => c && isDefinition(c));
+  if (WRAPPERS[node.type] !== undefined) {
+    const inner = wrappedDeclaration(node);
     return !!inner && isContainer(inner);
   }
   const binding = declaredFunctionValue(node);
@@ -283,9 +293,8 @@ function declaratorName(node: SyntaxNode | null): string | undefined {
 }
 
 export function definitionName(node: SyntaxNode): string | undefined {
-  const wrapped = WRAPPERS[node.type];
-  if (wrapped !== undefined) {
-    const inner = wrapped ? node.childForFieldName(wrapped) : node.namedChildren.find((c) => c && isDefinition(c));
+  if (WRAPPERS[node.type] !== undefined) {
+    const inner = wrappedDeclaration(node);
     return inner ? definitionName(inner) : undefined;
   }
   const binding = declaredFunctionValue(node);
@@ -341,7 +350,7 @@ function unlabelledName(node: SyntaxNode): string | undefined {
  * otherwise its named children. Wrappers (export, decorators) are looked through.
  */
 export function expandBody(node: SyntaxNode): SyntaxNode[] {
-  const inner = WRAPPERS[node.type] !== undefined ? (WRAPPERS[node.type] ? node.childForFieldName(WRAPPERS[node.type]) : null) : null;
+  const inner = wrappedDeclaration(node);
   if (inner) return expandBody(inner);
   const binding = declaredFunctionValue(node);
   // Zig's `const X = struct {...}`: the struct's fields and declarations.
