@@ -193,6 +193,17 @@ test('chunking: a C++ template too big for one chunk is cut like its declaration
   assert.ok(first && first.startLine <= 6 && first.endLine >= 9, shape);
 });
 
+test('chunking: a closing line with only a label on it (`}  // namespace absl`, `#endif  // GUARD`) is not a chunk', async () => {
+  const cpp = `#ifndef ABSL_STRINGS_STR_SPLIT_H_\n#define ABSL_STRINGS_STR_SPLIT_H_\n\nnamespace absl {\n\nint Split(const char* text, char sep) {\n${body('split', '  ', '//', 30)}\n  return 0;\n}\n\n}  // namespace absl\n\n#endif  // ABSL_STRINGS_STR_SPLIT_H_\n`;
+  const chunks = await chunkText('str_split.h', cpp, opts);
+  const shape = JSON.stringify(chunks.map((c) => [c.symbol, c.startLine, c.endLine, c.text.slice(0, 20)]));
+  assert.ok(chunks.some((c) => c.symbol === 'absl.Split'), shape);
+  assert.ok(!chunks.some((c) => /^(?:\}\s*\/\/ namespace absl|#endif\s*\/\/ ABSL_STRINGS_STR_SPLIT_H_)$/.test(c.text.trim())), shape);
+  // A short comment with code beside it still says something.
+  const js = `const retries = 3; // how often a request is tried\n`;
+  assert.equal((await chunkText('retry.js', js, opts)).length, 1);
+});
+
 for (const s of SHAPES) {
   test(`chunking: ${s.name}`, async () => {
     const chunks = await chunkText(s.file, s.source, opts);

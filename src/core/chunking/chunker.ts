@@ -149,6 +149,8 @@ class LineCutter {
     if (start > end) return;
     const text = this.text(start, end);
     if (!/[\p{L}\p{N}]/u.test(text)) return;
+    // Nor does a closing line or two with only a label on it (`}  // namespace absl`, `#endif  // FOO_H_`).
+    if (end - start < 2 && !/[\p{L}\p{N}]/u.test(text.replace(/\/\*.*?\*\/|\/\/.*$/gm, '').replace(/^\s*#\s*(?:endif|else)\b.*$/gm, ''))) return;
     this.chunks.push({ startLine: start, endLine: end, symbol, text });
   }
 
