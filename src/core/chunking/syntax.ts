@@ -347,7 +347,7 @@ function unlabelledName(node: SyntaxNode): string | undefined {
 
 /**
  * The nodes to cut a too-big node into: its body's statements/members when it has a body,
- * otherwise its named children. Wrappers (export, decorators) are looked through.
+ * otherwise its named children. Wrappers (export, decorators, C++ templates) are looked through.
  */
 export function expandBody(node: SyntaxNode): SyntaxNode[] {
   const inner = wrappedDeclaration(node);

@@ -88,7 +88,6 @@ function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   // A constructor (`ObjectMapper.ObjectMapper`, C++'s `Foo::Foo`) is a member of the type, not its definition.
   const names = c.symbol.replace(/\(\)$/, '').split(/::|\\|->|\.|#/);
   if (names.length > 1 && bareName(names[names.length - 2]) === want && bareName(names[names.length - 1]) === want) return false;
-  const segs = c.symbol.split('.');
   if (bareName(lastName(c.symbol)) === want) {
     // A qualified query (`Router.handle`) wants that qualification.
     if (/[.:#>\\]/.test(name) && !normName(c.symbol).endsWith(normName(name.replace(/::|->|#|\\/g, '.')))) return false;
@@ -99,6 +98,7 @@ function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
     return !first || first.id === c.id;
   }
   // A class cut into Class.method chunks: the chunk holding the class header is the first `Class.` chunk of the file.
+  const segs = c.symbol.split('.');
   const i = segs.findIndex((seg) => bareName(seg) === want);
   if (i < 0 || i === segs.length - 1) return false;
   const container = segs.slice(0, i + 1).join('.');
