@@ -8,19 +8,11 @@
 // The labels do not come from Kindred's chunker: a regular expression per language finds definition lines; names
 // defined once, of 5+ letters, are kept, every n-th of them (40 per language); a query is the name and its target
 // the definition line. Needs npm and apt-get (download only, no install).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { run } from './heldout-common.mjs';
+import { freshSetFolder, run, walk } from './heldout-common.mjs';
 
-const { values } = parseArgs({ options: { out: { type: 'string' } } });
-const out = path.resolve(values.out ?? path.join(process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred'), 'eval-langset'));
-
-rmSync(out, { recursive: true, force: true });
-mkdirSync(path.join(out, 'annotations'), { recursive: true });
-const dl = path.join(out, '_download');
-mkdirSync(dl, { recursive: true });
+const { out, dl } = freshSetFolder('eval-langset');
 
 // Sources: expo-modules-core 58.1.0 (MIT), lua-penlight 1.13.1-3 (MIT).
 run('npm', ['pack', 'expo-modules-core@58.1.0', '--silent'], dl);
@@ -30,15 +22,6 @@ run('apt-get', ['download', 'lua-penlight=1.13.1-3'], dl);
 run('dpkg', ['-x', readdirSync(dl).find((f) => f.startsWith('lua-penlight')), path.join(dl, 'pen')], dl);
 run('cp', ['-rL', path.join(dl, 'pen/usr/share/lua/5.1/pl'), path.join(out, 'penlight')], out);
 rmSync(dl, { recursive: true, force: true });
-
-function walk(d, acc = []) {
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = path.join(d, e.name);
-    if (e.isDirectory()) walk(p, acc);
-    else acc.push(p);
-  }
-  return acc;
-}
 
 const SPECS = [
   {

@@ -2,7 +2,7 @@
 // line, running a download tool, semble's category rule, fitting labels to packaged sources, and writing a set in
 // `kindred eval repos`' layout.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,27 @@ export function builderOptions(script, cacheName) {
   }
   const cache = process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred');
   return { labels: path.resolve(values.labels), out: path.resolve(values.out ?? path.join(cache, cacheName)) };
+}
+
+/** `--out DIR` for the language-set builders (default `<kindred cache>/<cacheName>`), emptied, with its annotations/ and download folders. */
+export function freshSetFolder(cacheName) {
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const out = path.resolve(values.out ?? path.join(process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred'), cacheName));
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(path.join(out, 'annotations'), { recursive: true });
+  const dl = path.join(out, '_download');
+  mkdirSync(dl, { recursive: true });
+  return { out, dl };
+}
+
+/** Every file under `dir`, recursively. */
+export function walk(dir, acc = []) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, acc);
+    else acc.push(p);
+  }
+  return acc;
 }
 
 /** semble's benchmarks/data.py rule, for entries without a category. */

@@ -204,6 +204,27 @@ test('chunking: a closing line with only a label on it (`}  // namespace absl`, 
   assert.equal((await chunkText('retry.js', js, opts)).length, 1);
 });
 
+test('chunking: Scala definitions with their body on the next line keep their own Scaladoc and signature (scala-library StringLike)', async () => {
+  const filler = (name: string): string => Array.from({ length: 6 }, (_, i) => `    else if (toString.length == ${i + 1}) "${name} case ${i}: keep the string as it is and go on"`).join('\n');
+  const scala = `trait StringLike {\n  /** Returns this string with first character converted to upper case. */\n  def capitalize: String =\n    if (toString == null) null\n${filler('capitalize')}\n    else toString\n\n  /** Returns this string with the given \`prefix\` stripped. If this string does not\n   *  start with \`prefix\`, it is returned unchanged.\n   */\n  def stripPrefix(prefix: String) =\n    if (toString.startsWith(prefix)) toString.substring(prefix.length)\n${filler('stripPrefix')}\n    else toString\n}\n`;
+  const chunks = await chunkText('StringLike.scala', scala, opts);
+  const shape = JSON.stringify(chunks.map((c) => [c.symbol, c.startLine, c.endLine]));
+  const capitalize = chunkOf(chunks, 'StringLike.capitalize');
+  assert.ok(!capitalize.text.includes('stripPrefix'), shape);
+  assert.ok(chunkOf(chunks, 'StringLike.stripPrefix').text.trimStart().startsWith('/** Returns this string with the given'), shape);
+});
+
+test('chunking: a Haddock too long to share a chunk with its definition is cut apart before the type signature, which stays with its equation', async () => {
+  const haddock = Array.from({ length: 30 }, (_, i) => `-- 'jsonWith' note ${i}: parse any JSON value, building objects with the given function from key-value pairs.`).join('\n');
+  const equation = Array.from({ length: 12 }, (_, i) => `    C_${i} -> A.anyWord8 *> parseCase${i} mkObject value_`).join('\n');
+  const hs = `module Data.Aeson.Parser.Internal (jsonWith) where\n\n-- | Parse any JSON value.\n${haddock}\njsonWith :: ([(Key, Value)] -> Either String Object) -> Parser Value\njsonWith mkObject = fix $ \\value_ -> do\n  w <- A.peekWord8'\n  case w of\n${equation}\n`;
+  const chunks = await chunkText('Internal.hs', hs, opts);
+  const shape = JSON.stringify(chunks.map((c) => [c.symbol, c.startLine, c.endLine]));
+  const def = chunkOf(chunks, 'jsonWith');
+  assert.ok(def.text.startsWith('jsonWith :: '), shape);
+  assert.ok(def.text.includes('jsonWith mkObject = fix'), shape);
+});
+
 for (const s of SHAPES) {
   test(`chunking: ${s.name}`, async () => {
     const chunks = await chunkText(s.file, s.source, opts);

@@ -245,22 +245,31 @@ class SyntaxCutter {
     };
 
     let leadStart: number | undefined; // start line of comments directly above the next node
+    let leadDocEnd: number | undefined; // last line of the comments that open the lead (before attributes, a signature)
+    let leadCode = false; // the lead has an attribute, a decorator or a signature
     for (const node of nodes) {
       const start = startLine(node);
       let end = endLine(node);
       if (end < from || start > to) continue;
       if (COMMENTS.has(node.type) || leadsDefinition(node)) {
         leadStart ??= start;
+        if (!COMMENTS.has(node.type)) leadCode = true;
+        else if (!leadCode) leadDocEnd = end;
         continue;
       }
       const ownStart = leadStart ?? start;
+      const docEnd = leadDocEnd;
       leadStart = undefined;
-      // Comments a statement ends with (a grammar's quirk) lead the next node instead.
+      leadDocEnd = undefined;
+      leadCode = false;
+      // Comments a node ends with (a grammar's quirk: Kotlin's imports, a Scala body without braces that takes in
+      // the next definition's Scaladoc) lead the next node instead.
       const definition = isDefinition(node);
-      const trailing = definition ? undefined : trailingCommentStart(node);
+      const trailing = trailingCommentStart(node);
       if (trailing !== undefined && trailing > start) {
-        end = trailing - 1;
         leadStart = trailing;
+        leadDocEnd = end;
+        end = trailing - 1;
       }
       const tokens = this.out.tokens(ownStart, end);
       if (definition && tokens >= this.minTokens) {
@@ -277,7 +286,7 @@ class SyntaxCutter {
           groupEnd = leadEnd;
           flush();
         }
-        this.definition(node, defStart, end, scope);
+        this.definition(node, defStart, end, scope, docEnd === undefined ? undefined : docEnd + 1);
         groupStart = end + 1;
         groupEnd = end;
         continue;
@@ -302,12 +311,13 @@ class SyntaxCutter {
     flush();
   }
 
-  private definition(node: SyntaxNode, start: number, end: number, scope: string | undefined): void {
+  /** `header`: the first line after the definition's doc comment (its attributes, signature or declaration). */
+  private definition(node: SyntaxNode, start: number, end: number, scope: string | undefined, header = startLine(node)): void {
     const symbol = qualify(scope, definitionName(node));
     // A lead comment too long to share a first chunk with the definition's header (a class's 80-line Javadoc) is
-    // cut on its own, in the enclosing scope, so that the definition's first chunk starts at its header: the chunk
-    // a search for the name shows, and the one the ranking treats as the definition.
-    const header = startLine(node);
+    // cut on its own, in the enclosing scope, so that the definition's first chunk starts at its header (with its
+    // attributes or type signature): the chunk a search for the name shows, and the one the ranking treats as the
+    // definition.
     if (start < header && this.out.tokens(start, header) > this.out.maxTokens) {
       this.out.windows(start, header - 1, scope);
       start = header;
@@ -338,9 +348,14 @@ function startLine(node: SyntaxNode): number {
 }
 
 function endLine(node: SyntaxNode): number {
-  // A node ending at column 0 ends on the previous line (its range stops at a newline).
+  // A node ending at column 0 ends on the previous line (its range stops at a newline); so does one whose last line
+  // holds only the indentation of what follows (Scala's `def f(x: Int) =` with its body on the next line ends
+  // there), or the next definition's signature would end this one's chunk.
   const end = node.endPosition;
-  return end.column === 0 && end.row > node.startPosition.row ? end.row : end.row + 1;
+  if (end.row === node.startPosition.row) return end.row + 1;
+  if (end.column === 0) return end.row;
+  const text = node.text;
+  return /^[ \t]*$/.test(text.slice(text.lastIndexOf('\n') + 1)) ? end.row : end.row + 1;
 }
 
 /** Markdown and reStructuredText: one chunk per section (heading and its text), the heading path as the symbol. */
