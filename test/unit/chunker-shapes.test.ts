@@ -225,6 +225,16 @@ test('chunking: a Haddock too long to share a chunk with its definition is cut a
   assert.ok(def.text.includes('jsonWith mkObject = fix'), shape);
 });
 
+test('chunking: a Haskell pragma written after a definition (`{-# INLINE f #-}`) stays with it, not with the definition below', async () => {
+  const eq = (name: string): string => Array.from({ length: 8 }, (_, i) => `${name} (C${i} x) = decodeTheWord x >>= validateTheValue ${i} >>= storeTheResult x`).join('\n');
+  const hs = `module Data.Aeson.Parser.Internal where\n\n-- | Parse an array.\narrayValues :: Parser Value -> Parser (Vector Value)\n${eq('arrayValues')}\n{-# INLINE arrayValues #-}\n\n-- | Parse any JSON value.\nvalue :: Parser Value\n${eq('value')}\n{-# INLINE value #-}\n`;
+  const chunks = await chunkText('Internal.hs', hs, opts);
+  const shape = JSON.stringify(chunks.map((c) => [c.symbol, c.startLine, c.endLine]));
+  const own = chunks.filter((c) => c.symbol === 'arrayValues');
+  assert.ok(own.length > 0 && own[own.length - 1].text.trimEnd().endsWith('{-# INLINE arrayValues #-}'), shape);
+  assert.ok(chunkOf(chunks, 'value').text.startsWith('-- | Parse any JSON value.'), shape);
+});
+
 for (const s of SHAPES) {
   test(`chunking: ${s.name}`, async () => {
     const chunks = await chunkText(s.file, s.source, opts);

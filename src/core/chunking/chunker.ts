@@ -247,7 +247,9 @@ class SyntaxCutter {
     let leadStart: number | undefined; // start line of comments directly above the next node
     let leadDocEnd: number | undefined; // last line of the comments that open the lead (before attributes, a signature)
     let leadCode = false; // the lead has an attribute, a decorator or a signature
-    for (const node of nodes) {
+    const taken = new Set<SyntaxNode['id']>(); // pragmas already joined to the definition they name
+    for (const [index, node] of nodes.entries()) {
+      if (taken.has(node.id)) continue;
       const start = startLine(node);
       let end = endLine(node);
       if (end < from || start > to) continue;
@@ -265,6 +267,14 @@ class SyntaxCutter {
       // Comments a node ends with (a grammar's quirk: Kotlin's imports, a Scala body without braces that takes in
       // the next definition's Scaladoc) lead the next node instead.
       const definition = isDefinition(node);
+      // Haskell's `{-# INLINE f #-}` written after `f` belongs to `f`, not to the definition below it.
+      if (definition) {
+        for (const next of nodes.slice(index + 1)) {
+          if (!pragmaFor(next, definitionName(node)) || startLine(next) > end + 2 || endLine(next) > to) break;
+          end = endLine(next);
+          taken.add(next.id);
+        }
+      }
       const trailing = trailingCommentStart(node);
       if (trailing !== undefined && trailing > start) {
         leadStart = trailing;
@@ -341,6 +351,13 @@ class SyntaxCutter {
     }
     this.siblings(kids, start, end, symbol);
   }
+}
+
+/** Is `node` a Haskell pragma about the definition `name` (`{-# INLINE f #-}`, `{-# SPECIALIZE f :: … #-}`)? */
+function pragmaFor(node: SyntaxNode, name: string | undefined): boolean {
+  if (node.type !== 'pragma' || !name) return false;
+  const m = /^\{-#\s*(?:INLINE|INLINABLE|INLINEABLE|NOINLINE|SPECIALI[SZ]E)\s+(?:\[~?\d+\]\s*)?\(?([^\s)]+)/.exec(node.text);
+  return m?.[1] === name;
 }
 
 function startLine(node: SyntaxNode): number {
