@@ -268,11 +268,11 @@ class SyntaxCutter {
       // the next definition's Scaladoc) lead the next node instead.
       const definition = isDefinition(node);
       // Haskell's `{-# INLINE f #-}` written after `f` belongs to `f`, not to the definition below it.
-      if (definition) {
-        for (const next of nodes.slice(index + 1)) {
-          if (!pragmaFor(next, definitionName(node)) || startLine(next) > end + 2 || endLine(next) > to) break;
-          end = endLine(next);
-          taken.add(next.id);
+      if (definition && node.nextNamedSibling?.type === 'pragma') {
+        const name = definitionName(node);
+        for (let j = index + 1; j < nodes.length && pragmaFor(nodes[j], name) && startLine(nodes[j]) <= end + 2 && endLine(nodes[j]) <= to; j++) {
+          end = endLine(nodes[j]);
+          taken.add(nodes[j].id);
         }
       }
       const trailing = trailingCommentStart(node);
