@@ -7,6 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
+/** Kindred's cache folder, where the sets are built by default. */
+function cacheRoot() {
+  return process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred');
+}
+
 /** `--labels DIR [--out DIR]`; the default out is `<kindred cache>/<cacheName>`. Exits with usage when --labels is missing. */
 export function builderOptions(script, cacheName) {
   const { values } = parseArgs({ options: { labels: { type: 'string' }, out: { type: 'string' } } });
@@ -14,14 +19,13 @@ export function builderOptions(script, cacheName) {
     process.stderr.write(`usage: node ${script} --labels DIR [--out DIR]\n`);
     process.exit(2);
   }
-  const cache = process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred');
-  return { labels: path.resolve(values.labels), out: path.resolve(values.out ?? path.join(cache, cacheName)) };
+  return { labels: path.resolve(values.labels), out: path.resolve(values.out ?? path.join(cacheRoot(), cacheName)) };
 }
 
 /** `--out DIR` for the language-set builders (default `<kindred cache>/<cacheName>`), emptied, with its annotations/ and download folders. */
 export function freshSetFolder(cacheName) {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
-  const out = path.resolve(values.out ?? path.join(process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred'), cacheName));
+  const out = path.resolve(values.out ?? path.join(cacheRoot(), cacheName));
   rmSync(out, { recursive: true, force: true });
   mkdirSync(path.join(out, 'annotations'), { recursive: true });
   const dl = path.join(out, '_download');

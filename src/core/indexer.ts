@@ -7,8 +7,8 @@ import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
 import { hashText, type IndexStore } from './index/store';
 import { readTextFile } from './text';
-import { CHUNKING_VERSION, embeddingText } from './chunking/embedText';
-import { contextFor, fileSummary } from './chunking/fileSummary';
+import { CHUNKING_VERSION, embeddingText, recordEmbeddingText } from './chunking/embedText';
+import { fileSummary } from './chunking/fileSummary';
 
 /** Prefix of every file hash: the chunking that cut the file (see fileHashOf). */
 const CHUNKING_TAG = `${CHUNKING_VERSION}:`;
@@ -283,7 +283,7 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
     let lost = false;
     for (const id of ids) {
       const c = store.chunks.get(id)!;
-      let text: string | undefined = embeddingText(rel, { symbol: c.symbol, text: lines.slice(c.startLine - 1, c.endLine).join('\n'), context: contextFor(summary, c) });
+      let text: string | undefined = recordEmbeddingText(rel, c, lines, summary);
       if (hashText(text) !== c.hash) {
         const k = (await rechunk()).find((x) => x.hash === c.hash);
         text = k && embeddingText(rel, k);

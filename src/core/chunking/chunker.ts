@@ -247,9 +247,8 @@ class SyntaxCutter {
     let leadStart: number | undefined; // start line of comments directly above the next node
     let leadDocEnd: number | undefined; // last line of the comments that open the lead (before attributes, a signature)
     let leadCode = false; // the lead has an attribute, a decorator or a signature
-    const taken = new Set<SyntaxNode['id']>(); // pragmas already joined to the definition they name
-    for (const [index, node] of nodes.entries()) {
-      if (taken.has(node.id)) continue;
+    for (let index = 0; index < nodes.length; index++) {
+      const node = nodes[index];
       const start = startLine(node);
       let end = endLine(node);
       if (end < from || start > to) continue;
@@ -264,17 +263,13 @@ class SyntaxCutter {
       leadStart = undefined;
       leadDocEnd = undefined;
       leadCode = false;
-      // Comments a node ends with (a grammar's quirk: Kotlin's imports, a Scala body without braces that takes in
-      // the next definition's Scaladoc) lead the next node instead.
       const definition = isDefinition(node);
       // Haskell's `{-# INLINE f #-}` written after `f` belongs to `f`, not to the definition below it.
-      if (definition && node.nextNamedSibling?.type === 'pragma') {
-        const name = definitionName(node);
-        for (let j = index + 1; j < nodes.length && pragmaFor(nodes[j], name) && startLine(nodes[j]) <= end + 2 && endLine(nodes[j]) <= to; j++) {
-          end = endLine(nodes[j]);
-          taken.add(nodes[j].id);
-        }
+      while (definition && index + 1 < nodes.length && pragmaFor(nodes[index + 1], node) && startLine(nodes[index + 1]) <= end + 2 && endLine(nodes[index + 1]) <= to) {
+        end = endLine(nodes[++index]);
       }
+      // Comments a node ends with (a grammar's quirk: Kotlin's imports, a Scala body without braces that takes in
+      // the next definition's Scaladoc) lead the next node instead.
       const trailing = trailingCommentStart(node);
       if (trailing !== undefined && trailing > start) {
         leadStart = trailing;
@@ -353,11 +348,11 @@ class SyntaxCutter {
   }
 }
 
-/** Is `node` a Haskell pragma about the definition `name` (`{-# INLINE f #-}`, `{-# SPECIALIZE f :: … #-}`)? */
-function pragmaFor(node: SyntaxNode, name: string | undefined): boolean {
-  if (node.type !== 'pragma' || !name) return false;
+/** Is `node` a Haskell pragma about `definition` (`{-# INLINE f #-}`, `{-# SPECIALIZE f :: … #-}`)? */
+function pragmaFor(node: SyntaxNode, definition: SyntaxNode): boolean {
+  if (node.type !== 'pragma') return false;
   const m = /^\{-#\s*(?:INLINE|INLINABLE|INLINEABLE|NOINLINE|SPECIALI[SZ]E)\s+(?:\[~?\d+\]\s*)?\(?([^\s)]+)/.exec(node.text);
-  return m?.[1] === name;
+  return !!m && m[1] === definitionName(definition);
 }
 
 function startLine(node: SyntaxNode): number {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { embeddingText } from '../chunking/embedText';
-import { contextFor, fileSummary } from '../chunking/fileSummary';
+import { recordEmbeddingText } from '../chunking/embedText';
+import { fileSummary } from '../chunking/fileSummary';
 import type { Engine } from '../engine';
 import { KindredError } from '../errors';
 import { hashText, type ChunkRecord } from '../index/store';
@@ -85,11 +85,9 @@ export async function evaluateIndex(engine: Engine, name: string, options: Index
     // From the blanked text: a mined doc comment (a main type's Javadoc) must not reach the other chunks' headers.
     const summary = fileSummary(rel, blankedText);
     for (const c of chunks) {
-      const context = contextFor(summary, c);
-      const blanked = blankedLines.slice(c.startLine - 1, c.endLine).join('\n');
-      docs.push({ id: c.id, text: blanked, path: rel, symbol: c.symbol ?? '', startLine: c.startLine, endLine: c.endLine });
+      docs.push({ id: c.id, text: blankedLines.slice(c.startLine - 1, c.endLine).join('\n'), path: rel, symbol: c.symbol ?? '', startLine: c.startLine, endLine: c.endLine });
       // The index's vector is of this chunk's text with its header; any other text is embedded again.
-      const embedded = embeddingText(rel, { symbol: c.symbol, text: blanked, context });
+      const embedded = recordEmbeddingText(rel, c, blankedLines, summary);
       if (hashText(embedded) !== c.hash) reembed.set(c.id, embedded);
     }
     for (const p of pairs) {
