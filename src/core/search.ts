@@ -98,7 +98,11 @@ export const STACK_DEPTH = 200;
 export function storeSource(store: IndexStore, filter?: (id: number) => boolean): ChunkSource {
   return {
     fileChunks: (p) => store.chunksOfPath(p),
-    definitions: (name, limit) => store.chunksDefining(name, limit * 2).filter((c) => c.symbol !== undefined && lastName(c.symbol) === name && (!filter || filter(c.id))).slice(0, limit),
+    definitions: (name, limit) =>
+      store
+        .chunksDefining(name, limit * 2)
+        .filter((c) => (c.grouped || (c.symbol !== undefined && lastName(c.symbol) === name)) && (!filter || filter(c.id)))
+        .slice(0, limit),
     hasFile: (p) => store.files.has(p),
     vector: (id) => store.vectorOf(id),
   };

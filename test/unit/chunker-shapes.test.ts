@@ -235,6 +235,29 @@ test('chunking: a Haskell pragma written after a definition (`{-# INLINE f #-}`)
   assert.ok(chunkOf(chunks, 'value').text.startsWith('-- | Parse any JSON value.'), shape);
 });
 
+test('chunking: small definitions grouped into one chunk are listed in its names (Elixir one-liners, Python helpers)', async () => {
+  const ex = `defmodule Config do\n  @opts_key {__MODULE__, :opts}\n\n  defp get_opts!(), do: Process.get(@opts_key) || raise_improper_use!()\n  defp put_opts(value), do: Process.put(@opts_key, value)\n  defp delete_opts(), do: Process.delete(@opts_key)\nend\n`;
+  const group = (await chunkText('config.ex', ex, opts)).find((c) => c.text.includes('defp get_opts!'));
+  assert.ok(group, 'no chunk holds get_opts!');
+  assert.deepEqual([group.symbol, group.names], ['Config', ['get_opts!', 'put_opts', 'delete_opts']]);
+  const py = `def _is_ip(s):\n    return s.count(".") == 3\n\n\ndef _is_host(s):\n    return "." in s\n\n\nclass Url:\n    def __init__(self, raw):\n${body('init', '        ', '#', 8)}\n        self.raw = raw\n`;
+  const chunks = await chunkText('urls.py', py, opts);
+  assert.deepEqual(chunks[0].names, ['_is_ip', '_is_host'], JSON.stringify(chunks.map((c) => [c.symbol, c.names])));
+  assert.equal(chunkOf(chunks, 'Url.__init__').names, undefined); // a chunk's own definition is its symbol, not a name
+});
+
+test('chunking: when a group of small definitions fills up, the clauses of one function are not cut apart', async () => {
+  const clauses = `  defp sigil_args([], _fun), do: ""\n  defp sigil_args(args, fun) when is_list(args), do: fun.(args, List.to_string(args))\n  defp sigil_args(args, fun), do: fun.(args, inspect(args))\n`;
+  // However many one-liners come before them, the group boundary never falls between the three clauses.
+  for (let n = 1; n <= 24; n++) {
+    const fillers = Array.from({ length: n }, (_, i) => `  defp delimiter_${i}(str), do: {str, str, ${i}}`).join('\n');
+    const chunks = await chunkText('macro.ex', `defmodule Macro do\n${fillers}\n\n${clauses}end\n`, opts);
+    const holding = chunks.filter((c) => c.text.includes('defp sigil_args'));
+    assert.equal(holding.length, 1, `${n} fillers: ${JSON.stringify(chunks.map((c) => [c.symbol, c.startLine, c.endLine]))}`);
+    assert.equal((holding[0].text.match(/defp sigil_args/g) ?? []).length, 3);
+  }
+});
+
 for (const s of SHAPES) {
   test(`chunking: ${s.name}`, async () => {
     const chunks = await chunkText(s.file, s.source, opts);

@@ -33,6 +33,8 @@ test('query kinds: identifiers, paths, quoted strings, snippets, usage and code 
   assert.equal(classifyQuery('field_validator').kind, 'symbol');
   assert.equal(classifyQuery('Sinatra::Base').kind, 'symbol');
   assert.equal(classifyQuery('res.cookie').kind, 'symbol');
+  for (const q of ['get_opts!', 'Directories\'', "foldl_'", 'isEmpty?']) assert.deepEqual(classifyQuery(q).symbols, [q]); // Elixir/Ruby `!` `?`, Haskell primes
+  assert.equal(classifyQuery('what?').kind, 'code-question');
   assert.equal(classifyQuery('src/utils/retry.ts').kind, 'path');
   assert.equal(classifyQuery('response.js').kind, 'path');
   assert.equal(classifyQuery('"connection reset"').kind, 'quoted');
@@ -73,6 +75,22 @@ test('definition: a definition retrieval missed joins the results for a symbol q
   const def = chunk('src/extract.rs', 5, 40, 'FromRequest', 0);
   const got = ranked('FromRequest', [use1, use2], [use1, use2, def]);
   assert.equal(got[0].id, def.id);
+});
+
+test('definition: a chunk holding a small definition among others (grouped one-liners) defines it for a symbol query', () => {
+  const use = chunk('lib/config.ex', 120, 140, 'Config.config', 1.0);
+  const near = chunk('lib/system.ex', 10, 30, 'System.get_env', 0.9);
+  const group = chunk('lib/config.ex', 94, 108, 'Config', 0.2);
+  const all = [use, near, group];
+  const source: ChunkSource = { ...sourceOf(all), definitions: (name) => (name === 'get_opts!' ? [{ ...group, grouped: true }] : []) };
+  const top = (query: string, disabled: string[] = []): number => {
+    const byId = new Map(all.map((c) => [c.id, c]));
+    return (byId.get(applyStack(query, [use, near, group], source, { k: 10, disabled: new Set(disabled) })[0].id) as Candidate).id;
+  };
+  assert.equal(top('get_opts!'), group.id);
+  assert.equal(top('Config.get_opts!'), group.id); // qualified by the group's scope
+  assert.notEqual(top('Other.get_opts!'), group.id);
+  assert.notEqual(top('get_opts!', ['definition']), group.id);
 });
 
 test('definition: the chunk holding a class header defines the class (Class.method chunks)', () => {

@@ -152,6 +152,42 @@ test('the write lock refuses a second live owner and takes over a dead one', asy
   }
 });
 
+test('a chunk holding small definitions among others is found for each of them (chunk_names), after its own definitions; names follow edits', async () => {
+  const dir = makeTree({});
+  try {
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    const group = { ...chunk('defp get_opts!(), do: 1\ndefp put_opts(v), do: v', 10, 'Config'), names: ['get_opts!', 'put_opts'] };
+    store.setFile({ path: 'config.ex', size: 10, mtimeMs: 1, hash: 'h1' }, [chunk('def get_opts!(x), do: x', 1, 'Other.get_opts!'), group]);
+    await store.save();
+    const found = (s: IndexStore, name: string): [string | undefined, boolean][] => s.chunksDefining(name, 20).map((c) => [c.symbol, !!c.grouped]);
+    assert.deepEqual(found(store, 'get_opts!'), [['Other.get_opts!', false], ['Config', true]]);
+    assert.deepEqual(found(store, 'put_opts'), [['Config', true]]);
+    // The same text under new names, then the group gone: its names go with it.
+    store.setFile({ path: 'config.ex', size: 11, mtimeMs: 2, hash: 'h2' }, [{ ...group, names: ['put_opts'] }]);
+    assert.deepEqual(found(store, 'get_opts!'), []);
+    assert.deepEqual(found(store, 'put_opts'), [['Config', true]]);
+    store.setFile({ path: 'config.ex', size: 12, mtimeMs: 3, hash: 'h3' }, [chunk('x = 1', 1)]);
+    await store.save();
+    assert.deepEqual(found(store, 'put_opts'), []);
+    await store.close();
+
+    // An index written before the table: a reader finds definitions as before; the first writer adds the table.
+    const db = new DatabaseSync(path.join(dir, 'index.db'));
+    db.exec('DROP TABLE chunk_names');
+    db.close();
+    const reader = await IndexStore.open(dir, { readOnly: true });
+    assert.deepEqual(found(reader, 'put_opts'), []);
+    await reader.close();
+    const writer = await IndexStore.open(dir);
+    writer.setFile({ path: 'config.ex', size: 13, mtimeMs: 4, hash: 'h4' }, [group]);
+    await writer.save();
+    assert.deepEqual(found(writer, 'put_opts'), [['Config', true]]);
+    await writer.close();
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('definitions of a name are found through chunks.name; an index written before the column gets it from its first writer', async () => {
   const dir = makeTree({});
   try {

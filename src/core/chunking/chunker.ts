@@ -3,6 +3,7 @@ import { headingsOf, type ProseFormat } from './headings';
 import { strategyFor } from './languages';
 import { children, COMMENTS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart, TRANSPARENT } from './syntax';
 import { parse, type SyntaxNode } from './treeSitter';
+import { lastName } from '../index/tokenize';
 
 export { COMMENTS, definitionName, functionBinding } from './syntax';
 
@@ -15,6 +16,11 @@ export interface Chunk {
   text: string;
   /** What the file says it is for (fileSummary.ts), for chunks that do not hold that text themselves: embedded, not shown. */
   context?: string;
+  /**
+   * Definitions that start in this chunk besides the one its symbol names: small functions grouped into one chunk
+   * (Elixir's one-line `defp`s, Haskell's top-level bindings, a class's getters), so a search for one of them finds it.
+   */
+  names?: string[];
 }
 
 /** Counts tokens the way the embedding model will (without special tokens). */
@@ -79,6 +85,8 @@ async function cutText(relPath: string, text: string, options: ChunkerOptions): 
 class LineCutter {
   private readonly lineTokens: number[];
   private readonly chunks: Chunk[] = [];
+  /** Where definitions start (line, name), for the chunks' `names`. */
+  private readonly sites: { line: number; name: string }[] = [];
   /** Last line already emitted. */
   private coveredUpTo = 0;
   readonly maxTokens: number;
@@ -203,8 +211,19 @@ class LineCutter {
     }
   }
 
+  /** Notes that the definition `name` starts on `line` (named in the `names` of the chunks holding that line). */
+  defineAt(line: number, name: string): void {
+    this.sites.push({ line, name });
+  }
+
   result(): Chunk[] {
-    return this.chunks.sort((a, b) => a.startLine - b.startLine || a.endLine - b.endLine);
+    const chunks = this.chunks.sort((a, b) => a.startLine - b.startLine || a.endLine - b.endLine);
+    for (const c of chunks) {
+      const own = c.symbol === undefined ? undefined : lastName(c.symbol);
+      const names = [...new Set(this.sites.filter((d) => d.line >= c.startLine && d.line <= c.endLine && d.name !== own).map((d) => d.name))];
+      if (names.length) c.names = names;
+    }
+    return chunks;
   }
 }
 
@@ -242,6 +261,19 @@ class SyntaxCutter {
         this.out.range(groupStart, groupEnd, symbol);
       }
       groupDefs = [];
+      tail = undefined;
+    };
+    // The group's last node, or its last definitions when they share a name (Elixir's clauses, Haskell's equations):
+    // from line `start`, `count` entries of groupDefs.
+    let tail: { start: number; name: string | undefined; count: number } | undefined;
+    // Closes the group before its tail, which starts the next group.
+    const cutBeforeTail = (t: NonNullable<typeof tail>): void => {
+      const defs = groupDefs.splice(groupDefs.length - t.count);
+      groupEnd = t.start - 1;
+      flush();
+      groupStart = t.start;
+      groupDefs = defs;
+      tail = t;
     };
 
     let leadStart: number | undefined; // start line of comments directly above the next node
@@ -297,8 +329,14 @@ class SyntaxCutter {
         continue;
       }
       if (this.out.tokens(groupStart, end) > this.out.maxTokens && groupEnd >= groupStart && !this.out.blank(groupStart, groupEnd)) {
-        flush();
-        groupStart = ownStart;
+        const clause = definition ? definitionName(node) : undefined;
+        if (clause !== undefined && tail && tail.name === clause && tail.start > groupStart && this.out.tokens(tail.start, end) <= this.out.maxTokens) {
+          // A function's clauses stay in one chunk: the group is cut before the first of them.
+          cutBeforeTail(tail);
+        } else {
+          flush();
+          groupStart = ownStart;
+        }
       }
       if (tokens > this.out.maxTokens) {
         // A big non-definition (a long statement, a call with a callback body): cut inside it.
@@ -309,10 +347,28 @@ class SyntaxCutter {
         groupEnd = end;
         continue;
       }
-      if (definition) groupDefs.push(definitionName(node) ?? '');
+      if (definition) {
+        const name = definitionName(node);
+        groupDefs.push(name ?? '');
+        if (name) this.out.defineAt(start, name);
+        this.defineMembers(node);
+        if (name !== undefined && tail?.name === name) tail.count++;
+        else tail = { start: ownStart, name, count: 1 };
+      } else {
+        tail = { start: ownStart, name: undefined, count: 0 };
+      }
       groupEnd = end;
     }
+    // The closing lines (`end`, `}`) can tip the last group over the budget: its tail then goes with them, instead
+    // of the group being cut into overlapping windows.
+    const last = groupEnd;
     groupEnd = Math.max(groupEnd, to);
+    const max = this.out.maxTokens;
+    if (tail && tail.start > groupStart && this.out.tokens(groupStart, groupEnd) > max && this.out.tokens(groupStart, last) <= max && this.out.tokens(tail.start, groupEnd) <= max) {
+      const end = groupEnd;
+      cutBeforeTail(tail);
+      groupEnd = end;
+    }
     flush();
   }
 
@@ -331,10 +387,22 @@ class SyntaxCutter {
     // hit points at the method that answers; otherwise a definition that fits stays whole.
     const split = isContainer(node) && expandBody(node).some((k) => isDefinition(k) && this.out.tokens(startLine(k), endLine(k)) >= this.minTokens);
     if (!split && this.out.tokens(start, end) <= this.out.maxTokens) {
+      this.defineMembers(node);
       this.out.range(start, end, symbol);
       return;
     }
     this.inside(node, start, end, symbol);
+  }
+
+  /** Notes the definitions inside a class or module kept in one chunk (its members, theirs), for the chunk's names. */
+  private defineMembers(node: SyntaxNode): void {
+    if (!isContainer(node)) return;
+    for (const k of expandBody(node)) {
+      if (!isDefinition(k)) continue;
+      const name = definitionName(k);
+      if (name) this.out.defineAt(startLine(k), name);
+      this.defineMembers(k);
+    }
   }
 
   /** Splits a node that does not fit into its children; the lines before its first child (signature) lead the first group. */

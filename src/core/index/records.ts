@@ -27,6 +27,11 @@ export interface ChunkRecord {
   hash: string;
 }
 
+/** A chunk that defines a name: as its own symbol, or as one of the small definitions it holds (`grouped`). */
+export interface DefinitionRecord extends ChunkRecord {
+  grouped?: boolean;
+}
+
 export interface ModelKey {
   id: string;
   dtype: Dtype;
@@ -39,6 +44,8 @@ export interface NewChunk {
   symbol?: string;
   hash: string;
   text: string;
+  /** Definitions the chunk holds besides its symbol's (see Chunk.names). */
+  names?: readonly string[];
 }
 
 /** The hash of a chunk's (or a file's) text: equal hashes share one embedding. */

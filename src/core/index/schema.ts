@@ -1,4 +1,4 @@
-/** The SQLite schema of an index (format 2) and the one in-place migration it has had (`chunks.name`). */
+/** The SQLite schema of an index (format 2) and its in-place migrations (`chunks.name`, `chunk_names`). */
 import type { DatabaseSyncInstance } from '@photostructure/sqlite';
 import { lastName } from './tokenize';
 
@@ -20,6 +20,30 @@ CREATE TABLE IF NOT EXISTS vec_delta(id INTEGER PRIMARY KEY, seq INTEGER NOT NUL
 CREATE INDEX IF NOT EXISTS vec_delta_seq ON vec_delta(seq);
 CREATE TABLE IF NOT EXISTS vec_gone(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
 `;
+
+/**
+ * `chunk_names`: the definitions a chunk holds besides the one its symbol names (small functions grouped into one
+ * chunk), so that a search for one of them finds its chunk. Indexes written before it get the table, empty, when a
+ * writer opens them (addNamesTable); the chunking version that brought it has every file chunked again, which fills it.
+ */
+export const NAMES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS chunk_names(name TEXT NOT NULL, chunk INTEGER NOT NULL, PRIMARY KEY(name, chunk)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chunk_names_chunk ON chunk_names(chunk);
+`;
+
+export function hasNamesTable(db: DatabaseSyncInstance): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chunk_names'`).get() !== undefined;
+}
+
+/** Gives an index written before `chunk_names` existed the table; false when that fails (the index is used without it). */
+export function addNamesTable(db: DatabaseSyncInstance): boolean {
+  try {
+    db.exec(NAMES_SCHEMA);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The indexed name of a chunk's symbol: its last name (`handle` for `Router.handle`). */
 export function nameOf(symbol: string | undefined): string | null {

@@ -13,14 +13,14 @@ import { VectorGraph, type SnapshotInfo } from './graph';
 import { DB_FILE, FORMAT_VERSION, isOwnFile } from './layout';
 import { FTS_SCHEMA, LexicalIndex } from './lexical';
 import { unwritable } from './lock';
-import type { ChunkRecord, FileRecord, ModelKey, NewChunk } from './records';
-import { addNameColumn, hasNameColumn, NAME_INDEX, nameOf, SCHEMA } from './schema';
+import type { ChunkRecord, DefinitionRecord, FileRecord, ModelKey, NewChunk } from './records';
+import { addNameColumn, addNamesTable, hasNameColumn, hasNamesTable, NAME_INDEX, NAMES_SCHEMA, nameOf, SCHEMA } from './schema';
 import { quickCheckInBackground, type BackgroundCheck } from './verify';
 import { ChunksView, FilesView, toRecord, VectorIdsView, type ChunkRow } from './views';
 
 export { IndexLock, unwritable } from './lock';
 export { clearIndexDir, DB_FILE, FORMAT_VERSION, isFormat1File, modelDirName } from './layout';
-export { hashText, type ChunkRecord, type FileRecord, type ModelKey, type NewChunk } from './records';
+export { hashText, type ChunkRecord, type DefinitionRecord, type FileRecord, type ModelKey, type NewChunk } from './records';
 
 function sqliteCode(e: unknown): string | undefined {
   const m = String((e as Error)?.message ?? '');
@@ -95,6 +95,8 @@ export class IndexStore {
   private readonly st: Record<string, StatementSyncInstance> = {};
   /** The chunks table has the indexed `name` column (see addNameColumn). */
   private named = false;
+  /** The index has the `chunk_names` table (see addNamesTable). */
+  private grouped = false;
 
   private constructor(
     readonly dir: string,
@@ -114,12 +116,14 @@ export class IndexStore {
     s.chunk = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?');
     s.chunksByIds = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.id IN (SELECT value FROM json_each(?))');
     s.allChunks = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file ORDER BY c.id');
-    // Definitions of a name: the symbol is the name, or ends with it after a `.`, `::` or `#` (Class.method, Mod::f).
-    s.chunksDefining = named
-      ? prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.name = ?1 ORDER BY c.id LIMIT ?2')
-      : prep(
-          "SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.symbol = ?1 OR c.symbol LIKE '%.' || ?1 OR c.symbol LIKE '%::' || ?1 OR c.symbol LIKE '%#' || ?1 ORDER BY c.id LIMIT ?2",
-        );
+    // Definitions of a name: the symbol is the name, or ends with it after a `.`, `::` or `#` (Class.method, Mod::f);
+    // then the chunks holding it among other small definitions (chunk_names), when the index has that table.
+    const grouped = hasNamesTable(db) || (!readOnly && addNamesTable(db));
+    const own = named
+      ? 'SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.name = ?1'
+      : "SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.symbol = ?1 OR c.symbol LIKE '%.' || ?1 OR c.symbol LIKE '%::' || ?1 OR c.symbol LIKE '%#' || ?1";
+    const among = 'SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 1 AS grouped FROM chunk_names n JOIN chunks c ON c.id = n.chunk JOIN files f ON f.id = c.file WHERE n.name = ?1';
+    s.chunksDefining = prep(`${grouped ? `${own} UNION ALL ${among}` : own} ORDER BY grouped, id LIMIT ?2`);
     s.chunksOfPath = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE f.path = ? ORDER BY c.start, c.id');
     s.countChunks = prep('SELECT count(*) AS n FROM chunks');
     s.hasVec = prep('SELECT vec FROM chunks WHERE id = ?');
@@ -145,6 +149,11 @@ export class IndexStore {
         : prep('INSERT INTO chunks(id, file, start, end, hash, symbol) VALUES (?, ?, ?, ?, ?, ?)');
       s.moveChunk = named ? prep('UPDATE chunks SET start = ?, end = ?, symbol = ?, name = ? WHERE id = ?') : prep('UPDATE chunks SET start = ?, end = ?, symbol = ? WHERE id = ?');
       this.named = named;
+      this.grouped = grouped;
+      if (grouped) {
+        s.insertName = prep('INSERT OR IGNORE INTO chunk_names(name, chunk) VALUES (?, ?)');
+        s.deleteNames = prep('DELETE FROM chunk_names WHERE chunk = ?');
+      }
       s.deleteChunk = prep('DELETE FROM chunks WHERE id = ?');
       s.markVec = prep('UPDATE chunks SET vec = 1 WHERE id = ?');
       s.insertDelta = prep('INSERT OR REPLACE INTO vec_delta(id, seq, vec) VALUES (?, ?, ?)');
@@ -197,6 +206,7 @@ export class IndexStore {
     db.exec('BEGIN IMMEDIATE');
     db.exec(SCHEMA);
     db.exec(NAME_INDEX);
+    db.exec(NAMES_SCHEMA);
     db.exec(FTS_SCHEMA);
     const set = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)');
     set.run('format', String(FORMAT_VERSION));
@@ -215,6 +225,7 @@ export class IndexStore {
     const db = new DatabaseSync(':memory:');
     db.exec(SCHEMA);
     db.exec(NAME_INDEX);
+    db.exec(NAMES_SCHEMA);
     db.exec(FTS_SCHEMA);
     db.exec(`INSERT INTO meta(key, value) VALUES ('seq', '0'), ('nextId', '1')`);
     return new IndexStore('', folder, model, db, true);
@@ -442,12 +453,13 @@ export class IndexStore {
   }
 
   /**
-   * Chunks whose symbol names `name` (the whole symbol, or its last part after `.`, `::` or `#`), at most
-   * `limit`, in id order. A scan of the chunks table in SQLite (no JS objects per chunk): the ranking stack
-   * calls it once per symbol a query names. LIKE's `_` and `%` in `name` match loosely; callers re-check.
+   * Chunks whose symbol names `name` (the whole symbol, or its last part after `.`, `::` or `#`), in id order, then
+   * the chunks holding a definition of `name` among other small ones (`grouped`); at most `limit`. An index look-up
+   * (a scan of the chunks table in an index without the name column; LIKE's `_` and `%` then match loosely, so
+   * callers re-check): the ranking stack calls it once per symbol a query names.
    */
-  chunksDefining(name: string, limit: number): ChunkRecord[] {
-    return (this.st.chunksDefining.all(name, limit) as ChunkRow[]).map(toRecord);
+  chunksDefining(name: string, limit: number): DefinitionRecord[] {
+    return (this.st.chunksDefining.all(name, limit) as (ChunkRow & { grouped: number })[]).map((r) => (r.grouped ? { ...toRecord(r), grouped: true } : toRecord(r)));
   }
 
   /** One file's chunks in line order. */
@@ -505,6 +517,7 @@ export class IndexStore {
 
   private dropChunk(id: number, hadVector: boolean): void {
     this.st.deleteChunk.run(id);
+    if (this.grouped) this.st.deleteNames.run(id);
     if (hadVector) {
       this.st.deleteDelta.run(id);
       this.st.insertGone.run(id, this.seq + 1);
@@ -546,11 +559,13 @@ export class IndexStore {
           added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
         }
         if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '')) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, ...(this.named ? [nameOf(c.symbol)] : []), id);
+        if (this.grouped) this.st.deleteNames.run(id);
       } else {
         id = this.nextId++;
         this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null, ...(this.named ? [nameOf(c.symbol)] : []));
         added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
       }
+      if (this.grouped) for (const name of c.names ?? []) this.st.insertName.run(name, id);
       records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}) });
     }
     const gone = [...byHash.values()].flat();

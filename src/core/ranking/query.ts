@@ -31,9 +31,12 @@ export interface QueryIntent {
 
 export type PathTopic = 'test' | 'example' | 'doc' | 'bench' | 'vendor' | 'generated' | 'changelog' | 'types';
 
-const QUALIFIED = /^[A-Za-z_$][\w$]*(?:(?:::|\\|->|\.|#)[A-Za-z_$][\w$]*)+(?:\(\))?$/;
-/** One identifier that is not a plain lower-case word: has an upper-case letter after the start, an underscore, or starts upper-case. */
-const IDENTIFIER = /^(?:_[\w$]*|[A-Za-z$][\w$]*[A-Z_][\w$]*|[A-Z][\w$]*)(?:\(\))?$/;
+const QUALIFIED = /^[A-Za-z_$][\w$]*(?:(?:::|\\|->|\.|#)[A-Za-z_$][\w$]*)+(?:[!?]|'+)?(?:\(\))?$/;
+/**
+ * One identifier that is not a plain lower-case word: has an upper-case letter after the start, an underscore, or starts
+ * upper-case; it may end in Ruby's and Elixir's `!` or `?` or in Haskell's primes (`save!`, `get_opts!`, `foldl'`).
+ */
+const IDENTIFIER = /^(?:_[\w$]*|[A-Za-z$][\w$]*[A-Z_][\w$]*|[A-Z][\w$]*)(?:[!?]|'+)?(?:\(\))?$/;
 /** camelCase, PascalCase with an inner capital, snake_case or dotted names inside a sentence. */
 const EMBEDDED = /(?<![\w$])(?:[A-Z][a-z0-9]+[A-Z][\w$]*|[a-z][a-z0-9]*[A-Z][\w$]*|[a-zA-Z][a-z0-9]*_[\w$]+|[A-Za-z_$][\w$]*(?:\.|::)[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*)(?![\w$])/g;
 /** A path with a folder, or a file name with a source/doc extension (`res.cookie` is a symbol, `response.js` a file). */

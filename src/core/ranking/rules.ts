@@ -15,12 +15,15 @@ export interface Candidate extends ChunkInfo {
   score: number;
 }
 
+/** A chunk that defines a name: as its symbol, or as one of the small definitions it holds (`grouped`). */
+export type DefinitionInfo = ChunkInfo & { grouped?: boolean };
+
 /** Index look-ups the rules may make (cheap: a few per query). */
 export interface ChunkSource {
   /** Chunks of one file, in line order. */
   fileChunks(path: string): ChunkInfo[];
-  /** Chunks that define `name` (their symbol's last name is `name`), at most `limit`. */
-  definitions(name: string, limit: number): ChunkInfo[];
+  /** Chunks that define `name` (their symbol's last name is `name`, or they hold it among other small definitions), at most `limit`. */
+  definitions(name: string, limit: number): DefinitionInfo[];
   /** Is this file in the index? */
   hasFile(path: string): boolean;
   /** The chunk's embedding (normalized), if it has one: near-duplicate detection compares a few. */
@@ -117,6 +120,13 @@ function stemMatches(stem: string, name: string): boolean {
   return s === n || s.replace(/s$/, '') === n || s === n.replace(/s$/, '');
 }
 
+/** A chunk holding `name` among other definitions, in the scope a qualified query (`Config.get_opts!`) names. */
+function holdsQualified(d: DefinitionInfo, name: string): boolean {
+  if (!/[.:#>\\]/.test(name)) return true;
+  const qualified = normName(`${d.symbol ?? ''}.${lastName(name)}`);
+  return qualified.endsWith(normName(name.replace(/::|->|#|\\/g, '.')));
+}
+
 const definitionBoost: Rule = {
   name: 'definition',
   why: 'A query naming a symbol wants where it is defined, not its uses or impls.',
@@ -125,10 +135,13 @@ const definitionBoost: Rule = {
     if (symbols.length === 0) return cands;
     const unit = ctx.maxScore * (kind === 'symbol' ? WEIGHTS.definition : WEIGHTS.embeddedDefinition);
     const byId = new Map(cands.map((c) => [c.id, c]));
+    // Chunks holding a named symbol's definition among other small ones, by name.
+    const holders = new Map<string, Set<number>>();
     for (const name of symbols) {
       // Definitions that retrieval missed join the candidates (a symbol query must find its definition).
       const last = lastName(name);
       const found = [...ctx.source.definitions(last, 20), ...(last.startsWith('$') ? [] : ctx.source.definitions(`$${last}`, 20))];
+      holders.set(name, new Set(found.filter((d) => d.grouped && holdsQualified(d, name)).map((d) => d.id)));
       for (const d of found) {
         if (!byId.has(d.id)) {
           const c = { ...d, score: 0 };
@@ -140,7 +153,7 @@ const definitionBoost: Rule = {
     // A file's chunks are looked up once per query, however many of its chunks are candidates.
     const source: ChunkSource = { ...ctx.source, fileChunks: perPath((p) => ctx.source.fileChunks(p)) };
     for (const c of cands) {
-      const hit = symbols.find((name) => defines(c, name, source));
+      const hit = symbols.find((name) => defines(c, name, source) || holders.get(name)?.has(c.id));
       if (hit) c.score += unit * (stemMatches(fileStem(c.path), lastName(hit)) ? WEIGHTS.definitionFileMatch : 1);
     }
     return cands;
