@@ -256,6 +256,19 @@ test('shadow copy: a file under v3/ beside a v4/ folder ranks below the v4 code,
   assert.equal(ranked('v3 string schema checks', [old, cur])[0].id, old.id);
 });
 
+test('file name: a file named after the words of a question, or the short forms code uses for them (ctx.py, de/impls.rs), rises', () => {
+  const app = chunk('src/flask/app.py', 1400, 1420, 'Flask.request_context', 1.0);
+  const ctx = chunk('src/flask/ctx.py', 377, 399, 'RequestContext', 0.9);
+  assert.equal(ranked('request context handling', [app, ctx])[0].id, ctx.id);
+  assert.equal(ranked('request context handling', [app, ctx], undefined, ['file-name'])[0].id, app.id);
+  const mod = chunk('serde/src/ser/mod.rs', 30, 50, 'Serialize', 1.0);
+  const impls = chunk('serde/src/de/impls.rs', 600, 630, 'impl Deserialize for String', 0.85);
+  assert.equal(ranked('standard library Deserialize implementations', [mod, impls])[0].id, impls.id);
+  assert.equal(ranked('standard library Deserialize implementations', [mod, impls], undefined, ['file-name'])[0].id, mod.id);
+  const desc = chunk('src/describe.ts', 1, 20, 'describe', 0.85); // "de" is a short form of deserialize, not of every de- word
+  assert.equal(ranked('how tests are defined', [chunk('src/runner.ts', 1, 20, 'run', 1.0), desc])[0].path, 'src/runner.ts');
+});
+
 test('word forms: shared prefixes match inflections, not unrelated words', async () => {
   const { sameWord } = await import('../../src/core/ranking/rules');
   for (const [a, b] of [['streaming', 'streams'], ['serialize', 'serializers'], ['config', 'configuration'], ['fields', 'field'], ['validators', 'validate']]) assert.ok(sameWord(a, b), `${a} ~ ${b}`);

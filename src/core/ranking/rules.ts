@@ -181,14 +181,68 @@ export function sameWord(a: string, b: string): boolean {
   return p >= 4 && p >= 0.75 * n;
 }
 
-/** Query words matched by a file's name or its folder's, allowing shared prefixes of 4+ letters ("dependency" ~ "dependencies"). */
+/**
+ * Short forms code uses for words a question spells out, by the word's stem (`serde/de/impls.rs` for "Deserialize
+ * implementations", `cfg/` for "configuration"). Not the forms that name whole trees (src, lib, pkg).
+ */
+const ABBREVIATIONS: readonly [stem: string, short: readonly string[]][] = [
+  ['applica', ['app']],
+  ['argument', ['arg', 'args']],
+  ['attribute', ['attr', 'attrs']],
+  ['authoriz', ['auth', 'authz']],
+  ['buffer', ['buf']],
+  ['command', ['cmd']],
+  ['configur', ['cfg', 'conf']],
+  ['connection', ['conn']],
+  ['context', ['ctx']],
+  ['database', ['db']],
+  ['deserializ', ['de']],
+  ['director', ['dir', 'dirs']],
+  ['document', ['doc', 'docs']],
+  ['environment', ['env']],
+  ['error', ['err']],
+  ['expression', ['expr']],
+  ['filesystem', ['fs']],
+  ['format', ['fmt']],
+  ['function', ['fn', 'func']],
+  ['generat', ['gen']],
+  ['implement', ['impl', 'impls']],
+  ['initializ', ['init']],
+  ['manager', ['mgr']],
+  ['memory', ['mem']],
+  ['message', ['msg']],
+  ['number', ['num']],
+  ['operation', ['op', 'ops']],
+  ['option', ['opt', 'opts']],
+  ['parameter', ['param', 'params']],
+  ['pointer', ['ptr']],
+  ['reference', ['ref']],
+  ['request', ['req']],
+  ['response', ['res', 'resp']],
+  ['serializ', ['ser']],
+  ['specification', ['spec']],
+  ['statistic', ['stats']],
+  ['string', ['str']],
+  ['synchroniz', ['sync']],
+  ['temporar', ['tmp', 'temp']],
+  ['value', ['val']],
+  ['variable', ['var', 'vars']],
+];
+
+/** Is `word` (from a path) the query word `keyword`, one of its forms (sameWord) or its short form (ABBREVIATIONS)? */
+function namesWord(keyword: string, word: string): boolean {
+  if (word.length > 2 && sameWord(keyword, word)) return true;
+  return ABBREVIATIONS.some(([stem, short]) => keyword.startsWith(stem) && short.includes(word));
+}
+
+/** Query words matched by a file's name or its folder's, allowing shared prefixes of 4+ letters ("dependency" ~ "dependencies") and short forms. */
 function fileNameOverlap(keywords: readonly string[], rel: string): number {
   const parts = rel.replace(/\\/g, '/').split('/');
-  const words = new Set([...splitIdentifier(fileStem(rel)), ...(parts.length > 1 ? splitIdentifier(parts[parts.length - 2]) : [])].map((w) => w.toLowerCase()).filter((w) => w.length > 2));
+  const words = new Set([...splitIdentifier(fileStem(rel)), ...(parts.length > 1 ? splitIdentifier(parts[parts.length - 2]) : [])].map((w) => w.toLowerCase()));
   let n = 0;
   for (const k of keywords) {
     for (const w of words) {
-      if (sameWord(k, w)) {
+      if (namesWord(k, w)) {
         n++;
         break;
       }
