@@ -35,6 +35,7 @@ test('query kinds: identifiers, paths, quoted strings, snippets, usage and code 
   assert.equal(classifyQuery('res.cookie').kind, 'symbol');
   for (const q of ['get_opts!', 'Directories\'', "foldl_'", 'isEmpty?']) assert.deepEqual(classifyQuery(q).symbols, [q]); // Elixir/Ruby `!` `?`, Haskell primes
   assert.equal(classifyQuery('what?').kind, 'code-question');
+  assert.deepEqual([classifyQuery('integrate').kind, classifyQuery('integrate').symbols], ['code-question', ['integrate']]); // a name or a topic
   assert.equal(classifyQuery('src/utils/retry.ts').kind, 'path');
   assert.equal(classifyQuery('response.js').kind, 'path');
   assert.equal(classifyQuery('"connection reset"').kind, 'quoted');
@@ -67,6 +68,13 @@ test('definition: for a symbol query the chunk that defines it outranks a call s
   const other = chunk('src/client.py', 1, 20, 'Client.send', 0.8);
   assert.equal(ranked('HTTPAdapter', [call, other, def])[0].id, def.id);
   assert.notEqual(ranked('HTTPAdapter', [call, other, def], undefined, ['definition'])[0].id, def.id);
+});
+
+test('definition: a one-word lower-case query gives the chunk defining that name a small lead over a use that scores alike', () => {
+  const use = chunk('XMonad/Operations.hs', 660, 680, 'windows', 1.0);
+  const def = chunk('XMonad/StackSet.hs', 309, 318, 'integrate', 0.9);
+  assert.equal(ranked('integrate', [use, def])[0].id, def.id);
+  assert.equal(ranked('integrate', [use, def], undefined, ['definition'])[0].id, use.id);
 });
 
 test('definition: a definition retrieval missed joins the results for a symbol query', () => {

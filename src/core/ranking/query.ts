@@ -74,6 +74,9 @@ export function classifyQuery(query: string): QueryIntent {
   if (!/\s/.test(q)) {
     if (PATH.test(q)) return intent('path');
     if (QUALIFIED.test(q) || IDENTIFIER.test(q)) return intent('symbol', [q.replace(/\(\)$/, '')]);
+    // One plain lower-case word ("start", "integrate") may be a function's name or a topic: its definitions get the
+    // small boost of a symbol named inside a question.
+    if (/^[a-z][a-z0-9]{2,}[!?]?$/.test(q)) return intent('code-question', [q]);
   }
   if (SNIPPET.test(q) && !/^[\w\s,?'-]+$/.test(q)) return intent('snippet');
   const embedded = [...new Set(q.match(EMBEDDED) ?? [])];
