@@ -45,6 +45,8 @@ export interface Ranked {
   duplicates?: number[];
   /** The lines to show when they are not the chunk's own (a fragment joined with its neighbour by the ranking stack). */
   lines?: { startLine: number; endLine: number };
+  /** The definition the query named among the small ones this chunk holds (set by the ranking stack). */
+  defines?: string;
 }
 
 /**
@@ -180,17 +182,27 @@ export async function toHits(store: IndexStore, root: string, ranked: Ranked[]):
       return d ? [{ path: d.path, startLine: d.startLine, endLine: d.endLine }] : [];
     });
     const { startLine, endLine } = r.lines ?? c;
+    const lines = buf && decodeLines(buf, startLine, endLine);
+    // A hit found as one of the small definitions a chunk holds is labelled and previewed by that definition.
+    const symbol = r.defines ? (c.symbol ? `${c.symbol}.${r.defines}` : r.defines) : c.symbol;
     return {
       path: c.path,
       startLine,
       endLine,
       score: Math.round(r.score * 10000) / 10000,
-      ...(c.symbol ? { symbol: c.symbol } : {}),
-      preview: previewOf(buf && decodeLines(buf, startLine, endLine)),
+      ...(symbol ? { symbol } : {}),
+      preview: previewOf(lines && r.defines ? fromWord(lines, r.defines) : lines),
       id: c.id,
       ...(duplicates.length ? { duplicates } : {}),
     };
   });
+}
+
+/** The lines from the first one holding `word` as a whole name on (all of them when none does). */
+function fromWord(lines: string[], word: string): string[] {
+  const re = new RegExp(`(?<![\\w$])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w$])`);
+  const i = lines.findIndex((l) => re.test(l));
+  return i > 0 ? lines.slice(i) : lines;
 }
 
 /** First meaningful line of the range (`lines` are the range's lines), trimmed to 160 characters. */

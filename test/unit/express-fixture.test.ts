@@ -50,6 +50,15 @@ test('express: a symbol query returns the definition first', async () => {
   assert.equal(hits[0].symbol, 'res.render', JSON.stringify(hits.map((h) => `${h.path}:${h.startLine} ${h.symbol}`)));
 });
 
+test('express: a function held with others in one chunk is found by its name, labelled and previewed by it', async () => {
+  // sendfile's small callbacks (onerror, onend, onfile) share one chunk, named after sendfile.
+  const hits = await engine.search('onfile', { k: 5 });
+  const shown = JSON.stringify(hits.map((h) => `${h.path}:${h.startLine} ${h.symbol} | ${h.preview}`));
+  assert.equal(hits[0].path, 'lib/response.js', shown);
+  assert.equal(hits[0].symbol, 'sendfile.onfile', shown);
+  assert.match(hits[0].preview, /function onfile\(\)/, shown);
+});
+
 test('express: the workspace evaluation mines a pair from most JSDoc-documented functions', async () => {
   let pairs = 0;
   let documented = 0;

@@ -13,6 +13,8 @@ export type ChunkInfo = ChunkRecord;
 
 export interface Candidate extends ChunkInfo {
   score: number;
+  /** A definition the query names that this chunk holds among other small ones (set by the definition rule). */
+  holds?: string;
 }
 
 /** A chunk that defines a name: as its symbol, or as one of the small definitions it holds (`grouped`). */
@@ -153,7 +155,11 @@ const definitionBoost: Rule = {
     // A file's chunks are looked up once per query, however many of its chunks are candidates.
     const source: ChunkSource = { ...ctx.source, fileChunks: perPath((p) => ctx.source.fileChunks(p)) };
     for (const c of cands) {
-      const hit = symbols.find((name) => defines(c, name, source) || holders.get(name)?.has(c.id));
+      let hit = symbols.find((name) => defines(c, name, source));
+      if (!hit) {
+        hit = symbols.find((name) => holders.get(name)?.has(c.id));
+        if (hit) c.holds = lastName(hit);
+      }
       if (hit) c.score += unit * (stemMatches(fileStem(c.path), lastName(hit)) ? WEIGHTS.definitionFileMatch : 1);
     }
     return cands;

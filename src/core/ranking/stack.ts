@@ -23,6 +23,8 @@ export interface StackResult {
   score: number;
   duplicates?: number[];
   lines?: { startLine: number; endLine: number };
+  /** The definition a symbol query named that this chunk holds among other small ones (shown as the hit's symbol). */
+  defines?: string;
 }
 
 /** Names of the selection steps, which can be disabled like the rules. */
@@ -140,7 +142,7 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
     }
     const already = perFile.get(c.path) ?? 0;
     const score = off.has('saturation') ? c.score : c.score * WEIGHTS.saturation ** already;
-    const r: StackResult = { id: c.id, score };
+    const r: StackResult = { id: c.id, score, ...(c.holds ? { defines: c.holds } : {}) };
     perFile.set(c.path, already + 1);
     byHash.set(c.hash, r);
     selected.push({ c, r });
