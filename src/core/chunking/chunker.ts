@@ -218,10 +218,20 @@ class LineCutter {
 
   result(): Chunk[] {
     const chunks = this.chunks.sort((a, b) => a.startLine - b.startLine || a.endLine - b.endLine);
+    const sites = this.sites.sort((a, b) => a.line - b.line);
     for (const c of chunks) {
+      // The first site at or after the chunk's start (binary search: a big file has thousands of both).
+      let lo = 0;
+      let hi = sites.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sites[mid].line < c.startLine) lo = mid + 1;
+        else hi = mid;
+      }
       const own = c.symbol === undefined ? undefined : lastName(c.symbol);
-      const names = [...new Set(this.sites.filter((d) => d.line >= c.startLine && d.line <= c.endLine && d.name !== own).map((d) => d.name))];
-      if (names.length) c.names = names;
+      const names = new Set<string>();
+      for (let i = lo; i < sites.length && sites[i].line <= c.endLine; i++) if (sites[i].name !== own) names.add(sites[i].name);
+      if (names.size) c.names = [...names];
     }
     return chunks;
   }
