@@ -184,7 +184,7 @@ export async function toHits(store: IndexStore, root: string, ranked: Ranked[]):
     const { startLine, endLine } = r.lines ?? c;
     const lines = buf && decodeLines(buf, startLine, endLine);
     // A hit found as one of the small definitions a chunk holds is labelled and previewed by that definition.
-    const symbol = r.defines ? (c.symbol ? `${c.symbol}.${r.defines}` : r.defines) : c.symbol;
+    const symbol = r.defines ? (c.symbol ? `${c.symbol}${c.symbol.includes('::') ? '::' : '.'}${r.defines}` : r.defines) : c.symbol;
     return {
       path: c.path,
       startLine,
