@@ -246,6 +246,31 @@ test('chunking: small definitions grouped into one chunk are listed in its names
   assert.equal(chunkOf(chunks, 'Url.__init__').names, undefined); // a chunk's own definition is its symbol, not a name
 });
 
+test('chunking: constants, fields and macros of a file or class are listed in its chunks\' names; a function\'s locals are not', async () => {
+  const cases: [file: string, source: string, names: string[]][] = [
+    ['settings.py', `DEFAULT_TIMEOUT = 5\nMAX_RETRIES: int = 3\n\n\ndef connect(host):\n    retries = MAX_RETRIES\n    return host, retries\n`, ['DEFAULT_TIMEOUT', 'MAX_RETRIES', 'connect']],
+    ['limits.ts', `export const MAX_SIZE = 5;\nlet counter = 0;\n`, ['MAX_SIZE', 'counter']],
+    ['consts.rs', `pub const MAX_SIZE: usize = 5;\nstatic GREETING: &str = "hi";\n`, ['MAX_SIZE', 'GREETING']],
+    ['Limits.java', `class Limits {\n  public static final int MAX_SIZE = 5;\n  private int count;\n}\n`, ['MAX_SIZE', 'count']],
+    ['uv.h', `#define UV_EOF (-4095)\n#define UV_ERR(x) (-(x))\nstatic const int uv_page = 4096;\nint uv_run(void *loop);\n`, ['UV_EOF', 'UV_ERR', 'uv_page']],
+    ['version.rb', `module Rack\n  RELEASE = "2.2"\nend\n`, ['RELEASE']],
+    ['Client.php', `<?php\nclass Client {\n  const MAJOR_VERSION = 7;\n}\n`, ['MAJOR_VERSION']],
+    ['mode.go', `package gin\n\nconst DebugMode = "debug"\n\nconst (\n\tReleaseMode = "release"\n\tTestMode    = "test"\n)\n\nvar ginMode = 0\n`, ['DebugMode', 'ReleaseMode', 'TestMode', 'ginMode']],
+  ];
+  for (const [file, source, want] of cases) {
+    const chunks = await chunkText(file, source, opts);
+    const names = new Set(chunks.flatMap((c) => [...(c.symbol ? [c.symbol.split('.').pop() as string] : []), ...(c.names ?? [])]));
+    const shown = `${file}: ${JSON.stringify(chunks.map((c) => [c.symbol, c.names]))}`;
+    for (const n of want) assert.ok(names.has(n), `${n} missing; ${shown}`);
+    for (const n of ['retries', 'uv_run', 'loop', 'host']) assert.ok(!names.has(n), `${n} named; ${shown}`); // locals, a prototype, parameters
+  }
+  // A function too big for one chunk is cut into statement groups: its assignments are locals, not names.
+  const locals = Array.from({ length: 60 }, (_, i) => `    value_${i} = compute_the_next_value(previous_value, ${i}, options)`).join('\n');
+  const big = await chunkText('big.py', `def build(options):\n${locals}\n    return value_59\n`, opts);
+  assert.ok(big.length > 1, 'the function is cut');
+  assert.deepEqual(big.flatMap((c) => c.names ?? []), []);
+});
+
 test('chunking: when a group of small definitions fills up, the clauses of one function are not cut apart', async () => {
   const clauses = `  defp sigil_args([], _fun), do: ""\n  defp sigil_args(args, fun) when is_list(args), do: fun.(args, List.to_string(args))\n  defp sigil_args(args, fun), do: fun.(args, inspect(args))\n`;
   // However many one-liners come before them, the group boundary never falls between the three clauses.

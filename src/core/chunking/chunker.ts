@@ -1,7 +1,7 @@
 import { contextFor, fileSummary } from './fileSummary';
 import { headingsOf, type ProseFormat } from './headings';
 import { strategyFor } from './languages';
-import { children, COMMENTS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart, TRANSPARENT } from './syntax';
+import { bindings, children, COMMENTS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart, TRANSPARENT } from './syntax';
 import { parse, type SyntaxNode } from './treeSitter';
 import { lastName } from '../index/tokenize';
 
@@ -18,7 +18,8 @@ export interface Chunk {
   context?: string;
   /**
    * Definitions that start in this chunk besides the one its symbol names: small functions grouped into one chunk
-   * (Elixir's one-line `defp`s, Haskell's top-level bindings, a class's getters), so a search for one of them finds it.
+   * (Elixir's one-line `defp`s, Haskell's top-level bindings, a class's getters), and the constants, fields and macros
+   * of a file or class (`MAX_SIZE = 5`, `#define UV_EOF`), so a search for one of them finds it.
    */
   names?: string[];
 }
@@ -211,9 +212,9 @@ class LineCutter {
     }
   }
 
-  /** Notes that the definition `name` starts on `line` (named in the `names` of the chunks holding that line). */
+  /** Notes that the definition `name` starts on `line` (its last name is listed in the `names` of the chunks holding that line). */
   defineAt(line: number, name: string): void {
-    this.sites.push({ line, name });
+    this.sites.push({ line, name: lastName(name) });
   }
 
   result(): Chunk[] {
@@ -252,14 +253,16 @@ class SyntaxCutter {
       1,
       this.out.lineCount,
       undefined,
+      true,
     );
   }
 
   /**
    * Cuts a run of sibling nodes covering lines [from, to]. Definitions of a reasonable size stand alone
-   * (with the comments just above them); everything between them is grouped up to the budget.
+   * (with the comments just above them); everything between them is grouped up to the budget. `declarations`: the
+   * nodes are a file's, class's or module's (their constants and fields are named), not a function's statements.
    */
-  private siblings(nodes: SyntaxNode[], from: number, to: number, scope: string | undefined): void {
+  private siblings(nodes: SyntaxNode[], from: number, to: number, scope: string | undefined, declarations: boolean): void {
     let groupStart = from; // first line of the pending group
     let groupEnd = from - 1; // last line of the pending group
     let groupDefs: string[] = [];
@@ -366,6 +369,8 @@ class SyntaxCutter {
         else tail = { start: ownStart, name, count: 1 };
       } else {
         tail = { start: ownStart, name: undefined, count: 0 };
+        // Constants and fields of a file, class or module (not a function's locals) are names a search may look for.
+        if (declarations) for (const b of bindings(node)) this.out.defineAt(b.line, b.name);
       }
       groupEnd = end;
     }
@@ -404,11 +409,14 @@ class SyntaxCutter {
     this.inside(node, start, end, symbol);
   }
 
-  /** Notes the definitions inside a class or module kept in one chunk (its members, theirs), for the chunk's names. */
+  /** Notes the definitions and bindings inside a class or module kept in one chunk (its members, theirs), for the chunk's names. */
   private defineMembers(node: SyntaxNode): void {
     if (!isContainer(node)) return;
     for (const k of expandBody(node)) {
-      if (!isDefinition(k)) continue;
+      if (!isDefinition(k)) {
+        for (const b of bindings(k)) this.out.defineAt(b.line, b.name);
+        continue;
+      }
       const name = definitionName(k);
       if (name) this.out.defineAt(startLine(k), name);
       this.defineMembers(k);
@@ -422,7 +430,7 @@ class SyntaxCutter {
       this.out.windows(start, end, symbol);
       return;
     }
-    this.siblings(kids, start, end, symbol);
+    this.siblings(kids, start, end, symbol, isContainer(node));
   }
 }
 

@@ -292,6 +292,57 @@ function declaratorName(node: SyntaxNode | null): string | undefined {
   return undefined;
 }
 
+/**
+ * Names a statement binds that a symbol search may look for: constants, variables and fields (`MAX_SIZE = 5`,
+ * `export const X = …`, Rust's `const`/`static`, Java's and Go's fields, Go's and PHP's `const`, C's `#define` and
+ * initialised globals, Ruby's `CONST = …`), with their lines. Not functions: those are definitions. A C prototype
+ * declares a function defined elsewhere, so it binds nothing here.
+ */
+export function bindings(node: SyntaxNode): { name: string; line: number }[] {
+  const out: { name: string; line: number }[] = [];
+  const add = (n: SyntaxNode | null | undefined): void => {
+    if (n && /^(?:identifier|constant|name|field_identifier|type_identifier)$/.test(n.type)) out.push({ name: n.text, line: n.startPosition.row + 1 });
+  };
+  const kids = (n: SyntaxNode, type: string): SyntaxNode[] => children(n).filter((c) => c.type === type);
+  switch (node.type) {
+    case 'export_statement': {
+      const inner = node.childForFieldName('declaration');
+      return inner ? bindings(inner) : out;
+    }
+    case 'expression_statement': // Python
+      for (const a of kids(node, 'assignment')) add(a.childForFieldName('left'));
+      break;
+    case 'assignment': // Ruby
+      add(node.childForFieldName('left'));
+      break;
+    case 'lexical_declaration':
+    case 'variable_declaration':
+      for (const d of kids(node, 'variable_declarator')) add(d.childForFieldName('name'));
+      break;
+    case 'const_item':
+    case 'static_item':
+    case 'preproc_def':
+    case 'preproc_function_def':
+      add(node.childForFieldName('name'));
+      break;
+    case 'field_declaration': // Java (declarators), Go and Rust (field names)
+      for (const d of kids(node, 'variable_declarator')) add(d.childForFieldName('name'));
+      for (const n of node.childrenForFieldName?.('name') ?? []) add(n);
+      break;
+    case 'declaration': // C/C++ initialised globals, not prototypes
+      for (const d of kids(node, 'init_declarator')) add(d.childForFieldName('declarator'));
+      break;
+    case 'const_declaration': // Go's const_spec, PHP's const_element
+    case 'var_declaration':
+      for (const spec of children(node)) {
+        if (spec.type === 'const_spec' || spec.type === 'var_spec') for (const n of spec.childrenForFieldName?.('name') ?? []) add(n);
+        if (spec.type === 'const_element') add(spec.namedChildren.find((c) => c?.type === 'name'));
+      }
+      break;
+  }
+  return out;
+}
+
 export function definitionName(node: SyntaxNode): string | undefined {
   if (WRAPPERS[node.type] !== undefined) {
     const inner = wrappedDeclaration(node);
