@@ -264,6 +264,13 @@ test('chunking: constants, fields and macros of a file or class are listed in it
     for (const n of want) assert.ok(names.has(n), `${n} missing; ${shown}`);
     for (const n of ['retries', 'uv_run', 'loop', 'host']) assert.ok(!names.has(n), `${n} named; ${shown}`); // locals, a prototype, parameters
   }
+  // A header's include guard wraps everything: its macros and constants are still the file's (cut inside the guard or not).
+  const defines = Array.from({ length: 80 }, (_, i) => `#define FMT_OPTION_${i} ${i} /* the option number ${i} of the library */`).join('\n');
+  for (const n of [3, 80]) {
+    const header = await chunkText('core.h', `#ifndef FMT_CORE_H_\n#define FMT_CORE_H_\n${defines.split('\n').slice(0, n).join('\n')}\n#ifdef _WIN32\n#define FMT_WIN 1\n#endif\n#endif\n`, opts);
+    const named = new Set(header.flatMap((c) => c.names ?? []));
+    for (const want of ['FMT_CORE_H_', 'FMT_OPTION_0', `FMT_OPTION_${n - 1}`, 'FMT_WIN']) assert.ok(named.has(want), `${n} defines: ${want} missing from ${JSON.stringify(header.map((c) => [c.startLine, c.endLine, c.names?.length]))}`);
+  }
   // A function too big for one chunk is cut into statement groups: its assignments are locals, not names.
   const locals = Array.from({ length: 60 }, (_, i) => `    value_${i} = compute_the_next_value(previous_value, ${i}, options)`).join('\n');
   const big = await chunkText('big.py', `def build(options):\n${locals}\n    return value_59\n`, opts);

@@ -1,7 +1,7 @@
 import { contextFor, fileSummary } from './fileSummary';
 import { headingsOf, type ProseFormat } from './headings';
 import { strategyFor } from './languages';
-import { bindings, children, COMMENTS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart, TRANSPARENT } from './syntax';
+import { bindings, children, COMMENTS, DECLARATION_BLOCKS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart, TRANSPARENT } from './syntax';
 import { parse, type SyntaxNode } from './treeSitter';
 import { lastName } from '../index/tokenize';
 
@@ -355,7 +355,7 @@ class SyntaxCutter {
         // A big non-definition (a long statement, a call with a callback body): cut inside it.
         groupEnd = ownStart - 1;
         flush();
-        this.inside(node, ownStart, end, scope);
+        this.inside(node, ownStart, end, scope, declarations && DECLARATION_BLOCKS.has(node.type));
         groupStart = end + 1;
         groupEnd = end;
         continue;
@@ -424,13 +424,13 @@ class SyntaxCutter {
   }
 
   /** Splits a node that does not fit into its children; the lines before its first child (signature) lead the first group. */
-  private inside(node: SyntaxNode, start: number, end: number, symbol: string | undefined): void {
+  private inside(node: SyntaxNode, start: number, end: number, symbol: string | undefined, declarations = isContainer(node)): void {
     const kids = expandBody(node);
     if (kids.length === 0 || (kids.length === 1 && startLine(kids[0]) === start && endLine(kids[0]) === end && kids[0].id === node.id)) {
       this.out.windows(start, end, symbol);
       return;
     }
-    this.siblings(kids, start, end, symbol, isContainer(node));
+    this.siblings(kids, start, end, symbol, declarations);
   }
 }
 

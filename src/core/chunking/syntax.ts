@@ -93,6 +93,12 @@ function haskellDeclaration(node: SyntaxNode, types: readonly string[]): boolean
   return types.includes(node.type) && HASKELL_DECLARATIONS.has(node.parent?.type ?? '');
 }
 
+/**
+ * Nodes whose statements are their parent's declarations (a C header's include guard and `#if` blocks, `extern "C"`):
+ * the constants and macros in them are named like those outside them.
+ */
+export const DECLARATION_BLOCKS: ReadonlySet<string> = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'linkage_specification', 'declaration_list']);
+
 /** Nodes whose children are cut as if they were their parent's: Haskell's top-level `declarations`. */
 export const TRANSPARENT: ReadonlySet<string> = new Set(['declarations']);
 
@@ -305,6 +311,11 @@ export function bindings(node: SyntaxNode): { name: string; line: number }[] {
   };
   const kids = (n: SyntaxNode, type: string): SyntaxNode[] => children(n).filter((c) => c.type === type);
   switch (node.type) {
+    case 'preproc_if':
+    case 'preproc_ifdef':
+    case 'preproc_else':
+    case 'preproc_elif':
+      return children(node).flatMap((c) => bindings(c));
     case 'export_statement': {
       const inner = node.childForFieldName('declaration');
       return inner ? bindings(inner) : out;
