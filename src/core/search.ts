@@ -45,7 +45,7 @@ export interface Ranked {
   duplicates?: number[];
   /** The lines to show when they are not the chunk's own (a fragment joined with its neighbour by the ranking stack). */
   lines?: { startLine: number; endLine: number };
-  /** The definition the query named among the small ones this chunk holds (set by the ranking stack). */
+  /** The name the query named that this chunk defines besides its own symbol (set by the ranking stack). */
   defines?: string;
 }
 
@@ -183,7 +183,7 @@ export async function toHits(store: IndexStore, root: string, ranked: Ranked[]):
     });
     const { startLine, endLine } = r.lines ?? c;
     const lines = buf && decodeLines(buf, startLine, endLine);
-    // A hit found as one of the small definitions a chunk holds is labelled and previewed by that definition.
+    // A hit found by a name its chunk defines besides its own symbol is labelled and previewed by that name.
     const symbol = r.defines ? (c.symbol ? `${c.symbol}${c.symbol.includes('::') ? '::' : '.'}${r.defines}` : r.defines) : c.symbol;
     return {
       path: c.path,

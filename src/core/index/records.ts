@@ -27,7 +27,7 @@ export interface ChunkRecord {
   hash: string;
 }
 
-/** A chunk that defines a name: as its own symbol, or as one of the small definitions it holds (`grouped`). */
+/** A chunk that defines a name: as its own symbol, or as one of the names it holds besides (`grouped`: see chunk_names). */
 export interface DefinitionRecord extends ChunkRecord {
   grouped?: boolean;
 }

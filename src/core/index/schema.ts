@@ -22,8 +22,8 @@ CREATE TABLE IF NOT EXISTS vec_gone(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL
 `;
 
 /**
- * `chunk_names`: the definitions a chunk holds besides the one its symbol names (small functions grouped into one
- * chunk), so that a search for one of them finds its chunk. Indexes written before it get the table, empty, when a
+ * `chunk_names`: the names a chunk defines besides the one its symbol names (small functions grouped into one chunk,
+ * the constants, fields and macros of a file or class), so that a search for one of them finds its chunk. Indexes written before it get the table, empty, when a
  * writer opens them (addNamesTable); the chunking version that brought it has every file chunked again, which fills it.
  */
 export const NAMES_SCHEMA = `

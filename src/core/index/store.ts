@@ -117,7 +117,7 @@ export class IndexStore {
     s.chunksByIds = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.id IN (SELECT value FROM json_each(?))');
     s.allChunks = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file ORDER BY c.id');
     // Definitions of a name: the symbol is the name, or ends with it after a `.`, `::` or `#` (Class.method, Mod::f);
-    // then the chunks holding it among other small definitions (chunk_names), when the index has that table.
+    // then the chunks that define it besides their own symbol (chunk_names), when the index has that table.
     const grouped = hasNamesTable(db) || (!readOnly && addNamesTable(db));
     const own = named
       ? 'SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.name = ?1'
@@ -454,7 +454,7 @@ export class IndexStore {
 
   /**
    * Chunks whose symbol names `name` (the whole symbol, or its last part after `.`, `::` or `#`), in id order, then
-   * the chunks holding a definition of `name` among other small ones (`grouped`); at most `limit`. An index look-up
+   * the chunks that define `name` besides their own symbol (`grouped`: see chunk_names); at most `limit`. An index look-up
    * (a scan of the chunks table in an index without the name column; LIKE's `_` and `%` then match loosely, so
    * callers re-check): the ranking stack calls it once per symbol a query names.
    */

@@ -13,18 +13,18 @@ export type ChunkInfo = ChunkRecord;
 
 export interface Candidate extends ChunkInfo {
   score: number;
-  /** A definition the query names that this chunk holds among other small ones (set by the definition rule). */
+  /** A name the query names that this chunk defines besides its own symbol (set by the definition rule). */
   holds?: string;
 }
 
-/** A chunk that defines a name: as its symbol, or as one of the small definitions it holds (`grouped`). */
+/** A chunk that defines a name: as its symbol, or as one of the names it holds besides (`grouped`). */
 export type DefinitionInfo = ChunkInfo & { grouped?: boolean };
 
 /** Index look-ups the rules may make (cheap: a few per query). */
 export interface ChunkSource {
   /** Chunks of one file, in line order. */
   fileChunks(path: string): ChunkInfo[];
-  /** Chunks that define `name` (their symbol's last name is `name`, or they hold it among other small definitions), at most `limit`. */
+  /** Chunks that define `name` (their symbol's last name is `name`, or they hold it besides: a grouped function, a constant), at most `limit`. */
   definitions(name: string, limit: number): DefinitionInfo[];
   /** Is this file in the index? */
   hasFile(path: string): boolean;
@@ -122,7 +122,7 @@ function stemMatches(stem: string, name: string): boolean {
   return s === n || s.replace(/s$/, '') === n || s === n.replace(/s$/, '');
 }
 
-/** A chunk holding `name` among other definitions, in the scope a qualified query (`Config.get_opts!`) names. */
+/** A chunk holding `name` besides its own symbol, in the scope a qualified query (`Config.get_opts!`) names. */
 function holdsQualified(d: DefinitionInfo, name: string): boolean {
   if (!/[.:#>\\]/.test(name)) return true;
   const qualified = normName(`${d.symbol ?? ''}.${lastName(name)}`);
@@ -137,7 +137,7 @@ const definitionBoost: Rule = {
     if (symbols.length === 0) return cands;
     const unit = ctx.maxScore * (kind === 'symbol' ? WEIGHTS.definition : WEIGHTS.embeddedDefinition);
     const byId = new Map(cands.map((c) => [c.id, c]));
-    // Chunks holding a named symbol's definition among other small ones, by name.
+    // Chunks that define a named symbol besides their own (grouped functions, constants), by name.
     const holders = new Map<string, Set<number>>();
     for (const name of symbols) {
       // Definitions that retrieval missed join the candidates (a symbol query must find its definition).

@@ -23,7 +23,7 @@ export interface StackResult {
   score: number;
   duplicates?: number[];
   lines?: { startLine: number; endLine: number };
-  /** The definition a symbol query named that this chunk holds among other small ones (shown as the hit's symbol). */
+  /** The name a symbol query named that this chunk defines besides its own symbol (shown as the hit's symbol). */
   defines?: string;
 }
 
