@@ -235,14 +235,14 @@ async function mergedHits(
   signal: AbortSignal | undefined,
   keep?: (rel: string) => boolean,
 ): Promise<WorkspaceHit[]> {
-  const kept: { folder: number; id: number; score: number; path: string; startLine: number; endLine: number; lines?: Ranked['lines']; defines?: string }[] = [];
+  const kept: { folder: number; id: number; path: string; startLine: number; endLine: number; ranked: Ranked }[] = [];
   for (const r of ranked) {
     const o = owners[r.id];
     const c = folders[o.folder].engine.index.chunks.get(o.id);
     if (!c || (keep && !keep(c.path))) continue;
     const { startLine, endLine } = r.lines ?? c;
     if (kept.some((x) => x.folder === o.folder && x.path === c.path && x.startLine <= endLine && startLine <= x.endLine)) continue;
-    kept.push({ folder: o.folder, id: o.id, score: r.score, path: c.path, startLine, endLine, ...(r.lines ? { lines: r.lines } : {}), ...(r.defines ? { defines: r.defines } : {}) });
+    kept.push({ folder: o.folder, id: o.id, path: c.path, startLine, endLine, ranked: r });
     if (kept.length >= k) break;
   }
   // One toHits per folder (it reads that folder's files at once), then back into the merged order.
@@ -255,7 +255,7 @@ async function mergedHits(
   const hitOf = new Map<string, WorkspaceHit>();
   await Promise.all(
     [...byFolder].map(async ([folder, xs]) => {
-      const hits = await toHits(folders[folder].engine.index, folders[folder].path, xs.map((x) => ({ id: x.id, score: x.score, ...(x.lines ? { lines: x.lines } : {}), ...(x.defines ? { defines: x.defines } : {}) })));
+      const hits = await toHits(folders[folder].engine.index, folders[folder].path, xs.map(({ id, ranked: r }) => ({ id, score: r.score, lines: r.lines, defines: r.defines })));
       for (const h of hits) hitOf.set(`${folder}:${h.id}`, { ...h, folder, snippet: '' });
     }),
   );

@@ -309,6 +309,7 @@ class SyntaxCutter {
       leadDocEnd = undefined;
       leadCode = false;
       const definition = isDefinition(node);
+      const name = definition ? definitionName(node) : undefined;
       // Haskell's `{-# INLINE f #-}` written after `f` belongs to `f`, not to the definition below it.
       while (definition && index + 1 < nodes.length && pragmaFor(nodes[index + 1], node) && startLine(nodes[index + 1]) <= end + 2 && endLine(nodes[index + 1]) <= to) {
         end = endLine(nodes[++index]);
@@ -342,8 +343,7 @@ class SyntaxCutter {
         continue;
       }
       if (this.out.tokens(groupStart, end) > this.out.maxTokens && groupEnd >= groupStart && !this.out.blank(groupStart, groupEnd)) {
-        const clause = definition ? definitionName(node) : undefined;
-        if (clause !== undefined && tail && tail.name === clause && tail.start > groupStart && this.out.tokens(tail.start, end) <= this.out.maxTokens) {
+        if (name !== undefined && tail && tail.name === name && tail.start > groupStart && this.out.tokens(tail.start, end) <= this.out.maxTokens) {
           // A function's clauses stay in one chunk: the group is cut before the first of them.
           cutBeforeTail(tail);
         } else {
@@ -360,17 +360,13 @@ class SyntaxCutter {
         groupEnd = end;
         continue;
       }
+      this.noteNames(node, declarations);
       if (definition) {
-        const name = definitionName(node);
         groupDefs.push(name ?? '');
-        if (name) this.out.defineAt(start, name);
-        this.defineMembers(node);
         if (name !== undefined && tail?.name === name) tail.count++;
         else tail = { start: ownStart, name, count: 1 };
       } else {
         tail = { start: ownStart, name: undefined, count: 0 };
-        // Constants and fields of a file, class or module (not a function's locals) are names a search may look for.
-        if (declarations) for (const b of bindings(node)) this.out.defineAt(b.line, b.name);
       }
       groupEnd = end;
     }
@@ -402,25 +398,31 @@ class SyntaxCutter {
     // hit points at the method that answers; otherwise a definition that fits stays whole.
     const split = isContainer(node) && expandBody(node).some((k) => isDefinition(k) && this.out.tokens(startLine(k), endLine(k)) >= this.minTokens);
     if (!split && this.out.tokens(start, end) <= this.out.maxTokens) {
-      this.defineMembers(node);
+      this.noteMembers(node);
       this.out.range(start, end, symbol);
       return;
     }
     this.inside(node, start, end, symbol);
   }
 
-  /** Notes the definitions and bindings inside a class or module kept in one chunk (its members, theirs), for the chunk's names. */
-  private defineMembers(node: SyntaxNode): void {
-    if (!isContainer(node)) return;
-    for (const k of expandBody(node)) {
-      if (!isDefinition(k)) {
-        for (const b of bindings(k)) this.out.defineAt(b.line, b.name);
-        continue;
-      }
-      const name = definitionName(k);
-      if (name) this.out.defineAt(startLine(k), name);
-      this.defineMembers(k);
+  /**
+   * Notes the names a node defines, for the chunks' `names`: a definition's own name and, for a class or module, its
+   * members' (and theirs); for any other node, the constants and fields it binds when it is one of a file's, class's or
+   * module's declarations (`declarations`), not a function's statement.
+   */
+  private noteNames(node: SyntaxNode, declarations: boolean): void {
+    if (!isDefinition(node)) {
+      if (declarations) for (const b of bindings(node)) this.out.defineAt(b.line, b.name);
+      return;
     }
+    const name = definitionName(node);
+    if (name) this.out.defineAt(startLine(node), name);
+    this.noteMembers(node);
+  }
+
+  /** Notes the names of a class's or module's members (and theirs); nothing for other nodes. */
+  private noteMembers(node: SyntaxNode): void {
+    if (isContainer(node)) for (const k of expandBody(node)) this.noteNames(k, true);
   }
 
   /** Splits a node that does not fit into its children; the lines before its first child (signature) lead the first group. */

@@ -338,7 +338,7 @@ export function bindings(node: SyntaxNode): { name: string; line: number }[] {
       break;
     case 'field_declaration': // Java (declarators), Go and Rust (field names)
       for (const d of kids(node, 'variable_declarator')) add(d.childForFieldName('name'));
-      for (const n of node.childrenForFieldName?.('name') ?? []) add(n);
+      for (const n of node.childrenForFieldName('name') ?? []) add(n);
       break;
     case 'declaration': // C/C++ initialised globals, not prototypes
       for (const d of kids(node, 'init_declarator')) add(d.childForFieldName('declarator'));
@@ -346,7 +346,7 @@ export function bindings(node: SyntaxNode): { name: string; line: number }[] {
     case 'const_declaration': // Go's const_spec, PHP's const_element
     case 'var_declaration':
       for (const spec of children(node)) {
-        if (spec.type === 'const_spec' || spec.type === 'var_spec') for (const n of spec.childrenForFieldName?.('name') ?? []) add(n);
+        if (spec.type === 'const_spec' || spec.type === 'var_spec') for (const n of spec.childrenForFieldName('name') ?? []) add(n);
         if (spec.type === 'const_element') add(spec.namedChildren.find((c) => c?.type === 'name'));
       }
       break;

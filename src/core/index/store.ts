@@ -96,7 +96,7 @@ export class IndexStore {
   /** The chunks table has the indexed `name` column (see addNameColumn). */
   private named = false;
   /** The index has the `chunk_names` table (see addNamesTable). */
-  private grouped = false;
+  private namesTable = false;
 
   private constructor(
     readonly dir: string,
@@ -118,12 +118,12 @@ export class IndexStore {
     s.allChunks = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file ORDER BY c.id');
     // Definitions of a name: the symbol is the name, or ends with it after a `.`, `::` or `#` (Class.method, Mod::f);
     // then the chunks that define it besides their own symbol (chunk_names), when the index has that table.
-    const grouped = hasNamesTable(db) || (!readOnly && addNamesTable(db));
+    const namesTable = hasNamesTable(db) || (!readOnly && addNamesTable(db));
     const own = named
       ? 'SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.name = ?1'
       : "SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.symbol = ?1 OR c.symbol LIKE '%.' || ?1 OR c.symbol LIKE '%::' || ?1 OR c.symbol LIKE '%#' || ?1";
     const among = 'SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 1 AS grouped FROM chunk_names n JOIN chunks c ON c.id = n.chunk JOIN files f ON f.id = c.file WHERE n.name = ?1';
-    s.chunksDefining = prep(`${grouped ? `${own} UNION ALL ${among}` : own} ORDER BY grouped, id LIMIT ?2`);
+    s.chunksDefining = prep(`${namesTable ? `${own} UNION ALL ${among}` : own} ORDER BY grouped, id LIMIT ?2`);
     s.chunksOfPath = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE f.path = ? ORDER BY c.start, c.id');
     s.countChunks = prep('SELECT count(*) AS n FROM chunks');
     s.hasVec = prep('SELECT vec FROM chunks WHERE id = ?');
@@ -149,8 +149,8 @@ export class IndexStore {
         : prep('INSERT INTO chunks(id, file, start, end, hash, symbol) VALUES (?, ?, ?, ?, ?, ?)');
       s.moveChunk = named ? prep('UPDATE chunks SET start = ?, end = ?, symbol = ?, name = ? WHERE id = ?') : prep('UPDATE chunks SET start = ?, end = ?, symbol = ? WHERE id = ?');
       this.named = named;
-      this.grouped = grouped;
-      if (grouped) {
+      this.namesTable = namesTable;
+      if (namesTable) {
         s.insertName = prep('INSERT OR IGNORE INTO chunk_names(name, chunk) VALUES (?, ?)');
         s.deleteNames = prep('DELETE FROM chunk_names WHERE chunk = ?');
       }
@@ -517,7 +517,7 @@ export class IndexStore {
 
   private dropChunk(id: number, hadVector: boolean): void {
     this.st.deleteChunk.run(id);
-    if (this.grouped) this.st.deleteNames.run(id);
+    if (this.namesTable) this.st.deleteNames.run(id);
     if (hadVector) {
       this.st.deleteDelta.run(id);
       this.st.insertGone.run(id, this.seq + 1);
@@ -559,13 +559,13 @@ export class IndexStore {
           added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
         }
         if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '')) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, ...(this.named ? [nameOf(c.symbol)] : []), id);
-        if (this.grouped) this.st.deleteNames.run(id);
+        if (this.namesTable) this.st.deleteNames.run(id);
       } else {
         id = this.nextId++;
         this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null, ...(this.named ? [nameOf(c.symbol)] : []));
         added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
       }
-      if (this.grouped) for (const name of c.names ?? []) this.st.insertName.run(name, id);
+      if (this.namesTable) for (const name of c.names ?? []) this.st.insertName.run(name, id);
       records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}) });
     }
     const gone = [...byHash.values()].flat();

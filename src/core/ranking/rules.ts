@@ -86,6 +86,11 @@ function normName(s: string): string {
   return s.replace(/[_$-]/g, '').toLowerCase();
 }
 
+/** Does `symbol` carry the qualification a qualified query (`Router.handle`, `Mod::f`) names? Any symbol does for an unqualified one. */
+function qualifiedAs(symbol: string, name: string): boolean {
+  return !/[.:#>\\]/.test(name) || normName(symbol).endsWith(normName(name.replace(/::|->|#|\\/g, '.')));
+}
+
 /** Does the chunk define `name`: its symbol's last name is `name`, or it opens the container `name` (first chunk of `name.*` in the file)? */
 function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   if (!c.symbol) return false;
@@ -95,7 +100,7 @@ function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   if (names.length > 1 && bareName(names[names.length - 2]) === want && bareName(names[names.length - 1]) === want) return false;
   if (bareName(lastName(c.symbol)) === want) {
     // A qualified query (`Router.handle`) wants that qualification.
-    if (/[.:#>\\]/.test(name) && !normName(c.symbol).endsWith(normName(name.replace(/::|->|#|\\/g, '.')))) return false;
+    if (!qualifiedAs(c.symbol, name)) return false;
     // A definition cut into several chunks (a class's attributes, a group of small methods, windows of a long
     // function) is defined by its first one, which holds the header.
     const symbol = c.symbol;
@@ -122,13 +127,6 @@ function stemMatches(stem: string, name: string): boolean {
   return s === n || s.replace(/s$/, '') === n || s === n.replace(/s$/, '');
 }
 
-/** A chunk holding `name` besides its own symbol, in the scope a qualified query (`Config.get_opts!`) names. */
-function holdsQualified(d: DefinitionInfo, name: string): boolean {
-  if (!/[.:#>\\]/.test(name)) return true;
-  const qualified = normName(`${d.symbol ?? ''}.${lastName(name)}`);
-  return qualified.endsWith(normName(name.replace(/::|->|#|\\/g, '.')));
-}
-
 const definitionBoost: Rule = {
   name: 'definition',
   why: 'A query naming a symbol wants where it is defined, not its uses or impls.',
@@ -143,7 +141,7 @@ const definitionBoost: Rule = {
       // Definitions that retrieval missed join the candidates (a symbol query must find its definition).
       const last = lastName(name);
       const found = [...ctx.source.definitions(last, 20), ...(last.startsWith('$') ? [] : ctx.source.definitions(`$${last}`, 20))];
-      holders.set(name, new Set(found.filter((d) => d.grouped && holdsQualified(d, name)).map((d) => d.id)));
+      holders.set(name, new Set(found.filter((d) => d.grouped && qualifiedAs(`${d.symbol ?? ''}.${lastName(name)}`, name)).map((d) => d.id)));
       for (const d of found) {
         if (!byId.has(d.id)) {
           const c = { ...d, score: 0 };
