@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { COMMON_TERM_MIN, COMMON_TERM_SHARE, LexicalIndex, selectTerms } from '../../src/core/index/lexical';
+import { queryTokens } from '../../src/core/index/tokenize';
 
 test('selectTerms: terms in more than 1% (and 5,000) of a big index are left out while rarer ones remain', () => {
   const total = 200_000;
@@ -29,4 +30,16 @@ test('skipCommon leaves a common term out of the match; the default search keeps
   lex.add(docs);
   assert.equal(lex.search('common needle', 10_000).length, 6_000);
   assert.deepEqual(lex.search('common needle', 10_000, undefined, { skipCommon: true }).map((r) => r.id), [1]);
+});
+
+test('question words are not searched for: a comment saying "how" does not match "how does the cache expire"', () => {
+  const lex = LexicalIndex.empty();
+  lex.add([
+    { id: 1, text: '// shows how the page looks', path: 'view.ts', symbol: 'render' },
+    { id: 2, text: 'function expire(entry) { cache.delete(entry.key) }', path: 'cache.ts', symbol: 'expire' },
+  ]);
+  assert.deepEqual(lex.search('how does the cache expire', 10).map((r) => r.id), [2]);
+  assert.deepEqual(queryTokens('how does the cache expire'), ['cache', 'expire']);
+  // A query of question words alone is still searched.
+  assert.deepEqual(lex.search('how', 10).map((r) => r.id), [1]);
 });

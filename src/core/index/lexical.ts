@@ -1,5 +1,5 @@
 import { DatabaseSync, type DatabaseSyncInstance, type StatementSyncInstance } from '@photostructure/sqlite';
-import { codeTokens } from './tokenize';
+import { codeTokens, queryTokens } from './tokenize';
 
 /** What the keyword index stores per chunk: text, path and symbol are searched; nothing is stored back. */
 export interface LexicalDoc {
@@ -123,7 +123,7 @@ export class LexicalIndex {
    * COMMON_TERM_SHARE and COMMON_TERM_MIN of the chunks are left out when rarer ones remain.
    */
   search(query: string, limit: number, filter?: (id: number) => boolean, opts: { skipCommon?: boolean } = {}): { id: number; score: number }[] {
-    const terms = [...new Set(codeTokens(query))];
+    const terms = queryTokens(query);
     const match = matchExpression(opts.skipCommon ? selectTerms(terms, (t) => this.docFreq(t), (this.total ??= this.size)) : terms);
     if (!match || limit <= 0) return [];
     if (!filter) return (this.topStmt.all(match, limit) as { id: number; rank: number }[]).map((r) => ({ id: r.id, score: -r.rank }));

@@ -43,6 +43,16 @@ export function codeTokens(text: string): string[] {
   return out;
 }
 
+/** Words that make a query a question without saying what it is about: matched in comments, they only add noise. */
+const QUESTION_WORDS = new Set('how does do did what when where which why who whom whose can could should would'.split(' '));
+
+/** A keyword query's tokens: codeTokens without question words (kept if nothing else is left: `how` alone is searched). */
+export function queryTokens(query: string): string[] {
+  const terms = [...new Set(codeTokens(query))];
+  const topical = terms.filter((t) => !QUESTION_WORDS.has(t));
+  return topical.length > 0 ? topical : terms;
+}
+
 /** Does the query look like code to find by name or exact text (an identifier, a path, a quoted string)? */
 export function looksLikeIdentifier(query: string): boolean {
   const q = query.trim();
