@@ -255,7 +255,7 @@ test('chunking: constants, fields and macros of a file or class are listed in it
     ['uv.h', `#define UV_EOF (-4095)\n#define UV_ERR(x) (-(x))\nstatic const int uv_page = 4096;\nint uv_run(void *loop);\n`, ['UV_EOF', 'UV_ERR', 'uv_page']],
     ['version.rb', `module Rack\n  RELEASE = "2.2"\nend\n`, ['RELEASE']],
     ['Client.php', `<?php\nclass Client {\n  const MAJOR_VERSION = 7;\n}\n`, ['MAJOR_VERSION']],
-    ['mode.go', `package gin\n\nconst DebugMode = "debug"\n\nconst (\n\tReleaseMode = "release"\n\tTestMode    = "test"\n)\n\nvar ginMode = 0\n`, ['DebugMode', 'ReleaseMode', 'TestMode', 'ginMode']],
+    ['mode.go', `package gin\n\nconst DebugMode = "debug"\n\nconst (\n\tReleaseMode = "release"\n\tTestMode    = "test"\n)\n\nvar ginMode = 0\n\nvar (\n\tErrForbidden = errors.New("Forbidden")\n\tErrNotFound  = errors.New("Not found")\n)\n`, ['DebugMode', 'ReleaseMode', 'TestMode', 'ginMode', 'ErrForbidden', 'ErrNotFound']],
   ];
   for (const [file, source, want] of cases) {
     const chunks = await chunkText(file, source, opts);
@@ -270,6 +270,14 @@ test('chunking: constants, fields and macros of a file or class are listed in it
     const header = await chunkText('core.h', `#ifndef FMT_CORE_H_\n#define FMT_CORE_H_\n${defines.split('\n').slice(0, n).join('\n')}\n#ifdef _WIN32\n#define FMT_WIN 1\n#endif\n#endif\n`, opts);
     const named = new Set(header.flatMap((c) => c.names ?? []));
     for (const want of ['FMT_CORE_H_', 'FMT_OPTION_0', `FMT_OPTION_${n - 1}`, 'FMT_WIN']) assert.ok(named.has(want), `${n} defines: ${want} missing from ${JSON.stringify(header.map((c) => [c.startLine, c.endLine, c.names?.length]))}`);
+  }
+  // A declaration too big for one chunk (Go's `const (...)` of many names) is cut: each chunk names the constants in it.
+  const specs = Array.from({ length: 60 }, (_, i) => `\t// ShellCompDirective${i} is the completion directive number ${i}.\n\tShellCompDirective${i} ShellCompDirective = 1 << ${i}`).join('\n');
+  const block = await chunkText('completions.go', `package cobra\n\nconst (\n${specs}\n)\n`, opts);
+  assert.ok(block.length > 1, 'the block is cut');
+  for (const c of block.filter((k) => /ShellCompDirective\d+ ShellCompDirective/.test(k.text))) {
+    const inText = [...c.text.matchAll(/^\tShellCompDirective(\d+) ShellCompDirective/gm)].map((m) => `ShellCompDirective${m[1]}`);
+    assert.deepEqual(c.names, inText, `${c.startLine}-${c.endLine}`);
   }
   // A function too big for one chunk is cut into statement groups: its assignments are locals, not names.
   const locals = Array.from({ length: 60 }, (_, i) => `    value_${i} = compute_the_next_value(previous_value, ${i}, options)`).join('\n');

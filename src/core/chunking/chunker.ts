@@ -352,9 +352,11 @@ class SyntaxCutter {
         }
       }
       if (tokens > this.out.maxTokens) {
-        // A big non-definition (a long statement, a call with a callback body): cut inside it.
+        // A big non-definition (a long statement, a call with a callback body): cut inside it. The constants a big
+        // declaration binds (Go's `const (...)` of forty names) are named in the chunks their lines fall in.
         groupEnd = ownStart - 1;
         flush();
+        this.noteNames(node, declarations);
         this.inside(node, ownStart, end, scope, declarations && DECLARATION_BLOCKS.has(node.type));
         groupStart = end + 1;
         groupEnd = end;

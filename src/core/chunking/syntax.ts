@@ -345,7 +345,8 @@ export function bindings(node: SyntaxNode): { name: string; line: number }[] {
       break;
     case 'const_declaration': // Go's const_spec, PHP's const_element
     case 'var_declaration':
-      for (const spec of children(node)) {
+      // Go's grouped `var (...)` holds its specs in a var_spec_list.
+      for (const spec of children(node).flatMap((c) => (c.type === 'var_spec_list' ? children(c) : [c]))) {
         if (spec.type === 'const_spec' || spec.type === 'var_spec') for (const n of spec.childrenForFieldName('name') ?? []) add(n);
         if (spec.type === 'const_element') add(spec.namedChildren.find((c) => c?.type === 'name'));
       }
