@@ -254,6 +254,7 @@ test('chunking: constants, fields and macros of a file or class are listed in it
     ['Limits.java', `class Limits {\n  public static final int MAX_SIZE = 5;\n  private int count;\n}\n`, ['MAX_SIZE', 'count']],
     ['uv.h', `#define UV_EOF (-4095)\n#define UV_ERR(x) (-(x))\nstatic const int uv_page = 4096;\nint uv_run(void *loop);\n`, ['UV_EOF', 'UV_ERR', 'uv_page']],
     ['version.rb', `module Rack\n  RELEASE = "2.2"\nend\n`, ['RELEASE']],
+    ['dev_caching.rb', `module DevCaching\n  class << self\n    FILE = "tmp/caching-dev.txt"\n\n    def enable_by_file\n      File.exist?(FILE)\n    end\n  end\nend\n`, ['FILE', 'enable_by_file']],
     ['Client.php', `<?php\nclass Client {\n  const MAJOR_VERSION = 7;\n}\n`, ['MAJOR_VERSION']],
     ['mode.go', `package gin\n\nconst DebugMode = "debug"\n\nconst (\n\tReleaseMode = "release"\n\tTestMode    = "test"\n)\n\nvar ginMode = 0\n\nvar (\n\tErrForbidden = errors.New("Forbidden")\n\tErrNotFound  = errors.New("Not found")\n)\n`, ['DebugMode', 'ReleaseMode', 'TestMode', 'ginMode', 'ErrForbidden', 'ErrNotFound']],
   ];

@@ -414,7 +414,10 @@ class SyntaxCutter {
    */
   private noteNames(node: SyntaxNode, declarations: boolean): void {
     if (!isDefinition(node)) {
-      if (declarations) for (const b of bindings(node)) this.out.defineAt(b.line, b.name);
+      if (!declarations) return;
+      for (const b of bindings(node)) this.out.defineAt(b.line, b.name);
+      // Ruby's `class << self`: its methods and constants are the enclosing class's or module's.
+      if (node.type === 'singleton_class') for (const k of expandBody(node)) this.noteNames(k, true);
       return;
     }
     const name = definitionName(node);
