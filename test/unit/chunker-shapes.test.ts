@@ -358,3 +358,20 @@ test('chunking: reStructuredText sections (overlined and underlined titles, leve
     ],
   );
 });
+
+test('chunking: a comment after code on its line (`{ // goto block start`) stays with that line, not with the statement below', async () => {
+  // A function too big for one chunk whose first statement is cut too: its first chunk holds the signature.
+  const branches = Array.from({ length: 12 }, (_, i) => `  } else if (xor < (1 << ${i + 10})) {\n    display${i} = new Array(32);\n    display${i}[(index >> ${i}) & 31] = display0;`).join('\n');
+  const fn = `function gotoNextBlockStartWritable(index, xor) { // goto block start pos\n  if (xor < (1 << 5)) {\n    display0 = new Array(32);\n${branches}\n  }\n  return depth;\n}\n`;
+  for (const doc of ['// USED BY BUILDER\n\n// xor: oldIndex ^ index\n', '// xor: oldIndex ^ index\n']) {
+    const chunks = await chunkText('vector.js', doc + fn, opts);
+    assert.ok(chunks.length > 2, 'the function is cut');
+    assert.match(chunkOf(chunks, 'gotoNextBlockStartWritable').text, /function gotoNextBlockStartWritable\(index, xor\)/);
+    // A one-line comment cut off on its own is still a chunk: its words are searched (only a closing label is not).
+    assert.ok(chunks.some((c) => c.text.includes('// xor: oldIndex ^ index')), JSON.stringify(chunks.map((c) => [c.startLine, c.endLine])));
+  }
+  // And a trailing comment between two statements is the first one's.
+  const py = `MAX_DEPTH = 6  # levels of the trie\ndef walk(node):\n${body('walk', '    ', '#')}\n    return node\n`;
+  const walk = chunkOf(await chunkText('trie.py', py, opts), 'walk');
+  assert.ok(!walk.text.includes('MAX_DEPTH'), walk.text);
+});

@@ -108,6 +108,11 @@ class LineCutter {
     return n;
   }
 
+  /** Is there code before `column` on 1-based `line` (a comment there trails that code)? */
+  codeBefore(line: number, column: number): boolean {
+    return (this.lines[line - 1] ?? '').slice(0, column).trim() !== '';
+  }
+
   /** 1-based line range is blank? */
   blank(start: number, end: number): boolean {
     for (let i = start - 1; i < end; i++) if (this.lines[i]?.trim()) return false;
@@ -158,8 +163,9 @@ class LineCutter {
     if (start > end) return;
     const text = this.text(start, end);
     if (!/[\p{L}\p{N}]/u.test(text)) return;
-    // Nor does a closing line or two with only a label on it (`}  // namespace absl`, `#endif  // FOO_H_`).
-    if (end - start < 2 && !/[\p{L}\p{N}]/u.test(text.replace(/\/\*.*?\*\/|\/\/.*$/gm, '').replace(/^\s*#\s*(?:endif|else)\b.*$/gm, ''))) return;
+    // Nor does a closing line or two with only a label on it (`}  // namespace absl`, `#endif  // FOO_H_`); a comment
+    // alone is kept (its words are searched).
+    if (end - start < 2 && closingLabel(text)) return;
     this.chunks.push({ startLine: start, endLine: end, symbol, text });
   }
 
@@ -298,6 +304,8 @@ class SyntaxCutter {
       let end = endLine(node);
       if (end < from || start > to) continue;
       if (COMMENTS.has(node.type) || leadsDefinition(node)) {
+        // A comment after code on its line (`= { // goto block start`) belongs to that line, not to what follows.
+        if (COMMENTS.has(node.type) && leadStart === undefined && this.out.codeBefore(start, node.startPosition.column)) continue;
         leadStart ??= start;
         if (!COMMENTS.has(node.type)) leadCode = true;
         else if (!leadCode) leadDocEnd = end;
@@ -439,6 +447,13 @@ class SyntaxCutter {
     }
     this.siblings(kids, start, end, symbol, declarations);
   }
+}
+
+/** A closing line with a label: code that is only punctuation or `#endif`/`#else` (a brace, `end;`), and comments. */
+function closingLabel(text: string): boolean {
+  const code = text.replace(/\/\*.*?\*\/|\/\/.*$/gm, '');
+  const rest = code.replace(/^\s*#\s*(?:endif|else)\b.*$/gm, '');
+  return code.trim() !== '' && !/[\p{L}\p{N}]/u.test(rest);
 }
 
 /** Is `node` a Haskell pragma about `definition` (`{-# INLINE f #-}`, `{-# SPECIALIZE f :: … #-}`)? */
