@@ -370,6 +370,11 @@ test('chunking: a comment after code on its line (`{ // goto block start`) stays
     // A one-line comment cut off on its own is still a chunk: its words are searched (only a closing label is not).
     assert.ok(chunks.some((c) => c.text.includes('// xor: oldIndex ^ index')), JSON.stringify(chunks.map((c) => [c.startLine, c.endLine])));
   }
+  // A definition's last line ending in a comment (`return value  # type: ignore`) is still the definition's.
+  const methods = `class Flask:\n    def get_send_file_max_age(self, filename):\n${body('max_age', '        ', '#')}\n        return value  # type: ignore[no-any-return]\n\n    def send_static_file(self, filename):\n${body('static', '        ', '#')}\n        return send_from_directory(filename)\n`;
+  const cut = await chunkText('app.py', methods, { ...opts, maxTokens: 120 });
+  assert.match(chunkOf(cut, 'Flask.get_send_file_max_age').text, /return value {2}# type: ignore/, JSON.stringify(cut.map((c) => [c.symbol, c.startLine, c.endLine])));
+  assert.doesNotMatch(chunkOf(cut, 'Flask.send_static_file').text, /return value/);
   // And a trailing comment between two statements is the first one's.
   const py = `MAX_DEPTH = 6  # levels of the trie\ndef walk(node):\n${body('walk', '    ', '#')}\n    return node\n`;
   const walk = chunkOf(await chunkText('trie.py', py, opts), 'walk');

@@ -182,7 +182,13 @@ export function trailingCommentStart(node: SyntaxNode): number | undefined {
     const kids = children(cur);
     let i = kids.length - 1;
     let start: number | undefined;
-    while (i >= 0 && COMMENTS.has(kids[i].type)) start = kids[i--].startPosition.row + 1;
+    while (i >= 0 && COMMENTS.has(kids[i].type)) {
+      // A comment after code on its line (`where smallh = … --hmm`) is that line's: the run starts after it.
+      const prev = kids[i - 1];
+      if (!prev || prev.endPosition.row < kids[i].startPosition.row) start = kids[i].startPosition.row + 1;
+      else if (!COMMENTS.has(prev.type)) break;
+      i--;
+    }
     if (start !== undefined) return node.text.trimEnd().endsWith(kids[kids.length - 1].text.trimEnd()) ? start : undefined;
     if (i < 0) return undefined;
     cur = kids[i];
