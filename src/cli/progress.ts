@@ -11,6 +11,8 @@ export class ProgressBar {
   private readonly tty = !!process.stderr.isTTY;
 
   update(p: Progress): void {
+    // A phase with nothing to do (no file changed: nothing to chunk) says nothing; scanning always has a total of 0.
+    if (p.total <= 0 && p.phase !== 'scanning') return;
     const now = performance.now();
     if (p.phase !== this.phase) {
       if (this.tty && this.phase) process.stderr.write('\n');

@@ -6,7 +6,7 @@ import { lengthBatches } from './embedding/batching';
 import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
 import { hashText, type IndexStore } from './index/store';
-import { readTextFile } from './text';
+import { readTextFile, type SkipReason } from './text';
 import { CHUNKING_VERSION, embeddingText, recordEmbeddingText } from './chunking/embedText';
 import { fileSummary } from './chunking/fileSummary';
 
@@ -97,6 +97,9 @@ class Cancelled extends Error {
   }
 }
 
+/** Why a file read may hold nothing to index, decided by its content alone (a change to it changes its size or mtime). */
+const NOTHING_TO_INDEX: ReadonlySet<SkipReason> = new Set<SkipReason>(['empty', 'binary', 'encoding']);
+
 /**
  * Brings the store up to date with the folder: new and changed files are chunked, chunks whose
  * text was embedded before reuse that vector, deleted files leave. Chunks enter the lexical
@@ -151,6 +154,11 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
       if (!read.ok) {
         logger.info(`skipped ${f.rel}: ${read.reason}${read.detail ? ` (${read.detail})` : ''}`);
         skipped++;
+        if (NOTHING_TO_INDEX.has(read.reason)) {
+          // Its content says so: it is recorded with no chunks, and read again only once it changes (not on every update).
+          store.setFile({ path: f.rel, size: f.size, mtimeMs: f.mtimeMs, hash: fileHashOf(''), ...(isRacy(f.mtimeMs) ? { racy: true } : {}) }, []);
+          continue;
+        }
         // A file caught mid-write keeps its entry; its size and mtime differ, so it is read again next time.
         if (store.files.has(f.rel) && read.reason !== 'changing') {
           store.removeFile(f.rel);

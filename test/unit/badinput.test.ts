@@ -2,7 +2,7 @@ import { fileHashOf } from '../../src/core/indexer';
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../src/core/embedding/models';
@@ -83,6 +83,8 @@ test('odd files are indexed correctly or skipped with a logged reason; nothing c
   symlinkSync('self', path.join(folder, 'self'));
   symlinkSync(path.join(folder, 'missing'), path.join(folder, 'dangling'));
 
+  const anHourAgo = new Date(Date.now() - 3_600_000);
+  for (const rel of ['assets/blob.dat', 'garbage.txt', 'nul.ts', 'empty.ts', 'blank.ts']) utimesSync(path.join(folder, rel), anHourAgo, anHourAgo);
   const log = recorder();
   const indexDir = path.join(tmp, 'index-odd');
   const engine = await Engine.open({ folder, indexDir, logger: log }, runtime);
@@ -101,7 +103,7 @@ test('odd files are indexed correctly or skipped with a logged reason; nothing c
     });
     const seconds = (performance.now() - started) / 1000;
     assert.ok(hooked);
-    const indexed = [...engine.index.files.keys()].sort();
+    const indexed = [...engine.index.files.values()].filter((f) => f.chunks.length > 0).map((f) => f.path).sort();
     assert.deepEqual(indexed, [
       DEEP + '/leaf.ts',
       'crlf.ts',
@@ -160,10 +162,17 @@ test('odd files are indexed correctly or skipped with a logged reason; nothing c
     assert.equal((await find('deepest leaf function two hundred levels down', 'hybrid'))?.path, `${DEEP}/leaf.ts`);
     assert.equal((await find('utf16 big endian marker crème brûlée', 'hybrid'))?.path, 'utf16be.ts');
 
-    // The index recorded what it read (size and mtime of the content it hashed): nothing is left to do.
+    // Files whose content has nothing to index (empty, binary, not text) are recorded with no chunks.
+    const nothing = ['assets/blob.dat', 'garbage.txt', 'nul.ts', 'empty.ts', 'blank.ts'];
+    for (const rel of nothing) assert.deepEqual(engine.index.files.get(rel)?.chunks, [], rel);
+
+    // The index recorded what it read (size and mtime of the content it hashed): nothing is left to do, and nothing is read again.
+    // (Files written within the file system's time resolution of their read are read again; these were dated back.)
+    log.lines.length = 0;
     const again = await engine.update();
     assert.equal(again.embedded, 0);
     assert.equal(again.deleted, 0);
+    for (const rel of nothing) assert.ok(!log.lines.some((l) => l.startsWith(`skipped ${rel}:`)), `${rel} read again: ${log.lines.join(' | ')}`);
     const shifted = await readTextFile(path.join(folder, 'src/shifting.ts'), 1 << 20);
     assert.ok(shifted.ok && engine.index.files.get('src/shifting.ts')!.hash === fileHashOf(shifted.text));
 

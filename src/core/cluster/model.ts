@@ -382,7 +382,8 @@ export class ClusterModel {
           if (symbol) names.add(symbol);
         }
         if (vs.length === 0) {
-          skipped++;
+          // A file with nothing to index (empty, binary) is not waiting for anything.
+          if (f.chunks.length > 0) skipped++;
           continue;
         }
         vector = meanNormalized(vs);
@@ -418,7 +419,7 @@ export class ClusterModel {
         items.push({ path: c.path, hash: c.hash, startLine: c.startLine, endLine: c.endLine, ...(c.symbol ? { symbol: c.symbol } : {}) });
         vectors.push(vector);
       }
-      if (!any) skipped++;
+      if (!any && f.chunks.length > 0) skipped++;
     }
     return { items, vectors, skipped };
   }
