@@ -48,6 +48,23 @@ test('an index saved and reopened has the same files, chunks, vectors and lexica
   }
 });
 
+test('the writer searches the vectors a reader replays from the store: the same values, the same scores', async () => {
+  const dir = makeTree({});
+  try {
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    fill(store);
+    await store.save();
+    // No snapshot yet: the reader replays every vector from the delta, where they wait as half floats.
+    const reader = await IndexStore.open(dir, { readOnly: true });
+    for (const id of [...store.chunks.values()].map((c) => c.id)) assert.deepEqual(reader.vectorOf(id), store.vectorOf(id), `vector ${id}`);
+    assert.deepEqual(reader.nearest(unit(9), 3), store.nearest(unit(9), 3));
+    await reader.close();
+    await store.close();
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('removing a file removes its chunks from vectors and the lexical index', async () => {
   const dir = makeTree({});
   try {

@@ -94,8 +94,8 @@ function haskellDeclaration(node: SyntaxNode, types: readonly string[]): boolean
 }
 
 /**
- * Nodes whose statements are their parent's declarations (a C header's include guard and `#if` blocks, `extern "C"`, Ruby's `class << self`):
- * the constants and macros in them are named like those outside them.
+ * Nodes whose statements are their parent's declarations (a C header's include guard and `#if` blocks, `extern "C"`,
+ * Ruby's `class << self`): the constants and macros in them are named like those outside them.
  */
 export const DECLARATION_BLOCKS: ReadonlySet<string> = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'linkage_specification', 'declaration_list', 'singleton_class']);
 

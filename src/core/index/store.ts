@@ -600,8 +600,11 @@ export class IndexStore {
     if (!row || row.vec === 1) return;
     this.begin();
     this.st.markVec.run(id);
-    this.st.insertDelta.run(id, this.seq + 1, TO_BLOB(vector));
-    this.graph.add(id, vector);
+    const blob = TO_BLOB(vector);
+    this.st.insertDelta.run(id, this.seq + 1, blob);
+    // The graph holds what the store of record holds (half floats), so a reader replaying the delta searches the
+    // same values as this writer: the editor and an agent reading the same index rank alike.
+    this.graph.add(id, FROM_BLOB(blob));
     this.delta++;
   }
 
