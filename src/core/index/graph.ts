@@ -7,6 +7,13 @@ import { failpoint } from './failpoint';
 
 const HNSW_M = 16;
 const HNSW_EF_CONSTRUCTION = 100;
+/**
+ * The smallest search breadth, whatever k: a query unlike the code it looks for (one word: "Mutex") can start far from
+ * its neighbours, and at 64 one such query on a 22,531-chunk index (abseil-cpp) found none of its true top 10, while
+ * 128 found all of them (recall@10 of 102 labelled queries on seven indexes of six repositories: 0.937–1.000 at 64,
+ * 1.000 at 128). Search time grows about in proportion; next to embedding the query it stays small.
+ */
+const HNSW_EF_SEARCH_MIN = 128;
 
 /** What the store records about the snapshot on disk (in its meta table). */
 export interface SnapshotInfo {
@@ -165,7 +172,7 @@ export class VectorGraph {
   nearest(query: Float32Array, k: number, filter?: (id: number) => boolean): { id: number; score: number }[] {
     const n = Math.min(k, this.live);
     if (n <= 0) return [];
-    this.g.setEf(Math.max(64, n * 2));
+    this.g.setEf(Math.max(HNSW_EF_SEARCH_MIN, n * 2));
     const r = this.g.searchKnn(Array.from(query), n, filter);
     return r.neighbors.map((id, i) => ({ id, score: 1 - r.distances[i] }));
   }
