@@ -364,8 +364,10 @@ class SyntaxCutter {
         // declaration binds (Go's `const (...)` of forty names) are named in the chunks their lines fall in.
         groupEnd = ownStart - 1;
         flush();
-        this.noteNames(node, declarations);
-        this.inside(node, ownStart, end, scope, declarations && DECLARATION_BLOCKS.has(node.type));
+        // A declaration block (`#if`, `class << self`) is cut as declarations: its parts are named as they are cut.
+        const block = declarations && DECLARATION_BLOCKS.has(node.type);
+        if (!block) this.noteNames(node, declarations);
+        this.inside(node, ownStart, end, scope, block);
         groupStart = end + 1;
         groupEnd = end;
         continue;
