@@ -36,6 +36,7 @@ test('query kinds: identifiers, paths, quoted strings, snippets, usage and code 
   for (const q of ['get_opts!', 'Directories\'', "foldl_'", 'isEmpty?']) assert.deepEqual(classifyQuery(q).symbols, [q]); // Elixir/Ruby `!` `?`, Haskell primes
   assert.equal(classifyQuery('what?').kind, 'code-question');
   assert.deepEqual([classifyQuery('integrate').kind, classifyQuery('integrate').symbols], ['code-question', ['integrate']]); // a name or a topic
+  for (const q of ['g', 'z', 'db']) assert.deepEqual([classifyQuery(q).kind, classifyQuery(q).symbols], ['symbol', [q]]); // too short for a topic
   assert.equal(classifyQuery('src/utils/retry.ts').kind, 'path');
   assert.equal(classifyQuery('response.js').kind, 'path');
   assert.equal(classifyQuery('"connection reset"').kind, 'quoted');
@@ -75,6 +76,17 @@ test('definition: a one-word lower-case query gives the chunk defining that name
   const def = chunk('XMonad/StackSet.hs', 309, 318, 'integrate', 0.9);
   assert.equal(ranked('integrate', [use, def])[0].id, def.id);
   assert.equal(ranked('integrate', [use, def], undefined, ['definition'])[0].id, use.id);
+});
+
+test('definition: a one-letter name (flask\'s `g`) finds the chunk that defines it among others, over chunks that merely use it', () => {
+  const use1 = chunk('src/flask/helpers.py', 273, 293, 'abort', 1.0);
+  const use2 = chunk('src/flask/cli.py', 429, 437, 'AppGroup.group', 0.9);
+  const globals = chunk('src/flask/globals.py', 28, 48, undefined, 0);
+  const all = [use1, use2, globals];
+  const source: ChunkSource = { ...sourceOf(all), definitions: (name) => (name === 'g' ? [{ ...globals, grouped: true }] : []) };
+  const top = (disabled: string[] = []): number => applyStack('g', [use1, use2], source, { k: 10, disabled: new Set(disabled) })[0].id;
+  assert.equal(top(), globals.id);
+  assert.equal(top(['definition']), use1.id);
 });
 
 test('definition: a definition retrieval missed joins the results for a symbol query', () => {

@@ -74,6 +74,8 @@ export function classifyQuery(query: string): QueryIntent {
   if (!/\s/.test(q)) {
     if (PATH.test(q)) return intent('path');
     if (QUALIFIED.test(q) || IDENTIFIER.test(q)) return intent('symbol', [q.replace(/\(\)$/, '')]);
+    // A name of one or two letters (flask's `g`, zod's `z`, `db`) is no topic: find its definition.
+    if (/^[a-z][a-z0-9]?$/.test(q)) return intent('symbol', [q]);
     // One plain lower-case word ("start", "integrate") may be a function's name or a topic: its definitions get the
     // small boost of a symbol named inside a question.
     if (/^[a-z][a-z0-9]{2,}[!?]?$/.test(q)) return intent('code-question', [q]);
