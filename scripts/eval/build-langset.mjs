@@ -10,7 +10,7 @@
 // the definition line. Needs npm and apt-get (download only, no install).
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { freshSetFolder, run, walk } from './heldout-common.mjs';
+import { freshSetFolder, run, walk, writeSymbolQueries } from './heldout-common.mjs';
 
 const { out, dl } = freshSetFolder('eval-langset');
 
@@ -54,13 +54,8 @@ for (const s of SPECS) {
         defs.set(m[1], list);
       });
   }
-  const unique = [...defs].filter(([, v]) => v.length === 1).sort((a, b) => a[0].localeCompare(b[0]));
-  const step = Math.max(1, Math.floor(unique.length / 40));
-  const picked = unique.filter((_, i) => i % step === 0).slice(0, 40);
-  const annotations = picked.map(([name, [d]]) => ({ query: name, relevant: [{ path: d.path, start_line: d.line, end_line: d.line }], secondary: [], category: 'symbol' }));
-  writeFileSync(path.join(out, 'annotations', `${s.name}.json`), JSON.stringify(annotations, null, 1));
+  writeSymbolQueries(out, s.name, defs, 40);
   repos.push({ name: s.name, language: s.ext.slice(1), url: '', revision: '', root: s.root });
-  process.stdout.write(`${s.name}: ${unique.length} names defined once, ${annotations.length} queries\n`);
 }
 writeFileSync(path.join(out, 'repos.json'), JSON.stringify(repos, null, 1));
 process.stdout.write(`built ${out}; score it with: node dist/cli.js eval repos ${out}\n`);

@@ -137,3 +137,17 @@ export function relabel(repo, name, all, declarations) {
   }
   return { kept, droppedQueries, droppedTargets, notes, categories };
 }
+
+/**
+ * A symbol-query set's annotations for one repository (build-langset*.mjs): of the names `defs` holds (name → the
+ * definition sites found), those defined once, every n-th in name order, `count` at most; the query is the name and
+ * its target the definition line. Writes annotations/<name>.json and says how many it kept.
+ */
+export function writeSymbolQueries(out, name, defs, count) {
+  const unique = [...defs].filter(([, v]) => v.length === 1).sort((a, b) => a[0].localeCompare(b[0]));
+  const step = Math.max(1, Math.floor(unique.length / count));
+  const picked = unique.filter((_, i) => i % step === 0).slice(0, count);
+  const annotations = picked.map(([query, [d]]) => ({ query, relevant: [{ path: d.path, start_line: d.line, end_line: d.line }], secondary: [], category: 'symbol' }));
+  writeFileSync(path.join(out, 'annotations', `${name}.json`), JSON.stringify(annotations, null, 1));
+  process.stdout.write(`${name}: ${unique.length} names defined once, ${annotations.length} queries\n`);
+}

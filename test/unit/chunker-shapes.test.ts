@@ -380,3 +380,28 @@ test('chunking: a comment after code on its line (`{ // goto block start`) stays
   const walk = chunkOf(await chunkText('trie.py', py, opts), 'walk');
   assert.ok(!walk.text.includes('MAX_DEPTH'), walk.text);
 });
+
+test('chunking: a script without a telling extension is cut on the syntax its #! line, mode line or name announces', async () => {
+  const fn = (name: string): string => `${name}()\n{\n${body(name, '    ', '#')}\n    COMPREPLY=($(compgen -W "--help --version" -- "$cur"))\n}\n`;
+  for (const [file, text] of [
+    ['bin/deploy', `#!/usr/bin/env bash\n\n${fn('_deploy_targets')}`],
+    ['completions/abook', `# abook(1) completion                 -*- shell-script -*-\n\n${fn('_abook')}\ncomplete -F _abook abook\n`],
+    ['completions/tshark', `${fn('_tshark')}\n# ex: filetype=sh\n`],
+    ['.bashrc', fn('_prompt_git')],
+  ]) {
+    const chunks = await chunkText(file, text, opts);
+    assert.ok(chunks.some((c) => c.symbol?.startsWith('_')), `${file}: ${JSON.stringify(chunks.map((c) => [c.symbol, c.startLine]))}`);
+  }
+  const py = await chunkText('scripts/release', `#!/usr/bin/env -S python3 -u\n"""Cut a release."""\n\ndef bump_version(part):\n${body('bump', '    ', '#')}\n    return part\n`, opts);
+  assert.ok(py.some((c) => c.symbol === 'bump_version'), JSON.stringify(py.map((c) => c.symbol)));
+  // A file that announces nothing is cut in line windows, as before.
+  assert.ok((await chunkText('LICENSE', 'Permission is hereby granted, free of charge\n'.repeat(3), opts)).every((c) => c.symbol === undefined));
+});
+
+test('chunking: a shell syntax error that swallows the rest of the file stays inside its own function (bash-completion)', async () => {
+  // tree-sitter-bash reads `[^]]*` inside a `[[ =~ ]]` regex as the start of a string: every function after it was lost.
+  const broken = `_variables()\n{\n    if [[ $cur =~ ^(\\$\\{[#!]?)([A-Za-z0-9_]*)\\[([^]]*)$ ]]; then\n        COMPREPLY+=($(compgen -W "$(eval echo \\$\\{!$BASH_REMATCH[2]\\[@\\]\\})" -- "\${BASH_REMATCH[3]}"))\n        return 0\n    fi\n}\n`;
+  const after = ['_init_completion', '_expand', '_filedir_xspec'].map((n) => `\n# ${n}: what it does\n${n}()\n{\n${body(n, '    ', '#')}\n    local cur="\${COMP_WORDS[COMP_CWORD]}"\n}\n`).join('');
+  const chunks = await chunkText('share/bash_completion.sh', `#!/bin/bash\n${broken}${after}`, opts);
+  for (const n of ['_init_completion', '_expand', '_filedir_xspec']) chunkOf(chunks, n);
+});

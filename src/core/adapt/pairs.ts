@@ -115,7 +115,7 @@ function calledNames(node: SyntaxNode, out: string[]): void {
 
 /** Test cases of a JS/TS (`it`/`test` with a string title) or Python (`def test_*`) test file. */
 export async function testCases(relPath: string, text: string): Promise<TestCase[]> {
-  const strategy = strategyFor(relPath);
+  const strategy = strategyFor(relPath, text);
   if (strategy.kind !== 'tree-sitter') return [];
   const python = strategy.grammar === 'python';
   const tree = await parse(strategy.grammar, text).catch(() => undefined);
@@ -163,7 +163,7 @@ const DEFINITION_NODES: ReadonlySet<string> = new Set([...FUNCTIONS, 'class_decl
 
 /** A file's named functions, methods and classes, each with its own lines (through `export`). */
 export async function definitions(relPath: string, text: string): Promise<Definition[]> {
-  const strategy = strategyFor(relPath);
+  const strategy = strategyFor(relPath, text);
   if (strategy.kind !== 'tree-sitter') return [];
   const tree = await parse(strategy.grammar, text).catch(() => undefined);
   if (!tree) return [];
@@ -252,7 +252,7 @@ export async function mineTrainingPairs(folder: string, options: MineOptions = {
     options.onProgress?.(i, files.length);
     const read = await readTextFile(path.join(root, f.rel), maxFileBytes);
     if (!read.ok) continue;
-    const strategy = strategyFor(f.rel);
+    const strategy = strategyFor(f.rel, read.text);
     const kinds = pathKinds(f.rel);
     if (strategy.kind === 'prose') {
       for (const s of proseSections(read.text, strategy.format)) raw.push({ kind: 'heading', query: s.heading, target: s.body, file: f.rel, startLine: s.startLine, endLine: s.endLine });

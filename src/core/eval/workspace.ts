@@ -114,7 +114,7 @@ export function commentToQuery(comment: string): string {
 
 /** Finds the documented functions of one file. Files without a grammar give none. */
 export async function minePairs(relPath: string, text: string): Promise<DocPair[]> {
-  const strategy = strategyFor(relPath);
+  const strategy = strategyFor(relPath, text);
   if (strategy.kind !== 'tree-sitter') return [];
   const tree = await parse(strategy.grammar, text).catch(() => undefined);
   if (!tree) return [];
