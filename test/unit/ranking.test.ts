@@ -148,6 +148,15 @@ test('definition: a constructor is a member of its class, not its definition', (
   assert.equal(ranked('Foo', [cppCtor, cls], [cls, cppCtor], ['file-coherence'])[0].id, cls.id);
 });
 
+test('definition: a constructor chunk that holds its class header (the first chunk of the class) defines the class', () => {
+  // pythonnet's PyList.cs: the class header joins the first constructor's chunk, named after it.
+  const first = chunk('runtime/PythonTypes/PyList.cs', 5, 16, 'Python.Runtime.PyList.PyList', 0.5);
+  const later = chunk('runtime/PythonTypes/PyList.cs', 36, 46, 'Python.Runtime.PyList.PyList', 0.9);
+  const use = chunk('runtime/PythonTypes/PyObject.cs', 1026, 1037, 'Python.Runtime.PyObject.AsList', 1.0);
+  const got = ranked('PyList', [use, later, first], [first, later, use], ['file-coherence']);
+  assert.equal(got[0].id, first.id);
+});
+
 test('definition: an impl of a trait is not its definition', () => {
   const impl = chunk('src/json.rs', 1, 30, 'impl Serialize for Value.serialize', 1.0);
   const def = chunk('src/ser.rs', 1, 30, 'Serialize', 0.5);

@@ -95,10 +95,11 @@ function qualifiedAs(symbol: string, name: string): boolean {
 function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   if (!c.symbol) return false;
   const want = bareName(lastName(name));
-  // A constructor (`ObjectMapper.ObjectMapper`, C++'s `Foo::Foo`) is a member of the type, not its definition.
+  // A constructor (`ObjectMapper.ObjectMapper`, C++'s `Foo::Foo`) is a member of the type, not its definition (but its
+  // chunk may hold the type's header: see the container case below).
   const names = c.symbol.replace(/\(\)$/, '').split(/::|\\|->|\.|#/);
-  if (names.length > 1 && bareName(names[names.length - 2]) === want && bareName(names[names.length - 1]) === want) return false;
-  if (bareName(lastName(c.symbol)) === want) {
+  const constructor = names.length > 1 && bareName(names[names.length - 2]) === want && bareName(names[names.length - 1]) === want;
+  if (!constructor && bareName(lastName(c.symbol)) === want) {
     // A qualified query (`Router.handle`) wants that qualification.
     if (!qualifiedAs(c.symbol, name)) return false;
     // A definition cut into several chunks (a class's attributes, a group of small methods, windows of a long
