@@ -405,3 +405,22 @@ test('chunking: a shell syntax error that swallows the rest of the file stays in
   const chunks = await chunkText('share/bash_completion.sh', `#!/bin/bash\n${broken}${after}`, opts);
   for (const n of ['_init_completion', '_expand', '_filedir_xspec']) chunkOf(chunks, n);
 });
+
+test('chunking: a C/C++ line holding only a macro name between declarations (FMT_BEGIN_NAMESPACE) does not swallow what follows', async () => {
+  // The grammar does not expand macros: it read `FMT_BEGIN_NAMESPACE namespace detail {…}` as a function named
+  // `namespace detail`, and abseil's `ABSL_NAMESPACE_BEGIN class Notification` as a class named `class Notification`.
+  const method = (name: string): string => `  void ${name}() {\n${body(name, '    ')}\n  }\n`;
+  const fmt = `#include "core.h"\n\nFMT_BEGIN_NAMESPACE\n\nnamespace detail {\nstruct node {\n${method('push')}};\n}  // namespace detail\n\nclass dynamic_store {\n${method('reserve')}${method('clear')}};\n\nFMT_END_NAMESPACE\n`;
+  const chunks = await chunkText('args.h', fmt, { ...opts, maxTokens: 120 });
+  const symbols = chunks.map((c) => c.symbol);
+  assert.ok(symbols.includes('dynamic_store.reserve') && symbols.includes('detail.node.push'), JSON.stringify(symbols));
+  assert.ok(!symbols.some((s) => s?.includes('namespace ')), JSON.stringify(symbols));
+  const absl = `namespace absl {\nABSL_NAMESPACE_BEGIN\n\nclass Notification {\n public:\n${method('Notify')}${method('WaitForNotification')}};\n\nABSL_NAMESPACE_END\n}  // namespace absl\n`;
+  const named = (await chunkText('notification.h', absl, { ...opts, maxTokens: 120 })).map((c) => c.symbol);
+  assert.ok(named.includes('absl.Notification.Notify'), JSON.stringify(named));
+  // A return type on its own line (Ruby's C `VALUE`) is a type, not a macro.
+  const c = `static VALUE\nrb_str_length(VALUE str)\n{\n${body('len', '  ')}\n  return str;\n}\n\nVALUE\nrb_str_size(VALUE str)\n{\n${body('size', '  ')}\n  return str;\n}\n`;
+  const cc = await chunkText('string.c', c, opts);
+  assert.ok(cc.some((k) => k.symbol === 'rb_str_size'), JSON.stringify(cc.map((k) => k.symbol)));
+  assert.ok(cc.some((k) => k.symbol === 'rb_str_length'), JSON.stringify(cc.map((k) => k.symbol)));
+});

@@ -1,8 +1,9 @@
 import { contextFor, fileSummary } from './fileSummary';
 import { headingsOf, type ProseFormat } from './headings';
-import { strategyFor, type Grammar } from './languages';
+import { strategyFor } from './languages';
+import { parseFile } from './parseFile';
 import { bindings, children, COMMENTS, DECLARATION_BLOCKS, definitionName, expandBody, isContainer, isDefinition, leadsDefinition, trailingCommentStart, TRANSPARENT } from './syntax';
-import { parse, type SyntaxNode, type Tree } from './treeSitter';
+import type { SyntaxNode } from './treeSitter';
 import { lastName } from '../index/tokenize';
 
 export { COMMENTS, definitionName, functionBinding } from './syntax';
@@ -60,20 +61,18 @@ async function cutText(relPath: string, text: string, options: ChunkerOptions): 
   const strategy = strategyFor(relPath, text);
   const cutter = new LineCutter(lines, options);
   if (strategy.kind === 'tree-sitter') {
-    let tree: Awaited<ReturnType<typeof parse>>;
+    let trees: Awaited<ReturnType<typeof parseFile>>;
     try {
-      tree = await parse(strategy.grammar, text);
+      trees = await parseFile(strategy.grammar, text, lines);
     } catch {
-      tree = undefined;
+      trees = undefined;
     }
-    if (tree) {
-      const pieces = tree.rootNode.hasError && strategy.grammar === 'bash' ? await parsePieces(strategy.grammar, lines, SHELL_FUNCTION).catch(() => undefined) : undefined;
+    if (trees) {
       try {
-        new SyntaxCutter(cutter, options).cut((pieces ?? [tree]).map((t) => t.rootNode));
+        new SyntaxCutter(cutter, options).cut(trees.map((t) => t.rootNode));
         return cutter.result();
       } finally {
-        tree.delete();
-        for (const t of pieces ?? []) t.delete();
+        for (const t of trees) t.delete();
       }
     }
   } else if (strategy.kind === 'prose') {
@@ -82,31 +81,6 @@ async function cutText(relPath: string, text: string, options: ChunkerOptions): 
   }
   cutter.windows(1, lines.length, undefined);
   return cutter.result();
-}
-
-/** A shell function's first line at the top level (`name() {`, `function name {`). */
-const SHELL_FUNCTION = /^(?:function\s+[\w:.@-]+|[\w:.@-]+\s*\(\s*\))/;
-
-/**
- * A file whose one syntax error swallows the rest (tree-sitter-bash reads `[^]]*` in a `[[ =~ ]]` regex as the start of
- * a string, and 700 lines of bash-completion's functions became one string) parsed again in pieces: one per
- * top-level definition, from its first line (`starts`) to the next one's. Each piece is parsed with the lines before
- * it blanked, so its nodes keep the file's line numbers, and an error stays inside its own piece.
- */
-async function parsePieces(grammar: Grammar, lines: string[], starts: RegExp): Promise<Tree[]> {
-  const cuts = [0, ...lines.flatMap((l, i) => (i > 0 && starts.test(l) ? [i] : [])), lines.length];
-  const trees: Tree[] = [];
-  try {
-    for (let k = 0; k + 1 < cuts.length; k++) {
-      const t = await parse(grammar, '\n'.repeat(cuts[k]) + lines.slice(cuts[k], cuts[k + 1]).join('\n'));
-      if (!t) throw new Error(`no ${grammar} parse`);
-      trees.push(t);
-    }
-    return trees;
-  } catch (e) {
-    for (const t of trees) t.delete();
-    throw e;
-  }
 }
 
 /** Holds a file's lines and per-line token counts; emits chunks for line ranges, splitting what does not fit. */
