@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { classifyQuery } from '../../src/core/ranking/query';
-import { pathKinds } from '../../src/core/ranking/paths';
+import { pathKinds, platformOf } from '../../src/core/ranking/paths';
 import { WEIGHTS, type Candidate, type ChunkInfo, type ChunkSource } from '../../src/core/ranking/rules';
 import { applyStack } from '../../src/core/ranking/stack';
 
@@ -155,6 +155,25 @@ test('definition: a constructor chunk that holds its class header (the first chu
   const use = chunk('runtime/PythonTypes/PyObject.cs', 1026, 1037, 'Python.Runtime.PyObject.AsList', 1.0);
   const got = ranked('PyList', [use, later, first], [first, later, use], ['file-coherence']);
   assert.equal(got[0].id, first.id);
+});
+
+test('platform: of code written once per operating system, the one for the machine searched from comes first unless the question names a system', () => {
+  assert.equal(platformOf('src/win/udp.c'), 'windows');
+  assert.equal(platformOf('src/unix/udp.c'), 'unix');
+  assert.equal(platformOf('src/unix/linux-core.c'), 'linux'); // the file name is more specific than the folder
+  assert.equal(platformOf('src/unix/bsd-ifaddrs.c'), 'bsd');
+  assert.equal(platformOf('exec/lp_windows.go'), 'windows');
+  assert.equal(platformOf('crypto/hmac_sha256.c'), undefined);
+  assert.equal(platformOf('net/mac_address.go'), undefined); // `mac` names a system only as a folder
+  const win = chunk('src/win/udp.c', 1130, 1150, 'uv__udp_send', 1.0);
+  const unix = chunk('src/unix/udp.c', 150, 160, 'uv__udp_sendmsg', 0.95);
+  const top = (query: string, platform: string, disabled: string[] = []): number =>
+    applyStack(query, [win, unix], sourceOf([win, unix]), { k: 10, platform, disabled: new Set(disabled) })[0].id;
+  assert.equal(top('UDP socket send and receive', 'linux'), unix.id);
+  assert.equal(top('UDP socket send and receive', 'darwin'), unix.id);
+  assert.equal(top('UDP socket send and receive', 'win32'), win.id);
+  assert.equal(top('UDP socket send on Windows', 'linux'), win.id);
+  assert.equal(top('UDP socket send and receive', 'linux', ['platform']), win.id);
 });
 
 test('definition: an impl of a trait is not its definition', () => {

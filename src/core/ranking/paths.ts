@@ -53,3 +53,50 @@ export function fileStem(rel: string): string {
   const base = rel.replace(/\\/g, '/').split('/').pop() ?? rel;
   return base.replace(/\..*$/, '').toLowerCase();
 }
+
+/** Operating systems a path may be written for (`win/udp.c`, `unix/linux-core.c`, `exec_windows.go`). */
+export type Platform = 'windows' | 'darwin' | 'linux' | 'bsd' | 'unix' | 'aix' | 'sunos' | 'zos' | 'ibmi' | 'haiku' | 'qnx' | 'hurd';
+
+/** Names for each platform in folder names and in the words of file names (`mac` and `nt` only as whole folders). */
+const PLATFORM_NAMES: Record<string, Platform> = {
+  windows: 'windows', win: 'windows', win32: 'windows', win64: 'windows', mingw: 'windows', msvc: 'windows', cygwin: 'windows',
+  darwin: 'darwin', macos: 'darwin', osx: 'darwin',
+  linux: 'linux',
+  bsd: 'bsd', freebsd: 'bsd', openbsd: 'bsd', netbsd: 'bsd', dragonfly: 'bsd',
+  unix: 'unix', posix: 'unix',
+  aix: 'aix', sunos: 'sunos', solaris: 'sunos', illumos: 'sunos', os390: 'zos', zos: 'zos', ibmi: 'ibmi', haiku: 'haiku', qnx: 'qnx', hurd: 'hurd',
+};
+const PLATFORM_FOLDERS: Record<string, Platform> = { ...PLATFORM_NAMES, mac: 'darwin', nt: 'windows' };
+
+/**
+ * The platform a path is written for, the most specific first: its file name's words (`unix/linux-core.c` is Linux
+ * code), then its folders from the deepest; undefined for portable code.
+ */
+export function platformOf(rel: string): Platform | undefined {
+  const parts = rel.replace(/\\/g, '/').toLowerCase().split('/');
+  for (const word of parts[parts.length - 1].replace(/\..*$/, '').split(/[-_]/)) if (PLATFORM_NAMES[word]) return PLATFORM_NAMES[word];
+  for (const folder of parts.slice(0, -1).reverse()) if (PLATFORM_FOLDERS[folder]) return PLATFORM_FOLDERS[folder];
+  return undefined;
+}
+
+/** The platforms whose code runs on `os` (a `process.platform` value): Linux runs Linux and Unix code, not Windows or BSD code. */
+export function nativePlatforms(os: string): ReadonlySet<Platform> {
+  switch (os) {
+    case 'win32':
+      return new Set(['windows']);
+    case 'linux':
+      return new Set(['linux', 'unix']);
+    case 'darwin':
+      return new Set(['darwin', 'bsd', 'unix']);
+    case 'freebsd':
+    case 'openbsd':
+    case 'netbsd':
+      return new Set(['bsd', 'unix']);
+    case 'aix':
+      return new Set(['aix', 'unix']);
+    case 'sunos':
+      return new Set(['sunos', 'unix']);
+    default:
+      return new Set(['unix']);
+  }
+}

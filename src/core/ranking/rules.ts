@@ -5,7 +5,7 @@
  */
 import type { ChunkRecord } from '../index/store';
 import { splitIdentifier } from '../index/tokenize';
-import { fileStem, pathKinds } from './paths';
+import { fileStem, nativePlatforms, pathKinds, platformOf } from './paths';
 import { lastName, type QueryIntent } from './query';
 
 /** What the rules know of a chunk: its index record (lines 1-based, inclusive; equal hashes are identical chunks). */
@@ -37,6 +37,8 @@ export interface RuleContext {
   source: ChunkSource;
   /** The best fused score before any rule (rules add multiples of it, so they work on any score scale). */
   maxScore: number;
+  /** The operating system searched from (`process.platform` unless a test pins it). */
+  platform?: string;
 }
 
 export interface Rule {
@@ -64,6 +66,8 @@ export const WEIGHTS = {
   changelog: 0.3,
   types: 0.7,
   reexport: 0.6,
+  /** A file written for another operating system than this machine's (`win/udp.c` on Linux), for a question that names none. */
+  foreignPlatform: 0.75,
   /** A file under a version folder (v1/, v2/) whose namesake exists outside it: an old copy kept for compatibility. */
   shadowCopy: 0.5,
   /** Prose (Markdown, ...) for a question about how code works. */
@@ -293,6 +297,23 @@ const pathPrior: Rule = {
   },
 };
 
+/** Words that name an operating system in a question (the rule below then leaves platforms alone). */
+const PLATFORM_QUESTION = /\b(?:windows|win32|win64|winapi|msvc|mingw|cygwin|mac|macos|osx|darwin|apple|ios|linux|android|unix|posix|bsd|freebsd|openbsd|netbsd|aix|sunos|solaris|illumos|os390|z\/os|ibmi|haiku|qnx|hurd|platforms?|cross-platform|portable)\b/i;
+
+const platformPrior: Rule = {
+  name: 'platform',
+  why: 'Of code written once per operating system (win/udp.c, unix/udp.c), the user means the one for the system they run, unless they name one.',
+  apply(cands, ctx) {
+    if (PLATFORM_QUESTION.test(ctx.intent.text)) return cands;
+    const native = nativePlatforms(ctx.platform ?? process.platform);
+    for (const c of cands) {
+      const p = platformOf(c.path);
+      if (p && !native.has(p)) c.score *= WEIGHTS.foreignPlatform;
+    }
+    return cands;
+  },
+};
+
 /**
  * The version folder a path lies under, or undefined: `pkg/v1/fields.py` → parent `pkg/`, version 1, and
  * `unversioned` `pkg/fields.py` (the path without it).
@@ -382,4 +403,4 @@ const fileCoherence: Rule = {
 };
 
 /** The re-scoring rules, in order. Selection (duplicates, saturation) follows in stack.ts. */
-export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, pathPrior, shadowCopy, intentPrior, pathQuery, fileCoherence];
+export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, pathPrior, platformPrior, shadowCopy, intentPrior, pathQuery, fileCoherence];

@@ -10,6 +10,8 @@ export interface StackOptions {
   k: number;
   /** Rule names to leave out (ablation: `kindred eval repos --ablate`). */
   disabled?: ReadonlySet<string>;
+  /** The operating system searched from (default `process.platform`): the platform rule prefers its code. */
+  platform?: string;
   /** Already classified query (default: classified from `query`). */
   intent?: QueryIntent;
 }
@@ -104,7 +106,7 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
   const off = options.disabled ?? new Set<string>();
   let cands = candidates.map((c) => ({ ...c }));
   const maxScore = Math.max(1e-9, ...cands.map((c) => c.score));
-  for (const rule of RULES) if (!off.has(rule.name)) cands = rule.apply(cands, { intent, source, maxScore });
+  for (const rule of RULES) if (!off.has(rule.name)) cands = rule.apply(cands, { intent, source, maxScore, platform: options.platform });
   cands.sort((a, b) => b.score - a.score || a.id - b.id);
 
   // Greedy selection with saturation: a candidate's effective score drops with each chunk of its file
