@@ -394,6 +394,10 @@ test('chunking: a script without a telling extension is cut on the syntax its #!
   }
   const py = await chunkText('scripts/release', `#!/usr/bin/env -S python3 -u\n"""Cut a release."""\n\ndef bump_version(part):\n${body('bump', '    ', '#')}\n    return part\n`, opts);
   assert.ok(py.some((c) => c.symbol === 'bump_version'), JSON.stringify(py.map((c) => c.symbol)));
+  const stub = await chunkText('stubs/migration.stub', `<?php\n\nclass CreateUsersTable extends Migration\n{\n    public function up()\n    {\n${body('up', '        ')}\n    }\n}\n`, opts);
+  assert.ok(stub.some((c) => c.symbol?.endsWith('up')), JSON.stringify(stub.map((c) => c.symbol)));
+  const bzl = await chunkText('tools/defs.bzl', `def kindred_library(name, srcs):\n${body('rule', '    ', '#')}\n    native.cc_library(name = name, srcs = srcs)\n`, opts);
+  assert.ok(bzl.some((c) => c.symbol === 'kindred_library'), JSON.stringify(bzl.map((c) => c.symbol)));
   // A file that announces nothing is cut in line windows, as before.
   assert.ok((await chunkText('LICENSE', 'Permission is hereby granted, free of charge\n'.repeat(3), opts)).every((c) => c.symbol === undefined));
 });

@@ -37,6 +37,9 @@ const BY_EXTENSION: Record<string, Grammar> = {
   py: 'python',
   pyi: 'python',
   pyw: 'python',
+  // Starlark (Bazel's build language) is Python's syntax.
+  bzl: 'python',
+  bazel: 'python',
   go: 'go',
   rs: 'rust',
   java: 'java',
@@ -118,10 +121,12 @@ const MODES: Record<string, Grammar> = {
 };
 
 /**
- * The grammar a script without a telling extension announces: its `#!` line (`#!/usr/bin/env bash`), or an editor
- * mode line near its top or bottom (bash-completion's `# -*- shell-script -*-`, `# ex: filetype=sh`).
+ * The grammar a script without a telling extension announces: an opening `<?php`, its `#!` line (`#!/usr/bin/env bash`),
+ * or an editor mode line near its top or bottom (bash-completion's `# -*- shell-script -*-`, `# ex: filetype=sh`).
  */
 export function grammarFromContent(text: string): Grammar | undefined {
+  // PHP templates and fragments under other names (Laravel's `.stub`, `.inc`, `.phtml`).
+  if (/^\s*<\?php\b/.test(text.slice(0, 200))) return 'php';
   const head = text.slice(0, 400).split(/\r?\n/, 3);
   const bang = /^#!\s*(\S+)(.*)$/.exec(head[0] ?? '');
   if (bang) {
