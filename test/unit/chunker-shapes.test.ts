@@ -410,7 +410,7 @@ test('chunking: a shell syntax error that swallows the rest of the file stays in
   for (const n of ['_init_completion', '_expand', '_filedir_xspec']) chunkOf(chunks, n);
 });
 
-test('chunking: a C/C++ line holding only a macro name between declarations (FMT_BEGIN_NAMESPACE) does not swallow what follows', async () => {
+test('chunking: C/C++ macros — a line holding only a macro name (FMT_BEGIN_NAMESPACE) does not swallow what follows; a macro defined in a function is named', async () => {
   // The grammar does not expand macros: it read `FMT_BEGIN_NAMESPACE namespace detail {…}` as a function named
   // `namespace detail`, and abseil's `ABSL_NAMESPACE_BEGIN class Notification` as a class named `class Notification`.
   const method = (name: string): string => `  void ${name}() {\n${body(name, '    ')}\n  }\n`;
@@ -422,6 +422,13 @@ test('chunking: a C/C++ line holding only a macro name between declarations (FMT
   const absl = `namespace absl {\nABSL_NAMESPACE_BEGIN\n\nclass Notification {\n public:\n${method('Notify')}${method('WaitForNotification')}};\n\nABSL_NAMESPACE_END\n}  // namespace absl\n`;
   const named = (await chunkText('notification.h', absl, { ...opts, maxTokens: 120 })).map((c) => c.symbol);
   assert.ok(named.includes('absl.Notification.Notify'), JSON.stringify(named));
+  // A macro defined inside a function body is no local: it is named where it is defined (fmt's `FMT_INC`), in a
+  // function that fits one chunk and in one cut into several.
+  for (const lines of [2, 30]) {
+    const fn = `auto do_count_digits(uint32_t n) -> int {\n#  define FMT_INC(T) (((sizeof(#T) - 1ull) << 32) - T)\n  static constexpr uint64_t table[] = {FMT_INC(0), FMT_INC(10)};\n${body('count', '  ', '//', lines)}\n  return n;\n}\n`;
+    const got = await chunkText('format.h', fn, { ...opts, maxTokens: 120 });
+    assert.ok(got.some((k) => k.names?.includes('FMT_INC') && k.startLine <= 2 && k.endLine >= 2), JSON.stringify(got.map((k) => [k.symbol, k.startLine, k.endLine, k.names])));
+  }
   // A return type on its own line (Ruby's C `VALUE`) is a type, not a macro.
   const c = `static VALUE\nrb_str_length(VALUE str)\n{\n${body('len', '  ')}\n  return str;\n}\n\nVALUE\nrb_str_size(VALUE str)\n{\n${body('size', '  ')}\n  return str;\n}\n`;
   const cc = await chunkText('string.c', c, opts);

@@ -410,6 +410,7 @@ class SyntaxCutter {
     }
     // A class, module or impl with members of its own is cut into them (Class.method chunks), so a
     // hit points at the method that answers; otherwise a definition that fits stays whole.
+    this.noteMacros(node);
     const split = isContainer(node) && expandBody(node).some((k) => isDefinition(k) && this.out.tokens(startLine(k), endLine(k)) >= this.minTokens);
     if (!split && this.out.tokens(start, end) <= this.out.maxTokens) {
       this.noteMembers(node);
@@ -435,6 +436,13 @@ class SyntaxCutter {
     const name = definitionName(node);
     if (name) this.out.defineAt(startLine(node), name);
     this.noteMembers(node);
+    this.noteMacros(node);
+  }
+
+  /** A C macro defined inside a function body is no local (the preprocessor knows no scopes: fmt's `FMT_INC`): noted where it is. */
+  private noteMacros(node: SyntaxNode): void {
+    if (isContainer(node)) return;
+    for (const d of node.descendantsOfType(['preproc_def', 'preproc_function_def'])) if (d) for (const b of bindings(d)) this.out.defineAt(b.line, b.name);
   }
 
   /** Notes the names of a class's or module's members (and theirs); nothing for other nodes. */
