@@ -408,9 +408,9 @@ class SyntaxCutter {
       this.out.windows(start, header - 1, scope);
       start = header;
     }
+    this.noteMacros(node);
     // A class, module or impl with members of its own is cut into them (Class.method chunks), so a
     // hit points at the method that answers; otherwise a definition that fits stays whole.
-    this.noteMacros(node);
     const split = isContainer(node) && expandBody(node).some((k) => isDefinition(k) && this.out.tokens(startLine(k), endLine(k)) >= this.minTokens);
     if (!split && this.out.tokens(start, end) <= this.out.maxTokens) {
       this.noteMembers(node);
