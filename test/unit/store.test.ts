@@ -25,12 +25,18 @@ function fill(store: IndexStore): void {
   [...a, ...b].forEach((r, i) => store.addVector(r.id, unit(i + 1)));
 }
 
+/** A new index in `dir` holding fill()'s files, saved (the delta committed, no snapshot yet). */
+async function savedStore(dir: string): Promise<IndexStore> {
+  const store = IndexStore.create(dir, '/folder', MODEL);
+  fill(store);
+  await store.save();
+  return store;
+}
+
 test('an index saved and reopened has the same files, chunks, vectors and lexical entries', async () => {
   const dir = makeTree({});
   try {
-    const store = IndexStore.create(dir, '/folder', MODEL);
-    fill(store);
-    await store.save();
+    await savedStore(dir);
     const again = await IndexStore.open(dir);
     assert.deepEqual([...again.files.keys()].sort(), ['a.ts', 'dir/b.py']);
     assert.equal(again.chunks.size, 3);
@@ -51,9 +57,7 @@ test('an index saved and reopened has the same files, chunks, vectors and lexica
 test('the writer searches the vectors a reader replays from the store: the same values, the same scores', async () => {
   const dir = makeTree({});
   try {
-    const store = IndexStore.create(dir, '/folder', MODEL);
-    fill(store);
-    await store.save();
+    const store = await savedStore(dir);
     // No snapshot yet: the reader replays every vector from the delta, where they wait as half floats.
     const reader = await IndexStore.open(dir, { readOnly: true });
     for (const id of [...store.chunks.values()].map((c) => c.id)) assert.deepEqual(reader.vectorOf(id), store.vectorOf(id), `vector ${id}`);
@@ -85,9 +89,7 @@ test('removing a file removes its chunks from vectors and the lexical index', as
 test('a snapshot names its commit; leftovers of a crash (snapshot, temp file) are removed by the writer, other files kept', async () => {
   const dir = makeTree({});
   try {
-    const store = IndexStore.create(dir, '/folder', MODEL);
-    fill(store);
-    await store.save();
+    const store = await savedStore(dir);
     await store.snapshot();
     const snap = readdirSync(dir).filter((n) => n.endsWith('.hnsw'));
     assert.deepEqual(snap, [`vectors.${store.generationNumber - 1}.hnsw`], 'the snapshot is of the commit before its own record');
@@ -117,9 +119,7 @@ test('a damaged database or snapshot is reported as corrupt, and clearing leaves
   for (const damage of ['db truncated', 'db pages garbled', 'snapshot truncated', 'snapshot garbled', 'snapshot deleted', 'future format'] as const) {
     const dir = makeTree({});
     try {
-      const store = IndexStore.create(dir, '/folder', MODEL);
-      fill(store);
-      await store.save();
+      const store = await savedStore(dir);
       await store.snapshot();
       await store.close();
       writeFileSync(path.join(dir, 'keep.txt'), 'mine');
