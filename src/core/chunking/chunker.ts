@@ -69,7 +69,7 @@ async function cutText(relPath: string, text: string, options: ChunkerOptions): 
     }
     if (trees) {
       try {
-        new SyntaxCutter(cutter, options).cut(trees.map((t) => t.rootNode));
+        new SyntaxCutter(cutter, options, strategy.grammar === 'cpp').cut(trees.map((t) => t.rootNode));
         return cutter.result();
       } finally {
         for (const t of trees) t.delete();
@@ -250,6 +250,8 @@ class SyntaxCutter {
   constructor(
     private readonly out: LineCutter,
     options: ChunkerOptions,
+    /** The grammar has C's preprocessor: macros defined inside functions are named too. */
+    private readonly macros = false,
   ) {
     this.minTokens = options.minTokens ?? Math.min(48, Math.floor(options.maxTokens / 5));
   }
@@ -441,7 +443,7 @@ class SyntaxCutter {
 
   /** A C macro defined inside a function body is no local (the preprocessor knows no scopes: fmt's `FMT_INC`): noted where it is. */
   private noteMacros(node: SyntaxNode): void {
-    if (isContainer(node)) return;
+    if (!this.macros || isContainer(node)) return;
     for (const d of node.descendantsOfType(['preproc_def', 'preproc_function_def'])) if (d) for (const b of bindings(d)) this.out.defineAt(b.line, b.name);
   }
 

@@ -102,8 +102,8 @@ function defines(c: ChunkInfo, name: string, source: ChunkSource): boolean {
   // A constructor (`ObjectMapper.ObjectMapper`, C++'s `Foo::Foo`) is a member of the type, not its definition (but its
   // chunk may hold the type's header: see the container case below).
   const names = c.symbol.replace(/\(\)$/, '').split(/::|\\|->|\.|#/);
-  const constructor = names.length > 1 && bareName(names[names.length - 2]) === want && bareName(names[names.length - 1]) === want;
-  if (!constructor && bareName(lastName(c.symbol)) === want) {
+  const isConstructor = names.length > 1 && bareName(names[names.length - 2]) === want && bareName(names[names.length - 1]) === want;
+  if (!isConstructor && bareName(lastName(c.symbol)) === want) {
     // A qualified query (`Router.handle`) wants that qualification.
     if (!qualifiedAs(c.symbol, name)) return false;
     // A definition cut into several chunks (a class's attributes, a group of small methods, windows of a long
