@@ -190,6 +190,24 @@ test('path prior: an implementation outranks its test for a natural-language que
   assert.equal(ranked('tests for signed cookies', [test1, impl], undefined, ['file-name'])[0].id, test1.id);
 });
 
+test('declarations: for a question about how code works the implementation outranks a TypeScript types module, unless the question is about types', () => {
+  for (const p of ['src/node/types/config.ts', 'src/types.ts', 'http/types.ts', 'src/node-types.ts', 'src/types/index.tsx']) assert.ok(pathKinds(p).declarations, p);
+  for (const p of ['src/prototypes.ts', 'pydantic/types.py', 'types/index.d.ts', 'src/typeset.ts']) assert.ok(!pathKinds(p).declarations, p);
+  // vitest's node/types/coverage.ts declares the provider's options; node/coverage.ts runs it.
+  const decl = chunk('src/node/types/coverage.ts', 79, 84, 'CoverageProvider', 1.0);
+  const impl = chunk('src/node/coverage.ts', 648, 656, 'BaseCoverageProvider.reportCoverage', 0.8);
+  const all = [decl, impl];
+  const top = (query: string, disabled: string[] = []): number => ranked(query, [decl, impl], all, ['file-coherence', 'file-name', ...disabled])[0].id;
+  assert.equal(top('how coverage provider instrumentation is run'), impl.id);
+  assert.equal(top('how coverage provider instrumentation is run', ['declarations']), decl.id);
+  assert.equal(top('coverage provider interface'), decl.id); // the question names the declaration
+  assert.equal(top('how to configure coverage'), decl.id); // a setup question may want the options' declaration
+  // A file named types that holds functions or methods is code (zod's v3/types.ts).
+  const method = chunk('src/node/types/coverage.ts', 90, 120, 'CoverageProvider.resolve', 0);
+  const code = chunk('src/node/types/coverage.ts', 121, 140, 'resolveCoverageOptions', 0);
+  assert.equal(ranked('how coverage provider instrumentation is run', [decl, impl], [decl, impl, method, code], ['file-coherence', 'file-name'])[0].id, decl.id);
+});
+
 test('intent prior: code beats prose for a question about code; docs stay first for a setup question', () => {
   const doc = chunk('docs/extract.md', 1, 30, 'Extractors', 1.0);
   const code = chunk('src/extract/mod.rs', 1, 30, 'Query.from_request', 0.6);
@@ -299,9 +317,10 @@ test('shadow copy: the v1/ copy of a file that exists outside v1/ ranks below th
 test('shadow copy: a file under v3/ beside a v4/ folder ranks below the v4 code, unless the query names a version', () => {
   const old = chunk('src/v3/types.ts', 1, 30, 'ZodString', 1.0);
   const cur = chunk('src/v4/core/schemas.ts', 1, 30, '$ZodString', 0.7);
-  assert.equal(ranked('string schema checks', [old, cur])[0].id, cur.id);
-  assert.equal(ranked('string schema checks', [old, cur], undefined, ['shadow-copy'])[0].id, old.id);
-  assert.equal(ranked('v3 string schema checks', [old, cur])[0].id, old.id);
+  const all = [old, chunk('src/v3/types.ts', 31, 60, 'ZodString._parse', 0), cur]; // zod's v3/types.ts holds classes' methods: code, not declarations
+  assert.equal(ranked('string schema checks', [old, cur], all)[0].id, cur.id);
+  assert.equal(ranked('string schema checks', [old, cur], all, ['shadow-copy'])[0].id, old.id);
+  assert.equal(ranked('v3 string schema checks', [old, cur], all)[0].id, old.id);
 });
 
 test('file name: a file named after the words of a question, or the short forms code uses for them (ctx.py, de/impls.rs), rises', () => {

@@ -15,6 +15,12 @@ const VENDOR = /(?:^|\/)(?:vendor(?:ed)?|third[_-]?party|external|single_include
 const GENERATED = /(?:^|\/)(?:generated|gen|__generated__)(?:\/)|[._-](?:generated|pb|pb2|gen)\.\w+$|\.min\.[cm]?js$|\.bundle\.[cm]?js$/;
 const CHANGELOG = /(?:^|\/)(?:CHANGE(?:LOG|S)|HISTORY|NEWS|RELEASE[_-]?NOTES)(?:\.\w+)?$/i;
 const TYPE_STUB = /\.d\.[cm]?ts$|\.pyi$/;
+/**
+ * A TypeScript module of type declarations by name: `types.ts`, `http/types.ts`, `node-types.ts`, anything under `types/`
+ * (vitest's `node/types/config.ts`, redux's `types/middleware.ts`). Not `.d.ts` (TYPE_STUB) and not other languages, where
+ * a file named types holds code (pydantic's `types.py`).
+ */
+const TS_DECLARATIONS = /(?:^|\/)(?:types?\/[^/]+|(?:[^/]*[._-])?types?)\.[cm]?tsx?$/;
 /** Re-export barrels and package metadata: little code of their own. */
 const REEXPORT = /(?:^|\/)(?:__init__\.py|package-info\.java)$/;
 
@@ -23,6 +29,8 @@ export interface PathKinds {
   reexport: boolean;
   /** Prose (Markdown, reStructuredText, plain text). */
   prose: boolean;
+  /** A TypeScript module of type declarations by its name (`types.ts`, `types/config.ts`); `.d.ts` files are topic `types`. */
+  declarations: boolean;
 }
 
 const cache = new Map<string, PathKinds>();
@@ -42,7 +50,7 @@ export function pathKinds(rel: string): PathKinds {
   if (GENERATED.test(p)) topics.add('generated');
   if (CHANGELOG.test(p)) topics.add('changelog');
   if (TYPE_STUB.test(p)) topics.add('types');
-  k = { topics, reexport: REEXPORT.test(p), prose };
+  k = { topics, reexport: REEXPORT.test(p), prose, declarations: !TYPE_STUB.test(p) && TS_DECLARATIONS.test(p) };
   if (cache.size > 50_000) cache.clear();
   cache.set(rel, k);
   return k;

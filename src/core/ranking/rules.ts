@@ -65,6 +65,8 @@ export const WEIGHTS = {
   bench: 0.5,
   changelog: 0.3,
   types: 0.7,
+  /** A TypeScript types module (`types.ts`, `types/`) for a question about how code works: like a `.d.ts` file (not tuned). */
+  declarations: 0.7,
   reexport: 0.6,
   /** A file written for another operating system than this machine's (`win/udp.c` on Linux), for a question that names none. */
   foreignPlatform: 0.75,
@@ -346,6 +348,32 @@ const shadowCopy: Rule = {
   },
 };
 
+/** A question that is about types or interfaces wants their declarations. */
+const TYPES_QUESTION = /\b(?:types?|typings?|interfaces?|typed|typescript|generics?)\b/i;
+
+/**
+ * Does a file declare shapes only: of its named chunks, at most one in ten is named like code (a method `Class.parse`,
+ * a function `handleResult`: a last name starting lower-case or with `_`)? zod's `v3/types.ts` holds its classes.
+ */
+function declaresOnly(chunks: readonly ChunkInfo[]): boolean {
+  const named = chunks.filter((c) => c.symbol);
+  if (named.length === 0) return false;
+  const code = named.filter((c) => /^[a-z_]/.test(lastName(c.symbol as string))).length;
+  return code <= 0.1 * named.length;
+}
+
+const declarations: Rule = {
+  name: 'declarations',
+  why: 'A TypeScript types module (types.ts, types/config.ts) declares the shapes of what a question about how code works wants the implementation of.',
+  apply(cands, ctx) {
+    const { kind, mentions, text } = ctx.intent;
+    if (kind !== 'code-question' || mentions.has('types') || TYPES_QUESTION.test(text)) return cands;
+    const isDeclarations = perPath((p) => pathKinds(p).declarations && declaresOnly(ctx.source.fileChunks(p)));
+    for (const c of cands) if (isDeclarations(c.path)) c.score *= WEIGHTS.declarations;
+    return cands;
+  },
+};
+
 const intentPrior: Rule = {
   name: 'intent-prior',
   why: 'A question about how code works wants code; "how do I install/configure" may want the docs (both stay searchable).',
@@ -403,4 +431,4 @@ const fileCoherence: Rule = {
 };
 
 /** The re-scoring rules, in order. Selection (duplicates, saturation) follows in stack.ts. */
-export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, pathPrior, platformPrior, shadowCopy, intentPrior, pathQuery, fileCoherence];
+export const RULES: readonly Rule[] = [definitionBoost, fileNameBoost, pathPrior, declarations, platformPrior, shadowCopy, intentPrior, pathQuery, fileCoherence];
