@@ -201,6 +201,7 @@ test('declarations: for a question about how code works the implementation outra
   assert.equal(top('how coverage provider instrumentation is run'), impl.id);
   assert.equal(top('how coverage provider instrumentation is run', ['declarations']), decl.id);
   assert.equal(top('coverage provider interface'), decl.id); // the question names the declaration
+  assert.equal(top('which options does the coverage provider take'), decl.id); // options are declared
   assert.equal(top('how to configure coverage'), decl.id); // a setup question may want the options' declaration
   // A file named types that holds functions or methods is code (zod's v3/types.ts).
   const method = chunk('src/node/types/coverage.ts', 90, 120, 'CoverageProvider.resolve', 0);

@@ -348,8 +348,8 @@ const shadowCopy: Rule = {
   },
 };
 
-/** A question that is about types or interfaces wants their declarations. */
-const TYPES_QUESTION = /\b(?:types?|typings?|interfaces?|typed|typescript|generics?)\b/i;
+/** A question about types or interfaces, or about the options, props or fields something takes, wants their declarations. */
+const TYPES_QUESTION = /\b(?:types?|typings?|interfaces?|typed|typescript|generics?|options?|props|propert(?:y|ies)|fields?|signatures?|shapes?)\b/i;
 
 /**
  * Does a file declare shapes only: of its named chunks, at most one in ten is named like code (a method `Class.parse`,
