@@ -220,12 +220,29 @@ function parseRange(spec: string): { file: string; start: number; end: number } 
   return { file: m[1], start, end };
 }
 
+/**
+ * What a usage error prints: the message, the usage of the command it is about (its lines of the command list, or the
+ * whole list when the command is unknown) and where the rest is. The full help (\`--help\`) would bury the message.
+ */
+export function usageError(message: string, command?: string): string {
+  const list = USAGE.slice(USAGE.indexOf('Commands:\n') + 'Commands:\n'.length, USAGE.indexOf('\nOptions:'));
+  const lines = list.split('\n');
+  const mine: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!command || !lines[i].startsWith(`  ${command} `)) continue;
+    mine.push(lines[i]);
+    while (i + 1 < lines.length && /^ {4,}/.test(lines[i + 1])) mine.push(lines[++i]);
+  }
+  const usage = mine.length ? mine.join('\n') : list.replace(/\n+$/, '');
+  return `kindred: ${message}\n\nUsage:\n${usage}\n\nRun "kindred --help" for every command and option.\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    process.stderr.write(`kindred: ${(e as Error).message}\n\n${USAGE}`);
+    process.stderr.write(usageError((e as Error).message, argv.find((a) => !a.startsWith('-'))));
     return 2;
   }
   const { values, positionals } = parsed;
@@ -355,7 +372,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`kindred: ${e.message}\n\n${USAGE}`);
+      process.stderr.write(usageError(e.message, command));
       return 2;
     }
     if (isKindredError(e)) {
