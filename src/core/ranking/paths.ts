@@ -49,8 +49,9 @@ export function pathKinds(rel: string): PathKinds {
   if (VENDOR.test(p)) topics.add('vendor');
   if (GENERATED.test(p)) topics.add('generated');
   if (CHANGELOG.test(p)) topics.add('changelog');
-  if (TYPE_STUB.test(p)) topics.add('types');
-  k = { topics, reexport: REEXPORT.test(p), prose, declarations: !TYPE_STUB.test(p) && TS_DECLARATIONS.test(p) };
+  const stub = TYPE_STUB.test(p);
+  if (stub) topics.add('types');
+  k = { topics, reexport: REEXPORT.test(p), prose, declarations: !stub && TS_DECLARATIONS.test(p) };
   if (cache.size > 50_000) cache.clear();
   cache.set(rel, k);
   return k;
