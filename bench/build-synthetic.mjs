@@ -42,7 +42,7 @@ main(async () => {
   const realFolder = path.resolve(args['real-folder']);
   const out = path.resolve(args.out);
   const target = Number(args.chunks);
-  const { IndexStore, hashText, modelDirName } = core('core/index/store');
+  const { IndexStore, bodyHash, hashText, modelDirName } = core('core/index/store');
   const { fileHashOf } = core('core/indexer');
   const { embeddingText } = core('core/chunking/embedText');
   const realFiles = !!args['real-files'];
@@ -93,7 +93,7 @@ main(async () => {
       const chunks = take.map((ch) => {
         const text = rename(ch.text);
         const symbol = ch.symbol ? rename(ch.symbol) : undefined;
-        return { startLine: ch.startLine, endLine: ch.endLine, ...(symbol ? { symbol } : {}), text, hash: hashText(embeddingText(`copy${c}/${f.rel}`, { symbol, text })) };
+        return { startLine: ch.startLine, endLine: ch.endLine, ...(symbol ? { symbol } : {}), text, hash: hashText(embeddingText(`copy${c}/${f.rel}`, { symbol, text })), body: bodyHash(text) };
       });
       let t = performance.now();
       let size = f.size;

@@ -5,7 +5,7 @@ import { StreamingEmbedder } from './streamEmbed';
 import { lengthBatches } from './embedding/batching';
 import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
-import { hashText, type IndexStore } from './index/store';
+import { bodyHash, hashText, type IndexStore } from './index/store';
 import { readTextFile, type SkipReason } from './text';
 import { CHUNKING_VERSION, embeddingText, recordEmbeddingText } from './chunking/embedText';
 import { fileSummary } from './chunking/fileSummary';
@@ -181,7 +181,7 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
         skipped++;
         continue;
       }
-      const hashed = chunks.map((c) => ({ ...c, hash: hashText(embeddingText(f.rel, c)) }));
+      const hashed = chunks.map((c) => ({ ...c, hash: hashText(embeddingText(f.rel, c)), body: bodyHash(c.text) }));
       for (const c of hashed) {
         if (!reusable.has(c.hash)) {
           const v = store.vectorForHash(c.hash);
@@ -277,11 +277,11 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
     if (!read.ok) continue;
     const lines = read.text.split(/\r?\n/);
     const summary = fileSummary(rel, read.text);
-    let fresh: (Chunk & { hash: string })[] | undefined;
-    const rechunk = async (): Promise<(Chunk & { hash: string })[]> => {
+    let fresh: (Chunk & { hash: string; body: string })[] | undefined;
+    const rechunk = async (): Promise<(Chunk & { hash: string; body: string })[]> => {
       if (!fresh) {
         try {
-          fresh = (await chunkText(rel, read.text, { maxTokens: deps.chunkTokens, countTokens: deps.countTokens })).map((k) => ({ ...k, hash: hashText(embeddingText(rel, k)) }));
+          fresh = (await chunkText(rel, read.text, { maxTokens: deps.chunkTokens, countTokens: deps.countTokens })).map((k) => ({ ...k, hash: hashText(embeddingText(rel, k)), body: bodyHash(k.text) }));
         } catch {
           fresh = []; // stays pending; the file is re-chunked when it changes
         }

@@ -54,6 +54,15 @@ test('packContext: within the budget by the model tokenizer, merged blocks, iden
   }
 });
 
+test('search: the same function in two files is one hit that lists the other place', async () => {
+  const hits = await engine.search('how are failed uploads retried with backoff?', { k: 10 });
+  const upload = hits.filter((h) => h.symbol === 'upload_with_retry');
+  assert.equal(upload.length, 1, hits.map((h) => `${h.path}:${h.startLine} ${h.symbol ?? ''}`).join('; '));
+  const other = upload[0].path === 'src/upload.py' ? 'src/upload_copy.py' : 'src/upload.py';
+  assert.deepEqual(upload[0].duplicates?.map((d) => d.path), [other]);
+  assert.equal(upload[0].duplicates?.[0].startLine, upload[0].startLine);
+});
+
 test('packContext: a first hit larger than the budget is cut to fit; adjacent hits merge', async () => {
   const tiny = await packContext(engine, 'upload with retry and exponential backoff', { budget: 40 });
   assert.ok(tiny.tokens <= 40 && tiny.blocks.length === 1 && tiny.truncated, JSON.stringify({ tokens: tiny.tokens, blocks: tiny.blocks.length, truncated: tiny.truncated }));

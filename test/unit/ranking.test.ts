@@ -228,10 +228,11 @@ test('saturation: one file cannot fill the top 10 when other files match', () =>
   assert.equal(without.filter((c) => c.path === 'src/big.ts').length, 10);
 });
 
-test('duplicates: identical chunks collapse into one result that lists the other places', () => {
-  const a = chunk('v3/lib/parse.js', 1, 20, 'parse', 1.0, 'same');
-  const b = chunk('v4/lib/parse.js', 1, 20, 'parse', 0.99, 'same');
-  const c = chunk('lib/format.js', 1, 20, 'format', 0.5);
+test('duplicates: the same code in different files collapses into one result that lists the other places', () => {
+  // As an index stores them: the hashes differ (they cover the embedded header, which names the path), the bodies do not.
+  const a = { ...chunk('v3/lib/parse.js', 1, 20, 'parse', 1.0), body: 'same' };
+  const b = { ...chunk('v4/lib/parse.js', 1, 20, 'parse', 0.99), body: 'same' };
+  const c = { ...chunk('lib/format.js', 1, 20, 'format', 0.5), body: 'other' };
   const res = applyStack('parse the input', [a, b, c], sourceOf([a, b, c]), { k: 10 });
   // The v4 copy stands for both (v3/ beside v4/ is the older copy: shadow-copy).
   assert.deepEqual(res.map((r) => r.id), [b.id, c.id]);
@@ -239,6 +240,20 @@ test('duplicates: identical chunks collapse into one result that lists the other
   const plain = applyStack('parse the input', [a, b, c], sourceOf([a, b, c]), { k: 10, disabled: new Set(['shadow-copy']) });
   assert.deepEqual(plain.map((r) => r.id), [a.id, c.id]);
   assert.deepEqual(plain[0].duplicates, [b.id]);
+  // A licence header repeated at the top of every file: one result, whatever the files are called.
+  const headers = ['Handler/StreamHandler.php', 'Handler/SyslogHandler.php', 'Handler/NoopHandler.php'].map((p, i) => ({ ...chunk(p, 3, 12, undefined, 1 - i / 100), body: 'licence' }));
+  const logger = { ...chunk('Logger.php', 260, 270, 'Logger.pushHandler', 0.9), body: 'push' };
+  const got = applyStack('how are handlers registered', [...headers, logger], sourceOf([...headers, logger]), { k: 10 });
+  assert.deepEqual(got.map((r) => r.id), [headers[0].id, logger.id]);
+  assert.deepEqual(got[0].duplicates, [headers[1].id, headers[2].id]);
+  assert.equal(applyStack('how are handlers registered', [...headers, logger], sourceOf([...headers, logger]), { k: 10, disabled: new Set(['duplicates']) }).length, 4);
+});
+
+test('duplicates: chunks of an index written before bodies are compared by their hash', () => {
+  const a = chunk('lib/a.js', 1, 20, 'parse', 1.0, 'same');
+  const b = chunk('lib/a.js', 40, 59, 'parse', 0.9, 'same');
+  const c = chunk('lib/b.js', 1, 20, 'parse', 0.8, 'other');
+  assert.deepEqual(applyStack('parse the input', [a, b, c], sourceOf([a, b, c]), { k: 10 }).map((r) => r.id), [a.id, c.id]);
 });
 
 test('file coherence: a file with several strong chunks outranks one lucky chunk', () => {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isKindredError } from '../../src/core/errors';
-import { clearIndexDir, hashText, IndexLock, IndexStore, type ModelKey } from '../../src/core/index/store';
+import { bodyHash, clearIndexDir, hashText, IndexLock, IndexStore, type ModelKey } from '../../src/core/index/store';
 import { makeTree, removeTree } from '../helpers/fixtures';
 import { DatabaseSync } from '@photostructure/sqlite';
 
@@ -230,6 +230,43 @@ test('definitions of a name are found through chunks.name; an index written befo
     assert.deepEqual(names(writer), ['Mod::handle', 'Router.handle', 'handle']);
     const plan = writer['db'].prepare("EXPLAIN QUERY PLAN SELECT id FROM chunks WHERE name = 'handle'").all() as { detail: string }[];
     assert.ok(plan.some((p) => /chunks_name/.test(p.detail)), JSON.stringify(plan));
+    await writer.close();
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('a chunk keeps the hash of its own text (body); an index written before the column gets it, and re-chunked files fill it', async () => {
+  const dir = makeTree({});
+  try {
+    const withBody = (text: string, start: number, file: string) => ({ ...chunk(`${file}\n${text}`, start), text, body: bodyHash(text) });
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    store.setFile({ path: 'a.py', size: 10, mtimeMs: 1, hash: 'ha' }, [withBody('def f(): pass', 1, 'a.py')]);
+    store.setFile({ path: 'b.py', size: 10, mtimeMs: 1, hash: 'hb' }, [withBody('def f(): pass', 1, 'b.py')]);
+    await store.save();
+    const records = [...store.chunks.values()];
+    assert.equal(records.length, 2);
+    assert.notEqual(records[0].hash, records[1].hash, 'the hash covers the path header');
+    assert.equal(records[0].body, bodyHash('def f(): pass'));
+    assert.equal(records[1].body, records[0].body);
+    assert.deepEqual(store.chunksByIds(records.map((r) => r.id)).get(records[1].id)?.body, records[0].body);
+    await store.close();
+
+    // As an older index was: no body column. A reader reads chunks without bodies; the first writer adds the column.
+    const db = new DatabaseSync(path.join(dir, 'index.db'));
+    db.exec('ALTER TABLE chunks DROP COLUMN body');
+    db.close();
+    const reader = await IndexStore.open(dir, { readOnly: true });
+    assert.deepEqual([...reader.chunks.values()].map((r) => r.body), [undefined, undefined]);
+    await reader.close();
+    const writer = await IndexStore.open(dir);
+    assert.deepEqual([...writer.chunks.values()].map((r) => r.body), [undefined, undefined]);
+    // The same chunk again (its file chunked again under a new chunking version): it keeps its id and gains its body.
+    const id = records[0].id;
+    writer.setFile({ path: 'a.py', size: 10, mtimeMs: 2, hash: 'ha2' }, [withBody('def f(): pass', 1, 'a.py')]);
+    await writer.save();
+    assert.equal(writer.chunk(id)?.body, bodyHash('def f(): pass'));
+    assert.equal(writer.chunk(records[1].id)?.body, undefined);
     await writer.close();
   } finally {
     removeTree(dir);

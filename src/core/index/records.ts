@@ -25,6 +25,8 @@ export interface ChunkRecord {
   symbol?: string;
   /** Hash of the chunk's text: equal hashes share one embedding. */
   hash: string;
+  /** Hash of the chunk's own text, without the embedding's header (which names the path): equal bodies are the same code in different places. Absent in an index written before it (schema.ts). */
+  body?: string;
 }
 
 /** A chunk that defines a name: as its own symbol, or as one of the names it holds besides (`grouped`: see chunk_names). */
@@ -43,6 +45,8 @@ export interface NewChunk {
   endLine: number;
   symbol?: string;
   hash: string;
+  /** bodyHash of `text`. */
+  body?: string;
   text: string;
   /** Definitions the chunk holds besides its symbol's (see Chunk.names). */
   names?: readonly string[];
@@ -51,4 +55,9 @@ export interface NewChunk {
 /** The hash of a chunk's (or a file's) text: equal hashes share one embedding. */
 export function hashText(text: string): string {
   return createHash('sha1').update(text).digest('base64url').slice(0, 20);
+}
+
+/** A chunk's body hash (ChunkRecord.body): its own text's, shorter than hashText, as it only tells copies apart among a query's candidates. */
+export function bodyHash(text: string): string {
+  return hashText(text).slice(0, 12);
 }

@@ -1,4 +1,4 @@
-/** The SQLite schema of an index (format 2) and its in-place migrations (`chunks.name`, `chunk_names`). */
+/** The SQLite schema of an index (format 2) and its in-place migrations (`chunks.name`, `chunk_names`, `chunks.body`). */
 import type { DatabaseSyncInstance } from '@photostructure/sqlite';
 import { lastName } from './tokenize';
 
@@ -12,7 +12,7 @@ export const NAME_INDEX = 'CREATE INDEX IF NOT EXISTS chunks_name ON chunks(name
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, mtime REAL NOT NULL, hash TEXT NOT NULL, racy INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, symbol TEXT, vec INTEGER NOT NULL DEFAULT 0, name TEXT);
+CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, symbol TEXT, vec INTEGER NOT NULL DEFAULT 0, name TEXT, body TEXT);
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE vec = 0;
@@ -80,5 +80,26 @@ export function addNameColumn(db: DatabaseSyncInstance): boolean {
       // already rolled back by SQLite
     }
     return false;
+  }
+}
+
+/**
+ * `chunks.body`: the hash of the chunk's own text, without the header its embedding has (`hash` covers the path, so
+ * the same code in two files has two hashes). Equal bodies are the same code in different places: search shows one and
+ * lists the others (ranking/stack.ts). An index written before it gets the column, empty, when a writer opens it; the
+ * chunking version that brought it has every file chunked again, which fills it. Until then a chunk without a body
+ * is compared by its hash, as before.
+ */
+export function hasBodyColumn(db: DatabaseSyncInstance): boolean {
+  return (db.prepare('PRAGMA table_info(chunks)').all() as { name: string }[]).some((c) => c.name === 'body');
+}
+
+/** Gives an index written before `chunks.body` existed the column; false when that fails (the index is used without it). */
+export function addBodyColumn(db: DatabaseSyncInstance): boolean {
+  try {
+    db.exec('ALTER TABLE chunks ADD COLUMN body TEXT');
+    return true;
+  } catch {
+    return hasBodyColumn(db);
   }
 }

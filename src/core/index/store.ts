@@ -14,13 +14,13 @@ import { DB_FILE, FORMAT_VERSION, isOwnFile } from './layout';
 import { FTS_SCHEMA, LexicalIndex } from './lexical';
 import { unwritable } from './lock';
 import type { ChunkRecord, DefinitionRecord, FileRecord, ModelKey, NewChunk } from './records';
-import { addNameColumn, addNamesTable, hasNameColumn, hasNamesTable, NAME_INDEX, NAMES_SCHEMA, nameOf, SCHEMA } from './schema';
+import { addBodyColumn, addNameColumn, addNamesTable, hasBodyColumn, hasNameColumn, hasNamesTable, NAME_INDEX, NAMES_SCHEMA, nameOf, SCHEMA } from './schema';
 import { quickCheckInBackground, type BackgroundCheck } from './verify';
 import { ChunksView, FilesView, toRecord, VectorIdsView, type ChunkRow } from './views';
 
 export { IndexLock, unwritable } from './lock';
 export { clearIndexDir, DB_FILE, FORMAT_VERSION, isFormat1File, modelDirName } from './layout';
-export { hashText, type ChunkRecord, type DefinitionRecord, type FileRecord, type ModelKey, type NewChunk } from './records';
+export { bodyHash, hashText, type ChunkRecord, type DefinitionRecord, type FileRecord, type ModelKey, type NewChunk } from './records';
 
 function sqliteCode(e: unknown): string | undefined {
   const m = String((e as Error)?.message ?? '');
@@ -97,6 +97,8 @@ export class IndexStore {
   private named = false;
   /** The index has the `chunk_names` table (see addNamesTable). */
   private namesTable = false;
+  /** The chunks table has the `body` column (see addBodyColumn). */
+  private bodied = false;
 
   private constructor(
     readonly dir: string,
@@ -108,23 +110,26 @@ export class IndexStore {
     const prep = (sql: string): StatementSyncInstance => db.prepare(sql);
     const s = this.st;
     const named = hasNameColumn(db) || (!readOnly && addNameColumn(db));
+    const bodied = hasBodyColumn(db) || (!readOnly && addBodyColumn(db));
+    // The columns of a chunk record (an index without the body column reads none).
+    const cols = `c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, ${bodied ? 'c.body' : 'NULL AS body'}`;
     s.fileByPath = prep('SELECT id, path, size, mtime, hash, racy FROM files WHERE path = ?');
     s.fileIdByPath = prep('SELECT id FROM files WHERE path = ?');
     s.allFiles = prep('SELECT id, path, size, mtime, hash, racy FROM files ORDER BY id');
     s.countFiles = prep('SELECT count(*) AS n FROM files');
     s.chunkIdsOfFile = prep('SELECT id FROM chunks WHERE file = ? ORDER BY start, id');
-    s.chunk = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?');
-    s.chunksByIds = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE c.id IN (SELECT value FROM json_each(?))');
-    s.allChunks = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file ORDER BY c.id');
+    s.chunk = prep(`SELECT ${cols} FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?`);
+    s.chunksByIds = prep(`SELECT ${cols} FROM chunks c JOIN files f ON f.id = c.file WHERE c.id IN (SELECT value FROM json_each(?))`);
+    s.allChunks = prep(`SELECT ${cols} FROM chunks c JOIN files f ON f.id = c.file ORDER BY c.id`);
     // Definitions of a name: the symbol is the name, or ends with it after a `.`, `::` or `#` (Class.method, Mod::f);
     // then the chunks that define it besides their own symbol (chunk_names), when the index has that table.
     const namesTable = hasNamesTable(db) || (!readOnly && addNamesTable(db));
     const own = named
-      ? 'SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.name = ?1'
-      : "SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.symbol = ?1 OR c.symbol LIKE '%.' || ?1 OR c.symbol LIKE '%::' || ?1 OR c.symbol LIKE '%#' || ?1";
-    const among = 'SELECT c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, 1 AS grouped FROM chunk_names n JOIN chunks c ON c.id = n.chunk JOIN files f ON f.id = c.file WHERE n.name = ?1';
+      ? `SELECT ${cols}, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.name = ?1`
+      : `SELECT ${cols}, 0 AS grouped FROM chunks c JOIN files f ON f.id = c.file WHERE c.symbol = ?1 OR c.symbol LIKE '%.' || ?1 OR c.symbol LIKE '%::' || ?1 OR c.symbol LIKE '%#' || ?1`;
+    const among = `SELECT ${cols}, 1 AS grouped FROM chunk_names n JOIN chunks c ON c.id = n.chunk JOIN files f ON f.id = c.file WHERE n.name = ?1`;
     s.chunksDefining = prep(`${namesTable ? `${own} UNION ALL ${among}` : own} ORDER BY grouped, id LIMIT ?2`);
-    s.chunksOfPath = prep('SELECT c.id, f.path, c.start, c.end, c.hash, c.symbol FROM chunks c JOIN files f ON f.id = c.file WHERE f.path = ? ORDER BY c.start, c.id');
+    s.chunksOfPath = prep(`SELECT ${cols} FROM chunks c JOIN files f ON f.id = c.file WHERE f.path = ? ORDER BY c.start, c.id`);
     s.countChunks = prep('SELECT count(*) AS n FROM chunks');
     s.hasVec = prep('SELECT vec FROM chunks WHERE id = ?');
     s.vecByHash = prep('SELECT id FROM chunks WHERE hash = ? AND vec = 1 LIMIT 1');
@@ -142,13 +147,13 @@ export class IndexStore {
       );
       s.touchFile = prep('UPDATE files SET size = ?, mtime = ?, racy = ? WHERE id = ?');
       s.deleteFile = prep('DELETE FROM files WHERE id = ?');
-      s.chunksOfFile = prep('SELECT id, start, end, hash, symbol, vec FROM chunks WHERE file = ?');
-      // Without the name column (its migration failed) chunks are written as before.
-      s.insertChunk = named
-        ? prep('INSERT INTO chunks(id, file, start, end, hash, symbol, name) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        : prep('INSERT INTO chunks(id, file, start, end, hash, symbol) VALUES (?, ?, ?, ?, ?, ?)');
-      s.moveChunk = named ? prep('UPDATE chunks SET start = ?, end = ?, symbol = ?, name = ? WHERE id = ?') : prep('UPDATE chunks SET start = ?, end = ?, symbol = ? WHERE id = ?');
+      s.chunksOfFile = prep(`SELECT id, start, end, hash, symbol, vec, ${bodied ? 'body' : 'NULL AS body'} FROM chunks WHERE file = ?`);
+      // Without the name or body column (its migration failed) chunks are written without it.
+      const extra = [...(named ? ['name'] : []), ...(bodied ? ['body'] : [])];
+      s.insertChunk = prep(`INSERT INTO chunks(id, file, start, end, hash, symbol${extra.map((c) => `, ${c}`).join('')}) VALUES (?, ?, ?, ?, ?, ?${', ?'.repeat(extra.length)})`);
+      s.moveChunk = prep(`UPDATE chunks SET start = ?, end = ?, symbol = ?${extra.map((c) => `, ${c} = ?`).join('')} WHERE id = ?`);
       this.named = named;
+      this.bodied = bodied;
       this.namesTable = namesTable;
       if (namesTable) {
         s.insertName = prep('INSERT OR IGNORE INTO chunk_names(name, chunk) VALUES (?, ?)');
@@ -537,7 +542,7 @@ export class IndexStore {
     }
     this.begin();
     const { id: fileId } = this.st.upsertFile.get(file.path, file.size, file.mtimeMs, file.hash, file.racy ? 1 : 0) as { id: number };
-    const old = this.st.chunksOfFile.all(fileId) as { id: number; start: number; end: number; hash: string; symbol: string | null; vec: number }[];
+    const old = this.st.chunksOfFile.all(fileId) as { id: number; start: number; end: number; hash: string; symbol: string | null; vec: number; body: string | null }[];
     const byHash = new Map<string, typeof old>();
     for (const o of old) {
       const list = byHash.get(o.hash);
@@ -558,21 +563,27 @@ export class IndexStore {
           this.lexical.remove([id]);
           added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
         }
-        if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '')) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, ...(this.named ? [nameOf(c.symbol)] : []), id);
+        // A chunk kept from an index written before bodies gets its body here (its file is chunked again: schema.ts).
+        if (kept.start !== c.startLine || kept.end !== c.endLine || (kept.symbol ?? '') !== (c.symbol ?? '') || (this.bodied && (kept.body ?? undefined) !== c.body)) this.st.moveChunk.run(c.startLine, c.endLine, c.symbol ?? null, ...this.extraColumns(c), id);
         if (this.namesTable) this.st.deleteNames.run(id);
       } else {
         id = this.nextId++;
-        this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null, ...(this.named ? [nameOf(c.symbol)] : []));
+        this.st.insertChunk.run(id, fileId, c.startLine, c.endLine, c.hash, c.symbol ?? null, ...this.extraColumns(c));
         added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
       }
       if (this.namesTable) for (const name of c.names ?? []) this.st.insertName.run(name, id);
-      records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}) });
+      records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}), ...(this.bodied && c.body ? { body: c.body } : {}) });
     }
     const gone = [...byHash.values()].flat();
     if (gone.length) this.lexical.remove(gone.map((o) => o.id));
     for (const o of gone) this.dropChunk(o.id, o.vec === 1);
     this.lexical.add(added);
     return records;
+  }
+
+  /** The values of the optional chunk columns this index has (name, body), in insertChunk's and moveChunk's order. */
+  private extraColumns(c: NewChunk): (string | null)[] {
+    return [...(this.named ? [nameOf(c.symbol)] : []), ...(this.bodied ? [c.body ?? null] : [])];
   }
 
   /** Updates size/mtime of a file whose content is unchanged. */

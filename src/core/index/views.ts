@@ -12,10 +12,11 @@ export interface ChunkRow {
   end: number;
   hash: string;
   symbol: string | null;
+  body?: string | null;
 }
 
 export function toRecord(r: ChunkRow): ChunkRecord {
-  return { id: r.id, path: r.path, startLine: r.start, endLine: r.end, hash: r.hash, ...(r.symbol ? { symbol: r.symbol } : {}) };
+  return { id: r.id, path: r.path, startLine: r.start, endLine: r.end, hash: r.hash, ...(r.symbol ? { symbol: r.symbol } : {}), ...(r.body ? { body: r.body } : {}) };
 }
 
 function fileRecord(st: Record<string, StatementSyncInstance>, r: { id: number; path: string; size: number; mtime: number; hash: string; racy: number }): FileRecord {

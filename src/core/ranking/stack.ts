@@ -127,8 +127,10 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
   const byHash = new Map<string, StackResult>();
   const selected: { c: Candidate; r: StackResult }[] = [];
   for (const c of cands) {
+    // The same code elsewhere (equal bodies; an index without bodies has only the hash, which covers the path).
+    const copyKey = c.body ?? c.hash;
     if (!off.has('duplicates')) {
-      const same = byHash.get(c.hash);
+      const same = byHash.get(copyKey);
       if (same) {
         (same.duplicates ??= []).push(c.id);
         continue;
@@ -146,7 +148,7 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
     const score = off.has('saturation') ? c.score : c.score * WEIGHTS.saturation ** already;
     const r: StackResult = { id: c.id, score, ...(c.holds ? { defines: c.holds } : {}) };
     perFile.set(c.path, already + 1);
-    byHash.set(c.hash, r);
+    byHash.set(copyKey, r);
     selected.push({ c, r });
   }
   selected.sort((a, b) => b.r.score - a.r.score || a.r.id - b.r.id);
