@@ -50,7 +50,7 @@ function item(ctx: Ctx, h: WorkspaceHit): HitItem {
   const bar = relevanceBar(h.relevance);
   return {
     label: `$(symbol-${h.symbol ? 'function' : 'file'}) ${h.symbol ?? h.path.split('/').pop()}`,
-    description: `${folder}${h.path}:${h.startLine}-${h.endLine}`,
+    description: `${folder}${h.path}:${h.startLine}-${h.endLine}${h.duplicates?.length ? ` · identical in ${h.duplicates.length} more ${h.duplicates.length === 1 ? 'place' : 'places'}` : ''}`,
     detail: `${bar ? `${bar}  ` : ''}${matchedLineOf(h) ?? h.preview}`,
     hit: h,
     alwaysShow: true,

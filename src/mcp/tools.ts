@@ -22,6 +22,11 @@ const hitSchema: JsonSchema = {
     symbol: { type: ['string', 'null'], description: 'Function, method, class or heading the range belongs to' },
     score: { type: 'number', description: 'Ranking score, higher is better (only comparable within one call)' },
     snippet: { type: 'string', description: 'The first lines of the range' },
+    duplicates: {
+      type: 'array',
+      description: 'Other places holding exactly the same code (present only when there are some): a change to this code may be needed there too',
+      items: { type: 'object', properties: { path: { type: 'string' }, startLine: { type: 'integer' }, endLine: { type: 'integer' } }, required: ['path', 'startLine', 'endLine'] },
+    },
   },
   required: ['path', 'startLine', 'endLine', 'symbol', 'score', 'snippet'],
 };
@@ -45,6 +50,8 @@ export interface Hit {
   symbol: string | null;
   score: number;
   snippet: string;
+  /** The same code elsewhere (only when there is some). */
+  duplicates?: { path: string; startLine: number; endLine: number }[];
 }
 
 const SNIPPET_LINES = 4;
@@ -54,7 +61,16 @@ async function toResults(hits: SearchHit[], folder: string): Promise<Hit[]> {
   const cache = new LineCache(folder);
   const out: Hit[] = [];
   for (const h of hits) {
-    out.push({ path: h.path, startLine: h.startLine, endLine: h.endLine, symbol: h.symbol ?? null, score: h.score, snippet: await cache.snippet(h, SNIPPET_LINES, SNIPPET_CHARS) });
+    const duplicates = h.duplicates?.map((d) => ({ path: d.path, startLine: d.startLine, endLine: d.endLine }));
+    out.push({
+      path: h.path,
+      startLine: h.startLine,
+      endLine: h.endLine,
+      symbol: h.symbol ?? null,
+      score: h.score,
+      snippet: await cache.snippet(h, SNIPPET_LINES, SNIPPET_CHARS),
+      ...(duplicates?.length ? { duplicates } : {}),
+    });
   }
   return out;
 }
@@ -63,7 +79,8 @@ function formatResults(results: Hit[], fresh: { stale: boolean; note: string | n
   const lines = results.map((r, i) => {
     const head = `${i + 1}. ${r.path}:${r.startLine}-${r.endLine}${r.symbol ? ` ${r.symbol}` : ''} (score ${r.score})`;
     const body = r.snippet ? `\n${r.snippet.split('\n').map((l) => `   ${l}`).join('\n')}` : '';
-    return head + body;
+    const also = r.duplicates?.length ? `\n   (identical in ${r.duplicates.map((d) => `${d.path}:${d.startLine}-${d.endLine}`).join(', ')})` : '';
+    return head + body + also;
   });
   if (!lines.length) lines.push('No results.');
   if (fresh.note) lines.push(`Note: ${fresh.note}`);

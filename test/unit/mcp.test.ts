@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -135,6 +135,8 @@ test('kindred mcp: SDK client over stdio: tools, search, find_similar, index_sta
 
 test('kindred mcp: while another process holds the write lock, answers from the index on disk and says so', async () => {
   const { tmp, folder, indexDir } = copyWorkspaceFixture('kindred-mcp-lock-');
+  // An identical copy of the answering file: its function is one result that lists the copy.
+  writeFileSync(path.join(folder, 'src/upload_copy.py'), readFileSync(path.join(folder, 'src/upload.py')));
   const built = await runCli(['index', folder, '--index-dir', indexDir, '--threads', '1', '--json']);
   assert.equal(built.code, 0, built.stderr);
   // This test process plays the other writer (the extension's engine, a `kindred index`): it holds the lock
@@ -148,6 +150,11 @@ test('kindred mcp: while another process holds the write lock, answers from the 
     const search = await client.callTool({ name: 'search', arguments: { query: 'upload a payload and retry with exponential backoff', k: 3 } });
     const { results } = search.structuredContent as { results: Hit[] };
     assert.ok(results.some((h) => h.symbol === 'upload_with_retry'), JSON.stringify(results));
+    const upload = results.filter((h) => h.symbol === 'upload_with_retry');
+    assert.equal(upload.length, 1, JSON.stringify(results));
+    const copy = upload[0].path === 'src/upload.py' ? 'src/upload_copy.py' : 'src/upload.py';
+    assert.deepEqual(upload[0].duplicates, [{ path: copy, startLine: upload[0].startLine, endLine: upload[0].endLine }]);
+    assert.match((search.content as { text: string }[])[0].text, new RegExp(`\\(identical in ${copy.replace('.', '\\.')}:${upload[0].startLine}-${upload[0].endLine}\\)`));
     const status = (await client.callTool({ name: 'index_status', arguments: {} })).structuredContent as { readOnly: boolean; stale: boolean; note: string | null; chunks: number };
     assert.equal(status.readOnly, true);
     assert.equal(status.stale, true);
