@@ -194,6 +194,7 @@ export class Ctx implements vscode.Disposable {
       snippet: h.snippet,
       ...(h.snippetStartLine !== undefined ? { snippetStartLine: h.snippetStartLine } : {}),
       ...(h.matchedLines ? { matchedLines: h.matchedLines } : {}),
+      ...(h.duplicates?.length ? { duplicates: h.duplicates.map((d) => `${d.path}:${d.startLine}-${d.endLine}`) } : {}),
     };
   }
 

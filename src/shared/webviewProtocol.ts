@@ -32,6 +32,8 @@ export interface PanelHit extends PanelLocation {
   snippetStartLine?: number;
   /** File line numbers, inside the snippet, that hold a query word (to highlight). */
   matchedLines?: number[];
+  /** Other places (`path:start-end`) holding exactly the same code, which the ranking folded into this hit. */
+  duplicates?: string[];
 }
 
 /** How far to trust a panel search's results (see WorkspaceAnswer in engineProtocol.ts). */

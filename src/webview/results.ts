@@ -86,6 +86,10 @@ export function renderHits(container: HTMLElement, hits: readonly PanelHit[], qu
         ),
         hit.snippet ? codeWithMarks(hit.snippet, query, hit.snippetStartLine, hit.matchedLines) : codeWithMarks(hit.preview, query),
       );
+      if (hit.duplicates?.length) {
+        const n = hit.duplicates.length;
+        el.append(h('div', { className: 'duplicates', text: `identical in ${n === 1 ? hit.duplicates[0] : `${n} more places`}`, title: hit.duplicates.join('\n') }));
+      }
       setLocation(el, loc);
       container.append(el);
     }

@@ -78,8 +78,11 @@ test('search: the query, then the folder filter and "include tests" off, are sen
 test('results are grouped by file; a result action sends its location', async () => {
   const m = await lastOf('search');
   const hit = (p, s, e, symbol) => ({ folder: 0, folderName: 'w', path: p, startLine: s, endLine: e, score: 0.5, symbol, preview: symbol, snippet: `function ${symbol}() { retry() }` });
-  await post({ type: 'results', requestId: m.requestId, query: m.query, hits: [hit('src/net/upload.ts', 3, 9, 'uploadWithRetry'), hit('src/net/upload.ts', 12, 20, 'backoff'), hit('src/net/http.ts', 1, 5, 'get')] });
+  const copied = { ...hit('src/net/http.ts', 1, 5, 'get'), duplicates: ['vendor/http.ts:1-5'] };
+  await post({ type: 'results', requestId: m.requestId, query: m.query, hits: [hit('src/net/upload.ts', 3, 9, 'uploadWithRetry'), hit('src/net/upload.ts', 12, 20, 'backoff'), copied] });
   await page.waitForSelector('#search-results .hit');
+  // The same code elsewhere, folded into the hit by the ranking, is named under it (and only there).
+  assert.deepEqual(await page.locator('#search-results .hit .duplicates').allTextContents(), ['identical in vendor/http.ts:1-5']);
   assert.equal(await page.locator('#search-results .file').count(), 2);
   assert.equal(await page.locator('#search-results .hit').count(), 3);
   assert.deepEqual(await page.locator('#search-results .hit').first().locator('mark').allTextContents(), ['Retry', 'retry'], 'the query words, case-insensitive');
