@@ -61,7 +61,6 @@ async function toResults(hits: SearchHit[], folder: string): Promise<Hit[]> {
   const cache = new LineCache(folder);
   const out: Hit[] = [];
   for (const h of hits) {
-    const duplicates = h.duplicates?.map((d) => ({ path: d.path, startLine: d.startLine, endLine: d.endLine }));
     out.push({
       path: h.path,
       startLine: h.startLine,
@@ -69,7 +68,7 @@ async function toResults(hits: SearchHit[], folder: string): Promise<Hit[]> {
       symbol: h.symbol ?? null,
       score: h.score,
       snippet: await cache.snippet(h, SNIPPET_LINES, SNIPPET_CHARS),
-      ...(duplicates?.length ? { duplicates } : {}),
+      ...(h.duplicates?.length ? { duplicates: h.duplicates } : {}),
     });
   }
   return out;

@@ -124,13 +124,13 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
       }
     : source;
   const perFile = new Map<string, number>();
-  const byHash = new Map<string, StackResult>();
+  const byCopy = new Map<string, StackResult>();
   const selected: { c: Candidate; r: StackResult }[] = [];
   for (const c of cands) {
     // The same code elsewhere (equal bodies; an index without bodies has only the hash, which covers the path).
     const copyKey = c.body ?? c.hash;
     if (!off.has('duplicates')) {
-      const same = byHash.get(copyKey);
+      const same = byCopy.get(copyKey);
       if (same) {
         (same.duplicates ??= []).push(c.id);
         continue;
@@ -148,7 +148,7 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
     const score = off.has('saturation') ? c.score : c.score * WEIGHTS.saturation ** already;
     const r: StackResult = { id: c.id, score, ...(c.holds ? { defines: c.holds } : {}) };
     perFile.set(c.path, already + 1);
-    byHash.set(copyKey, r);
+    byCopy.set(copyKey, r);
     selected.push({ c, r });
   }
   selected.sort((a, b) => b.r.score - a.r.score || a.r.id - b.r.id);
