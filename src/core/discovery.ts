@@ -28,6 +28,22 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   'composer.lock',
   'Gemfile.lock',
   'go.sum',
+  'uv.lock',
+  'pdm.lock',
+  'Pipfile.lock',
+  'bun.lock',
+  'bun.lockb',
+  'deno.lock',
+  'npm-shrinkwrap.json',
+  'flake.lock',
+  'mix.lock',
+  'pubspec.lock',
+  'Podfile.lock',
+  'Package.resolved',
+  'gradle.lockfile',
+  'packages.lock.json',
+  // Vector images: path data, not text anyone searches by meaning (flask's logo answered the query `g`).
+  '*.svg',
 ];
 
 /** File extensions that are never text worth indexing; skipped without opening them. */

@@ -19,6 +19,9 @@ test('discovery honours nested .gitignore files, negations and default excludes'
     'pkg/main.py': 'print(1)\n',
     '.git/config': '[core]\n',
     'image.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0]),
+    'uv.lock': 'version = 1\n',
+    'app/Package.resolved': '{}\n',
+    'docs/_static/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0h1v1z"/></svg>\n',
   });
   try {
     const { files, skipped } = await discoverFiles(root, { maxFileBytes: 1024 * 1024 });

@@ -190,6 +190,17 @@ test('path prior: an implementation outranks its test for a natural-language que
   assert.equal(ranked('tests for signed cookies', [test1, impl], undefined, ['file-name'])[0].id, test1.id);
 });
 
+test('path prior: a question about a testing tool wants the tool, not the tests that use it; a question for tests still gets them', () => {
+  const asks = (q: string): boolean => classifyQuery(q).mentions.has('test');
+  for (const q of ['tests for signed cookies', 'where is the router tested', 'unit tests of the parser', 'test cases for retries', 'the tests that cover redirects', 'database fixtures']) assert.ok(asks(q), q);
+  for (const q of ['how does the test client simulate requests', 'testing client', 'invoking a command in tests and capturing its output', 'mock handler for simulating HTTP responses in tests', 'expect assertion API and matchers']) assert.ok(!asks(q), q);
+  // starlette: tests/test_requests.py calls the test client everywhere; starlette/testclient.py is it.
+  const uses = chunk('tests/test_requests.py', 33, 42, 'test_request_client', 1.0);
+  const tool = chunk('starlette/testclient.py', 380, 420, 'TestClient.request', 0.5);
+  assert.equal(ranked('how does the test client simulate requests', [uses, tool], undefined, ['file-name'])[0].id, tool.id);
+  assert.equal(ranked('tests for the test client', [uses, tool], undefined, ['file-name'])[0].id, uses.id);
+});
+
 test('declarations: for a question about how code works the implementation outranks a TypeScript types module, unless the question is about types', () => {
   for (const p of ['src/node/types/config.ts', 'src/types.ts', 'http/types.ts', 'src/node-types.ts', 'src/types/index.tsx']) assert.ok(pathKinds(p).declarations, p);
   for (const p of ['src/prototypes.ts', 'pydantic/types.py', 'types/index.d.ts', 'src/typeset.ts']) assert.ok(!pathKinds(p).declarations, p);
