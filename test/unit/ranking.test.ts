@@ -190,6 +190,19 @@ test('path prior: an implementation outranks its test for a natural-language que
   assert.equal(ranked('tests for signed cookies', [test1, impl], undefined, ['file-name'])[0].id, test1.id);
 });
 
+test('path prior: code kept under docs/ is example code', () => {
+  assert.ok(pathKinds('docs/code/cgi/tick.c').topics.has('example'));
+  assert.ok(pathKinds('docs/code/cgi/tick.c').topics.has('doc'));
+  assert.ok(!pathKinds('docs/guide/basics.rst').topics.has('example'));
+  assert.ok(!pathKinds('src/unix/core.c').topics.has('example'));
+  assert.ok(!pathKinds('doc/man_docs.go').topics.has('example')); // cobra's doc package
+  const example = chunk('docs/code/cgi/tick.c', 4, 13, 'main', 1.0);
+  const impl = chunk('src/unix/core.c', 380, 420, 'uv_run', 0.5);
+  assert.equal(ranked('how the event loop runs each tick', [example, impl], undefined, ['file-name'])[0].id, impl.id);
+  assert.equal(ranked('examples of the event loop tick', [example, impl], undefined, ['file-name'])[0].id, example.id);
+  assert.equal(ranked('the event loop tick in the docs', [example, impl], undefined, ['file-name'])[0].id, example.id);
+});
+
 test('path prior: a question about a testing tool wants the tool, not the tests that use it; a question for tests still gets them', () => {
   const asks = (q: string): boolean => classifyQuery(q).mentions.has('test');
   for (const q of ['tests for signed cookies', 'where is the router tested', 'unit tests of the parser', 'test cases for retries', 'the tests that cover redirects', 'database fixtures']) assert.ok(asks(q), q);

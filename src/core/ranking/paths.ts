@@ -10,6 +10,7 @@ const TEST_DIR = /(?:^|\/)(?:tests?|__tests__|__mocks__|spec|specs|testing|test_
 const EXAMPLE_DIR = /(?:^|\/)(?:_?examples?|samples?|demos?|docs?_src|playground)(?:\/)/;
 const DOC_FILE = /\.(?:md|mdx|markdown|rst|adoc|asciidoc|txt)$/i;
 const DOC_DIR = /(?:^|\/)(?:docs?|documentation)(?:\/)/;
+const DOC_EXAMPLES = /(?:^|\/)(?:docs|documentation)\/|(?:^|\/)doc\/[^/]+\//;
 const BENCH = /(?:^|\/)(?:bench(?:es|marks?)?)(?:\/)|(?:^|\/)[^/]*_bench\.\w+$|\.bench\.[jt]sx?$/;
 const VENDOR = /(?:^|\/)(?:vendor(?:ed)?|third[_-]?party|external|single_include|compat|_compat|legacy)(?:\/)/;
 const GENERATED = /(?:^|\/)(?:generated|gen|__generated__)(?:\/)|[._-](?:generated|pb|pb2|gen)\.\w+$|\.min\.[cm]?js$|\.bundle\.[cm]?js$/;
@@ -42,8 +43,10 @@ export function pathKinds(rel: string): PathKinds {
   const p = rel.replace(/\\/g, '/');
   const topics = new Set<PathTopic>();
   if (TEST_FILE.test(p) || TEST_DIR.test(p)) topics.add('test');
-  if (EXAMPLE_DIR.test(p)) topics.add('example');
   const prose = DOC_FILE.test(p);
+  // Code kept with the docs (libuv's docs/code/, aiohttp's docs/code/) is example code; a `doc/` folder of code alone
+  // is a package (cobra's doc/ generates man pages).
+  if (EXAMPLE_DIR.test(p) || (!prose && DOC_EXAMPLES.test(p))) topics.add('example');
   if (prose || DOC_DIR.test(p)) topics.add('doc');
   if (BENCH.test(p)) topics.add('bench');
   if (VENDOR.test(p)) topics.add('vendor');
