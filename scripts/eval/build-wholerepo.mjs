@@ -12,12 +12,12 @@
 //         ../shared/eval/repos) and model2vec (--heldout). packages4: rich, click, koa, commander (labels in
 //         scripts/eval/labels/packages4, written before any search over them). Sources: PyPI sdists (pip), npm tarballs.
 // Targets are matched by path suffix (the scorer's rule), so labels written against the upstream layout apply as they are.
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { run, writeRepos } from './heldout-common.mjs';
+import { emptySetFolder, run, writeRepos } from './heldout-common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { set: { type: 'string' }, heldout: { type: 'string' }, heldout4: { type: 'string' }, out: { type: 'string' } } });
@@ -58,10 +58,7 @@ const REPOS = {
   },
 }[values.set];
 
-rmSync(out, { recursive: true, force: true });
-const dl = path.join(out, '_download');
-mkdirSync(path.join(out, 'annotations'), { recursive: true });
-mkdirSync(dl, { recursive: true });
+const { dl } = emptySetFolder(out);
 const specs = [];
 for (const [name, [language, src, labelDir]] of Object.entries(REPOS)) {
   const labels = path.join(labelDir, 'annotations', `${name}.json`);
@@ -71,25 +68,29 @@ for (const [name, [language, src, labelDir]] of Object.entries(REPOS)) {
   mkdirSync(unpacked, { recursive: true });
   let archive;
   let source;
+  let url;
   if (src.pypi) {
     run('python3', ['-m', 'pip', 'download', '--quiet', '--no-deps', '--no-binary', ':all:', src.pypi, '-d', dl]);
     const [pkg, version] = src.pypi.split('==');
     archive = readdirSync(dl).find((f) => f.toLowerCase().replace(/_/g, '-').startsWith(`${pkg}-${version}`) && /\.(tar\.gz|zip)$/.test(f));
     source = `${pkg} ${version} (PyPI sdist)`;
+    url = `https://pypi.org/project/${pkg}/${version}/`;
   } else if (src.npm) {
     archive = run('npm', ['pack', src.npm, '--silent'], dl).trim().split('\n').pop();
     source = `${src.npm.replace(/@(?=[^@]*$)/, ' ')} (npm)`;
+    url = `https://www.npmjs.com/package/${src.npm.replace(/@(?=[^@]*$)/, '/v/')}`;
   } else {
     if (!existsSync(src.tarball)) throw new Error(`${src.tarball} is missing: build held out 4 first (scripts/eval/build-heldout4.mjs)`);
     cpSync(src.tarball, path.join(dl, path.basename(src.tarball)));
     archive = path.basename(src.tarball);
     source = `${path.basename(src.tarball)} (Debian 12 upstream tarball)`;
+    url = 'https://github.com/libuv/libuv';
   }
   if (!archive) throw new Error(`no source archive for ${name} in ${dl}`);
   run('tar', ['-xf', path.join(dl, archive), '-C', unpacked]);
   const [top] = readdirSync(unpacked);
   cpSync(labelFile, path.join(out, 'annotations', `${name}.json`));
-  specs.push({ name, language, url: source, revision: source, root: `${name}/${top}`, source });
+  specs.push({ name, language, url, revision: source, root: `${name}/${top}`, source });
   process.stderr.write(`${name}: ${source}\n`);
 }
 writeRepos(out, specs);

@@ -25,7 +25,11 @@ export function builderOptions(script, cacheName) {
 /** `--out DIR` for the language-set builders (default `<kindred cache>/<cacheName>`), emptied, with its annotations/ and download folders. */
 export function freshSetFolder(cacheName) {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
-  const out = path.resolve(values.out ?? path.join(cacheRoot(), cacheName));
+  return emptySetFolder(path.resolve(values.out ?? path.join(cacheRoot(), cacheName)));
+}
+
+/** `out` emptied, with its annotations/ and download folders. */
+export function emptySetFolder(out) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(path.join(out, 'annotations'), { recursive: true });
   const dl = path.join(out, '_download');
