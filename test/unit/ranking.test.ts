@@ -57,6 +57,9 @@ test('path kinds: tests, examples, docs, vendored, generated and declaration fil
   assert.ok(pathKinds('src/__mocks__/fs.js').topics.has('test'));
   assert.ok(pathKinds('examples/basic/main.go').topics.has('example'));
   assert.ok(pathKinds('docs/extract.md').prose);
+  // A package's README, licence and metadata without an extension are prose too (an sdist's PKG-INFO is its README).
+  for (const p of ['PKG-INFO', 'LICENSE', 'pkg/COPYING', 'README', 'x.dist-info/METADATA']) assert.ok(pathKinds(p).prose, p);
+  for (const p of ['Makefile', 'src/readme.py', 'lib/license.js', 'metadata/mod.rs']) assert.ok(!pathKinds(p).prose, p);
   assert.ok(pathKinds('vendor/lib/x.go').topics.has('vendor'));
   assert.ok(pathKinds('dist/app.min.js').topics.has('generated'));
   assert.ok(pathKinds('types/index.d.ts').topics.has('types'));

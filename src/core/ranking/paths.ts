@@ -9,6 +9,11 @@ const TEST_FILE =
 const TEST_DIR = /(?:^|\/)(?:tests?|__tests__|__mocks__|spec|specs|testing|test_suite|testdata|fixtures?)(?:\/)/;
 const EXAMPLE_DIR = /(?:^|\/)(?:_?examples?|samples?|demos?|docs?_src|playground)(?:\/)/;
 const DOC_FILE = /\.(?:md|mdx|markdown|rst|adoc|asciidoc|txt)$/i;
+/**
+ * Prose without an extension: a package's README, licence and metadata files (an sdist's PKG-INFO is its README with
+ * a metadata header; a wheel's METADATA the same).
+ */
+const PROSE_NAME = /(?:^|\/)(?:README|LICEN[CS]E|COPYING|NOTICE|AUTHORS|CONTRIBUTORS|INSTALL|THANKS|PKG-INFO|METADATA)$/i;
 const DOC_DIR = /(?:^|\/)(?:docs?|documentation)(?:\/)/;
 const DOC_EXAMPLES = /(?:^|\/)(?:docs|documentation)\/|(?:^|\/)doc\/[^/]+\//;
 const BENCH = /(?:^|\/)(?:bench(?:es|marks?)?)(?:\/)|(?:^|\/)[^/]*_bench\.\w+$|\.bench\.[jt]sx?$/;
@@ -43,7 +48,7 @@ export function pathKinds(rel: string): PathKinds {
   const p = rel.replace(/\\/g, '/');
   const topics = new Set<PathTopic>();
   if (TEST_FILE.test(p) || TEST_DIR.test(p)) topics.add('test');
-  const prose = DOC_FILE.test(p);
+  const prose = DOC_FILE.test(p) || PROSE_NAME.test(p);
   // Code kept with the docs (libuv's docs/code/, aiohttp's docs/code/) is example code; a `doc/` folder of code alone
   // is a package (cobra's doc/ generates man pages).
   if (EXAMPLE_DIR.test(p) || (!prose && DOC_EXAMPLES.test(p))) topics.add('example');
