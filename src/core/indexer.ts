@@ -6,6 +6,7 @@ import { lengthBatches } from './embedding/batching';
 import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
 import { bodyHash, hashText, type IndexStore } from './index/store';
+import { isGeneratedText } from './ranking/generated';
 import { readTextFile, type SkipReason } from './text';
 import { CHUNKING_VERSION, embeddingText, recordEmbeddingText } from './chunking/embedText';
 import { fileSummary } from './chunking/fileSummary';
@@ -188,7 +189,7 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
           if (v) reusable.set(c.hash, v);
         }
       }
-      const records = store.setFile({ path: f.rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHash, ...(racy ? { racy } : {}) }, hashed);
+      const records = store.setFile({ path: f.rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHash, ...(racy ? { racy } : {}), ...(isGeneratedText(read.text) ? { generated: true } : {}) }, hashed);
       records.forEach((r, i) => {
         const v = reusable.get(r.hash);
         if (v) store.addVector(r.id, v);
@@ -306,7 +307,7 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
         if (v) reusable.set(k.hash, v);
       }
       const chunks = fresh;
-      const records = store.setFile({ path: rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHashOf(read.text), ...(isRacy(read.mtimeMs) ? { racy: true } : {}) }, chunks);
+      const records = store.setFile({ path: rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHashOf(read.text), ...(isRacy(read.mtimeMs) ? { racy: true } : {}), ...(isGeneratedText(read.text) ? { generated: true } : {}) }, chunks);
       records.forEach((r, i) => {
         const v = reusable.get(r.hash);
         if (v) store.addVector(r.id, v);

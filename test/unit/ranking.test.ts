@@ -66,6 +66,15 @@ test('path kinds: tests, examples, docs, vendored, generated and declaration fil
   assert.ok(pathKinds('CHANGELOG.md').topics.has('changelog'));
 });
 
+test('path prior: a file whose header says it is generated ranks below its source unless the query asks for generated code', () => {
+  // aiohttp's sdist: Cython's C for _websocket/mask.pyx, whose name does not say it is generated.
+  const c = { ...chunk('aiohttp/_websocket/mask.c', 280, 300, '__pyx_f_mask', 1.0), generated: true };
+  const pyx = chunk('aiohttp/_websocket/mask.pyx', 1, 40, '_websocket_mask_cython', 0.7);
+  assert.equal(ranked('how websocket frames are masked', [c, pyx], undefined, ['file-name'])[0].id, pyx.id);
+  assert.equal(ranked('how websocket frames are masked', [c, pyx], undefined, ['file-name', 'path-prior'])[0].id, c.id);
+  assert.equal(ranked('the generated C for websocket masking', [c, pyx], undefined, ['file-name'])[0].id, c.id);
+});
+
 test('definition: for a symbol query the chunk that defines it outranks a call site that scores higher', () => {
   const call = chunk('src/routes.py', 10, 30, 'handle_login', 1.0);
   const def = chunk('src/adapters.py', 40, 80, 'HTTPAdapter', 0.6);

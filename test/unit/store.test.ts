@@ -272,3 +272,39 @@ test('a chunk keeps the hash of its own text (body); an index written before the
     removeTree(dir);
   }
 });
+
+test('a generated file is marked in the store, its chunks carry the mark, and an older index gains the column', async () => {
+  const dir = makeTree({});
+  try {
+    const store = IndexStore.create(dir, '/folder', MODEL);
+    store.setFile({ path: 'mask.c', size: 10, mtimeMs: 1, hash: 'hm', generated: true }, [chunk('static void mask() {}', 1, 'mask')]);
+    store.setFile({ path: 'mask.pyx', size: 10, mtimeMs: 1, hash: 'hp' }, [chunk('def mask(): pass', 1, 'mask')]);
+    await store.save();
+    await store.close();
+    const again = await IndexStore.open(dir, { readOnly: true });
+    assert.equal(again.files.get('mask.c')?.generated, true);
+    assert.equal(again.files.get('mask.pyx')?.generated, undefined);
+    assert.deepEqual(again.chunksOfPath('mask.c').map((c) => c.generated), [true]);
+    assert.deepEqual(again.chunksOfPath('mask.pyx').map((c) => c.generated), [undefined]);
+    await again.close();
+
+    // As an older index was: no generated column. A reader marks nothing; the first writer adds the column, and a file
+    // read again (the chunking version that brought the column has every file read again) gets its mark.
+    const db = new DatabaseSync(path.join(dir, 'index.db'));
+    db.exec('ALTER TABLE files DROP COLUMN generated');
+    db.close();
+    const reader = await IndexStore.open(dir, { readOnly: true });
+    assert.equal(reader.files.get('mask.c')?.generated, undefined);
+    assert.equal(reader.chunksOfPath('mask.c')[0].symbol, 'mask');
+    await reader.close();
+    const writer = await IndexStore.open(dir);
+    assert.equal(writer.files.get('mask.c')?.generated, undefined);
+    writer.setFile({ path: 'mask.c', size: 10, mtimeMs: 2, hash: 'hm2', generated: true }, [chunk('static void mask() {}', 1, 'mask')]);
+    await writer.save();
+    assert.equal(writer.files.get('mask.c')?.generated, true);
+    assert.deepEqual(writer.chunksOfPath('mask.c').map((c) => c.generated), [true]);
+    await writer.close();
+  } finally {
+    removeTree(dir);
+  }
+});

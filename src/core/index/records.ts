@@ -15,6 +15,8 @@ export interface FileRecord {
    * (coarse) mtime: the next update reads it again instead of trusting size and mtime ("racy git").
    */
   racy?: boolean;
+  /** Its header says a tool generated it (ranking/generated.ts). Absent in an index written before it (schema.ts). */
+  generated?: boolean;
 }
 
 export interface ChunkRecord {
@@ -27,6 +29,8 @@ export interface ChunkRecord {
   hash: string;
   /** Hash of the chunk's own text, without the embedding's header (which names the path): equal bodies are the same code in different places. Absent in an index written before it (schema.ts). */
   body?: string;
+  /** Its file is generated code (FileRecord.generated). */
+  generated?: boolean;
 }
 
 /** A chunk that defines a name: as its own symbol, or as one of the names it holds besides (`grouped`: see chunk_names). */

@@ -1,4 +1,4 @@
-/** The SQLite schema of an index (format 2) and its in-place migrations (`chunks.name`, `chunk_names`, `chunks.body`). */
+/** The SQLite schema of an index (format 2) and its in-place migrations (`chunks.name`, `chunk_names`, `chunks.body`, `files.generated`). */
 import type { DatabaseSyncInstance } from '@photostructure/sqlite';
 import { lastName } from './tokenize';
 
@@ -11,7 +11,7 @@ export const NAME_INDEX = 'CREATE INDEX IF NOT EXISTS chunks_name ON chunks(name
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, mtime REAL NOT NULL, hash TEXT NOT NULL, racy INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, mtime REAL NOT NULL, hash TEXT NOT NULL, racy INTEGER NOT NULL DEFAULT 0, generated INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, symbol TEXT, vec INTEGER NOT NULL DEFAULT 0, name TEXT, body TEXT);
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
@@ -51,7 +51,7 @@ export function nameOf(symbol: string | undefined): string | null {
 }
 
 export function hasNameColumn(db: DatabaseSyncInstance): boolean {
-  return (db.prepare('PRAGMA table_info(chunks)').all() as { name: string }[]).some((c) => c.name === 'name');
+  return hasColumn(db, 'chunks', 'name');
 }
 
 /**
@@ -91,15 +91,38 @@ export function addNameColumn(db: DatabaseSyncInstance): boolean {
  * is compared by its hash, as before.
  */
 export function hasBodyColumn(db: DatabaseSyncInstance): boolean {
-  return (db.prepare('PRAGMA table_info(chunks)').all() as { name: string }[]).some((c) => c.name === 'body');
+  return hasColumn(db, 'chunks', 'body');
 }
 
 /** Gives an index written before `chunks.body` existed the column; false when that fails (the index is used without it). */
 export function addBodyColumn(db: DatabaseSyncInstance): boolean {
+  return addColumn(db, 'chunks', 'body', 'TEXT');
+}
+
+/**
+ * `files.generated`: the file's header says a tool generated it (ranking/generated.ts); search lowers such files unless
+ * the query asks for generated code. An index written before it gets the column, all 0, when a writer opens it; the
+ * chunking version that brought it has every file read again, which fills it.
+ */
+export function hasGeneratedColumn(db: DatabaseSyncInstance): boolean {
+  return hasColumn(db, 'files', 'generated');
+}
+
+/** Gives an index written before `files.generated` existed the column; false when that fails (the index is used without it). */
+export function addGeneratedColumn(db: DatabaseSyncInstance): boolean {
+  return addColumn(db, 'files', 'generated', 'INTEGER NOT NULL DEFAULT 0');
+}
+
+function hasColumn(db: DatabaseSyncInstance, table: 'chunks' | 'files', column: string): boolean {
+  return (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+}
+
+/** Adds a column (true), or finds it already there (a writer racing this one); false when neither. */
+function addColumn(db: DatabaseSyncInstance, table: 'chunks' | 'files', column: string, type: string): boolean {
   try {
-    db.exec('ALTER TABLE chunks ADD COLUMN body TEXT');
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
     return true;
   } catch {
-    return hasBodyColumn(db);
+    return hasColumn(db, table, column);
   }
 }

@@ -14,7 +14,7 @@ import { DB_FILE, FORMAT_VERSION, isOwnFile } from './layout';
 import { FTS_SCHEMA, LexicalIndex } from './lexical';
 import { unwritable } from './lock';
 import type { ChunkRecord, DefinitionRecord, FileRecord, ModelKey, NewChunk } from './records';
-import { addBodyColumn, addNameColumn, addNamesTable, hasBodyColumn, hasNameColumn, hasNamesTable, NAME_INDEX, NAMES_SCHEMA, nameOf, SCHEMA } from './schema';
+import { addBodyColumn, addGeneratedColumn, addNameColumn, addNamesTable, hasBodyColumn, hasGeneratedColumn, hasNameColumn, hasNamesTable, NAME_INDEX, NAMES_SCHEMA, nameOf, SCHEMA } from './schema';
 import { quickCheckInBackground, type BackgroundCheck } from './verify';
 import { ChunksView, FilesView, toRecord, VectorIdsView, type ChunkRow } from './views';
 
@@ -99,6 +99,8 @@ export class IndexStore {
   private namesTable = false;
   /** The chunks table has the `body` column (see addBodyColumn). */
   private bodied = false;
+  /** The files table has the `generated` column (see addGeneratedColumn). */
+  private marked = false;
 
   private constructor(
     readonly dir: string,
@@ -111,11 +113,13 @@ export class IndexStore {
     const s = this.st;
     const named = hasNameColumn(db) || (!readOnly && addNameColumn(db));
     const bodied = hasBodyColumn(db) || (!readOnly && addBodyColumn(db));
-    // The columns of a chunk record (an index without the body column reads none).
-    const cols = `c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, ${bodied ? 'c.body' : 'NULL AS body'}`;
-    s.fileByPath = prep('SELECT id, path, size, mtime, hash, racy FROM files WHERE path = ?');
+    const marked = hasGeneratedColumn(db) || (!readOnly && addGeneratedColumn(db));
+    // The columns of a chunk record and of a file record (an index without the body or generated column reads none).
+    const cols = `c.id AS id, f.path, c.start, c.end, c.hash, c.symbol, ${bodied ? 'c.body' : 'NULL AS body'}, ${marked ? 'f.generated' : '0 AS generated'}`;
+    const fileCols = `id, path, size, mtime, hash, racy, ${marked ? 'generated' : '0 AS generated'}`;
+    s.fileByPath = prep(`SELECT ${fileCols} FROM files WHERE path = ?`);
     s.fileIdByPath = prep('SELECT id FROM files WHERE path = ?');
-    s.allFiles = prep('SELECT id, path, size, mtime, hash, racy FROM files ORDER BY id');
+    s.allFiles = prep(`SELECT ${fileCols} FROM files ORDER BY id`);
     s.countFiles = prep('SELECT count(*) AS n FROM files');
     s.chunkIdsOfFile = prep('SELECT id FROM chunks WHERE file = ? ORDER BY start, id');
     s.chunk = prep(`SELECT ${cols} FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?`);
@@ -142,9 +146,13 @@ export class IndexStore {
     s.goneSince = prep('SELECT id FROM vec_gone WHERE seq > ? AND seq <= ?');
     if (!readOnly) {
       s.setMeta = prep('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-      s.upsertFile = prep(
-        'INSERT INTO files(path, size, mtime, hash, racy) VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, hash = excluded.hash, racy = excluded.racy RETURNING id',
-      );
+      s.upsertFile = marked
+        ? prep(
+            'INSERT INTO files(path, size, mtime, hash, racy, generated) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, hash = excluded.hash, racy = excluded.racy, generated = excluded.generated RETURNING id',
+          )
+        : prep(
+            'INSERT INTO files(path, size, mtime, hash, racy) VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, hash = excluded.hash, racy = excluded.racy RETURNING id',
+          );
       s.touchFile = prep('UPDATE files SET size = ?, mtime = ?, racy = ? WHERE id = ?');
       s.deleteFile = prep('DELETE FROM files WHERE id = ?');
       s.chunksOfFile = prep(`SELECT id, start, end, hash, symbol, vec, ${bodied ? 'body' : 'NULL AS body'} FROM chunks WHERE file = ?`);
@@ -154,6 +162,7 @@ export class IndexStore {
       s.moveChunk = prep(`UPDATE chunks SET start = ?, end = ?, symbol = ?${extra.map((c) => `, ${c} = ?`).join('')} WHERE id = ?`);
       this.named = named;
       this.bodied = bodied;
+      this.marked = marked;
       this.namesTable = namesTable;
       if (namesTable) {
         s.insertName = prep('INSERT OR IGNORE INTO chunk_names(name, chunk) VALUES (?, ?)');
@@ -541,7 +550,7 @@ export class IndexStore {
       return [];
     }
     this.begin();
-    const { id: fileId } = this.st.upsertFile.get(file.path, file.size, file.mtimeMs, file.hash, file.racy ? 1 : 0) as { id: number };
+    const { id: fileId } = this.st.upsertFile.get(file.path, file.size, file.mtimeMs, file.hash, file.racy ? 1 : 0, ...(this.marked ? [file.generated ? 1 : 0] : [])) as { id: number };
     const old = this.st.chunksOfFile.all(fileId) as { id: number; start: number; end: number; hash: string; symbol: string | null; vec: number; body: string | null }[];
     const byHash = new Map<string, typeof old>();
     for (const o of old) {
@@ -572,7 +581,7 @@ export class IndexStore {
         added.push({ id, text: c.text, path: file.path, symbol: c.symbol ?? '' });
       }
       if (this.namesTable) for (const name of c.names ?? []) this.st.insertName.run(name, id);
-      records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}), ...(this.bodied && c.body ? { body: c.body } : {}) });
+      records.push({ id, path: file.path, startLine: c.startLine, endLine: c.endLine, hash: c.hash, ...(c.symbol ? { symbol: c.symbol } : {}), ...(this.bodied && c.body ? { body: c.body } : {}), ...(this.marked && file.generated ? { generated: true } : {}) });
     }
     const gone = [...byHash.values()].flat();
     if (gone.length) this.lexical.remove(gone.map((o) => o.id));

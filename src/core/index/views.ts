@@ -13,14 +13,15 @@ export interface ChunkRow {
   hash: string;
   symbol: string | null;
   body?: string | null;
+  generated?: number | null;
 }
 
 export function toRecord(r: ChunkRow): ChunkRecord {
-  return { id: r.id, path: r.path, startLine: r.start, endLine: r.end, hash: r.hash, ...(r.symbol ? { symbol: r.symbol } : {}), ...(r.body ? { body: r.body } : {}) };
+  return { id: r.id, path: r.path, startLine: r.start, endLine: r.end, hash: r.hash, ...(r.symbol ? { symbol: r.symbol } : {}), ...(r.body ? { body: r.body } : {}), ...(r.generated ? { generated: true } : {}) };
 }
 
-function fileRecord(st: Record<string, StatementSyncInstance>, r: { id: number; path: string; size: number; mtime: number; hash: string; racy: number }): FileRecord {
-  const rec = { path: r.path, size: r.size, mtimeMs: r.mtime, hash: r.hash, ...(r.racy ? { racy: true } : {}) } as FileRecord;
+function fileRecord(st: Record<string, StatementSyncInstance>, r: { id: number; path: string; size: number; mtime: number; hash: string; racy: number; generated?: number }): FileRecord {
+  const rec = { path: r.path, size: r.size, mtimeMs: r.mtime, hash: r.hash, ...(r.racy ? { racy: true } : {}), ...(r.generated ? { generated: true } : {}) } as FileRecord;
   Object.defineProperty(rec, 'chunks', {
     enumerable: false,
     get: () => (st.chunkIdsOfFile.all(r.id) as { id: number }[]).map((c) => c.id),
