@@ -254,6 +254,17 @@ test('intent prior: code beats prose for a question about code; docs stay first 
   assert.equal(ranked('how do I install and configure it', [doc2, code2])[0].id, doc2.id);
 });
 
+test('file coherence: a long doc\'s many lowered chunks do not add back what the intent prior took (its share is lowered alike)', () => {
+  // aiohttp's sdist: docs/client_middleware_cookbook.rst matches "middleware" all through.
+  const doc = Array.from({ length: 12 }, (_, i) => chunk('docs/client_middleware_cookbook.rst', i * 20 + 1, i * 20 + 18, `Cookbook > Section ${i}`, 0.9 - i * 0.01));
+  // Four chunks of code that, after the prior, score like the doc's: a topic (no chunk leads), so coherence weighs much.
+  const code = [0.3, 0.29, 0.28, 0.28].map((score, i) => chunk('aiohttp/web_middlewares.py', 90 + i * 20, 108 + i * 20, `middleware_${i}`, score));
+  const got = ranked('server-side middleware execution', [...doc, ...code], undefined, ['file-name']);
+  assert.equal(got[0].path, 'aiohttp/web_middlewares.py');
+  // Asked about the docs, the doc leads.
+  assert.equal(ranked('middleware docs', [...doc, ...code], undefined, ['file-name'])[0].path, 'docs/client_middleware_cookbook.rst');
+});
+
 test('saturation: one file cannot fill the top 10 when other files match', () => {
   const big = Array.from({ length: 12 }, (_, i) => chunk('src/big.ts', i * 10 + 1, i * 10 + 9, `Big.m${i}`, 1 - i * 0.01));
   const others = Array.from({ length: 6 }, (_, i) => chunk(`src/other${i}.ts`, 1, 9, `f${i}`, 0.6 - i * 0.01));

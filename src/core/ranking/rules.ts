@@ -15,6 +15,14 @@ export interface Candidate extends ChunkInfo {
   score: number;
   /** A name the query names that this chunk defines besides its own symbol (set by the definition rule). */
   holds?: string;
+  /** The product of the factors the priors lowered it by (see lower): file coherence gives its file the same. */
+  prior?: number;
+}
+
+/** A prior's factor on a candidate: its score, and what file coherence will add for its file (a test's evidence is a test's). */
+function lower(c: Candidate, factor: number): void {
+  c.score *= factor;
+  c.prior = (c.prior ?? 1) * factor;
 }
 
 /** A chunk that defines a name: as its symbol, or as one of the names it holds besides (`grouped`). */
@@ -302,7 +310,7 @@ const pathPrior: Rule = {
       if (k.topics.has('changelog') && !asked.has('changelog')) f *= WEIGHTS.changelog;
       if (k.topics.has('types') && !asked.has('types')) f *= WEIGHTS.types;
       if (k.reexport) f *= WEIGHTS.reexport;
-      c.score *= f;
+      if (f !== 1) lower(c, f);
     }
     return cands;
   },
@@ -319,7 +327,7 @@ const platformPrior: Rule = {
     const native = nativePlatforms(ctx.platform ?? process.platform);
     for (const c of cands) {
       const p = platformOf(c.path);
-      if (p && !native.has(p)) c.score *= WEIGHTS.foreignPlatform;
+      if (p && !native.has(p)) lower(c, WEIGHTS.foreignPlatform);
     }
     return cands;
   },
@@ -352,7 +360,7 @@ const shadowCopy: Rule = {
       if (!v) return false;
       return v.version < (newest.get(v.parent) ?? 0) || ctx.source.hasFile(v.unversioned);
     });
-    for (const c of cands) if (isShadow(c.path)) c.score *= WEIGHTS.shadowCopy;
+    for (const c of cands) if (isShadow(c.path)) lower(c, WEIGHTS.shadowCopy);
     return cands;
   },
 };
@@ -378,7 +386,7 @@ const declarations: Rule = {
     const { kind, mentions, text } = ctx.intent;
     if (kind !== 'code-question' || mentions.has('types') || TYPES_QUESTION.test(text)) return cands;
     const isDeclarations = perPath((p) => pathKinds(p).declarations && declaresOnly(ctx.source.fileChunks(p)));
-    for (const c of cands) if (isDeclarations(c.path)) c.score *= WEIGHTS.declarations;
+    for (const c of cands) if (isDeclarations(c.path)) lower(c, WEIGHTS.declarations);
     return cands;
   },
 };
@@ -389,7 +397,7 @@ const intentPrior: Rule = {
   apply(cands, ctx) {
     const { kind, mentions } = ctx.intent;
     if (kind === 'usage' || kind === 'quoted' || kind === 'path' || mentions.has('doc')) return cands;
-    for (const c of cands) if (pathKinds(c.path).prose) c.score *= WEIGHTS.proseForCode;
+    for (const c of cands) if (pathKinds(c.path).prose) lower(c, WEIGHTS.proseForCode);
     return cands;
   },
 };
@@ -419,7 +427,7 @@ export function leadOf(cands: readonly Candidate[]): number {
 
 const fileCoherence: Rule = {
   name: 'file-coherence',
-  why: 'A file with several strong chunks is more likely the answer than one lucky chunk; the more so when no chunk stands out (a topic, not one function).',
+  why: 'A file with several strong chunks is more likely the answer than one lucky chunk; the more so when no chunk stands out (a topic, not one function). What the priors lowered (a test, a doc) gets its share lowered alike: a long doc gathers many weak matches.',
   apply(cands, ctx) {
     // Only strong candidates count as evidence: the best coherenceDepth of them.
     const scores = cands.map((c) => c.score).sort((a, b) => b - a);
@@ -434,7 +442,9 @@ const fileCoherence: Rule = {
     const top = Math.max(0, ...sum.values());
     if (top <= 0) return cands;
     const w = WEIGHTS.coherence + (WEIGHTS.coherenceBroad - WEIGHTS.coherence) * (1 - Math.min(1, leadOf(cands) / WEIGHTS.coherenceGap));
-    for (const [p, c] of best) c.score += ctx.maxScore * w * ((sum.get(p) ?? 0) / top);
+    // The boost is lowered by the file's priors as its chunks were (every prior is per path): without that, a long doc or
+    // test file's many lowered chunks summed back much of what the priors took (docs/model-eval.md, thirteenth session).
+    for (const [p, c] of best) c.score += ctx.maxScore * w * ((sum.get(p) ?? 0) / top) * (c.prior ?? 1);
     return cands;
   },
 };
