@@ -2,17 +2,22 @@
 // Builds the whole-repository sets that docs/model-eval.md reports ("Whole repositories", twelfth session): the same
 // labelled questions as the held-out and development sets, over the whole source distribution of each project (its
 // tests, docs, examples and tooling beside the code, as people open a repository), where the other sets index the
-// package's source folder only. Also builds "packages 4", four packages with questions written for this project.
+// package's source folder only. Also builds "packages 4" and "held out 6", packages with questions written for this
+// project.
 //
-//   node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4 [--heldout DIR] [--heldout4 DIR] [--out DIR]
+//   node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6 [--heldout DIR] [--heldout4 DIR] [--out DIR]
 //
 // whole1: flask, httpx, requests, starlette, fastapi (labels from the held-out set, --heldout: built by
 //         build-heldout.mjs), libuv (labels and upstream tarball from held out 4, --heldout4: build-heldout4.mjs),
 //         click (labels from scripts/eval/labels/packages4). whole2: aiohttp and pydantic (labels from
 //         ../shared/eval/repos) and model2vec (--heldout). packages4: rich, click, koa, commander (labels in
-//         scripts/eval/labels/packages4, written before any search over them). Sources: PyPI sdists (pip), npm tarballs.
+//         scripts/eval/labels/packages4, written before any search over them). heldout6 (thirteenth session): logrus,
+//         viper (Go) and yargs (TypeScript), whole upstream tarballs of Debian 12 source packages (tests, docs,
+//         examples, CI files), 42 questions in scripts/eval/labels/heldout6 written before any search over them and
+//         never tuned on. Sources: PyPI sdists (pip), npm tarballs, Debian upstream tarballs (curl, sha256-checked).
 // Targets are matched by path suffix (the scorer's rule), so labels written against the upstream layout apply as they are.
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +26,9 @@ import { emptySetFolder, run, writeRepos } from './heldout-common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { set: { type: 'string' }, heldout: { type: 'string' }, heldout4: { type: 'string' }, out: { type: 'string' } } });
-const SETS = ['whole1', 'whole2', 'packages4'];
+const SETS = ['whole1', 'whole2', 'packages4', 'heldout6'];
 if (!SETS.includes(values.set)) {
-  process.stderr.write('usage: node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4 [--heldout DIR] [--heldout4 DIR] [--out DIR]\n');
+  process.stderr.write('usage: node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6 [--heldout DIR] [--heldout4 DIR] [--out DIR]\n');
   process.exit(2);
 }
 const cache = process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred');
@@ -31,6 +36,10 @@ const heldout = path.resolve(values.heldout ?? path.join(cache, 'eval-heldout'))
 const heldout4 = path.resolve(values.heldout4 ?? path.join(cache, 'eval-heldout4'));
 const dev = path.resolve(here, '../../../shared/eval/repos');
 const mine = path.join(here, 'labels', 'packages4');
+const mine6 = path.join(here, 'labels', 'heldout6');
+/** A Debian 12 source package's upstream tarball: pool directory, file, sha256 (from bookworm's Sources index), upstream URL. */
+const debian = (pool, file, sha256, upstream) => ({ debian: { pool, file, sha256, upstream } });
+const MIRROR = 'http://deb.debian.org/debian';
 const out = path.resolve(values.out ?? path.join(cache, `eval-${values.set}`));
 
 // name → [language, source, labels folder]
@@ -56,6 +65,11 @@ const REPOS = {
     koa: ['javascript', { npm: 'koa@2.15.3' }, mine],
     commander: ['javascript', { npm: 'commander@12.1.0' }, mine],
   },
+  heldout6: {
+    logrus: ['go', debian('pool/main/g/golang-logrus', 'golang-logrus_1.9.0.orig.tar.gz', '12446ed9eb96573c2aae4df2db81900a65bfd21d2ce92efde7201614e42134f7', 'https://github.com/sirupsen/logrus'), mine6],
+    viper: ['go', debian('pool/main/g/golang-github-spf13-viper', 'golang-github-spf13-viper_1.10.1.orig.tar.gz', '9d4276ff76799b7e5a4ad39542df3b27e3b24e70356e84ceaa338c782617c275', 'https://github.com/spf13/viper'), mine6],
+    yargs: ['typescript', debian('pool/main/n/node-yargs', 'node-yargs_16.2.0+~16.0.4.orig.tar.gz', '0e8c48f6d8666ccbbcca9cc9b01de8c679bac448189c091e950ef6d06133da5d', 'https://github.com/yargs/yargs'), mine6],
+  },
 }[values.set];
 
 const { dl } = emptySetFolder(out);
@@ -79,6 +93,15 @@ for (const [name, [language, src, labelDir]] of Object.entries(REPOS)) {
     archive = run('npm', ['pack', src.npm, '--silent'], dl).trim().split('\n').pop();
     source = `${src.npm.replace(/@(?=[^@]*$)/, ' ')} (npm)`;
     url = `https://www.npmjs.com/package/${src.npm.replace(/@(?=[^@]*$)/, '/v/')}`;
+  } else if (src.debian) {
+    const { pool, file, sha256, upstream } = src.debian;
+    const target = path.join(dl, file);
+    run('curl', ['-sSf', '--retry', '3', '-o', target, `${MIRROR}/${pool}/${encodeURIComponent(file)}`]);
+    const got = createHash('sha256').update(readFileSync(target)).digest('hex');
+    if (got !== sha256) throw new Error(`${file}: sha256 ${got}, expected ${sha256}`);
+    archive = file;
+    source = `${file} (Debian 12 upstream tarball)`;
+    url = upstream;
   } else {
     if (!existsSync(src.tarball)) throw new Error(`${src.tarball} is missing: build held out 4 first (scripts/eval/build-heldout4.mjs)`);
     cpSync(src.tarball, path.join(dl, path.basename(src.tarball)));
