@@ -64,6 +64,9 @@ test('path kinds: tests, examples, docs, vendored, generated and declaration fil
   assert.ok(pathKinds('dist/app.min.js').topics.has('generated'));
   assert.ok(pathKinds('types/index.d.ts').topics.has('types'));
   assert.ok(pathKinds('CHANGELOG.md').topics.has('changelog'));
+  // The repository's housekeeping: CI workflows, issue templates, editor and lint settings.
+  for (const p of ['.github/ISSUE_TEMPLATE/bug_report.yaml', '.github/workflows/ci.yml', '.editorconfig', 'sub/.gitlab-ci.yml', '.golangci.yml', 'CODEOWNERS']) assert.ok(pathKinds(p).topics.has('meta'), p);
+  for (const p of ['config.yml', 'src/github/client.ts', 'internal/encoding/yaml/codec.go', 'workflows/engine.py']) assert.ok(!pathKinds(p).topics.has('meta'), p);
 });
 
 test('path prior: a file whose header says it is generated ranks below its source unless the query asks for generated code', () => {
@@ -73,6 +76,14 @@ test('path prior: a file whose header says it is generated ranks below its sourc
   assert.equal(ranked('how websocket frames are masked', [c, pyx], undefined, ['file-name'])[0].id, pyx.id);
   assert.equal(ranked('how websocket frames are masked', [c, pyx], undefined, ['file-name', 'path-prior'])[0].id, c.id);
   assert.equal(ranked('the generated C for websocket masking', [c, pyx], undefined, ['file-name'])[0].id, c.id);
+});
+
+test('path prior: CI and issue templates rank below the code unless the question is about CI', () => {
+  const template = chunk('.github/ISSUE_TEMPLATE/bug_report.yaml', 22, 67, undefined, 1.0);
+  const codec = chunk('internal/encoding/yaml/codec.go', 1, 14, 'Codec.Decode', 0.6);
+  assert.equal(ranked('decoding YAML configuration files', [template, codec], undefined, ['file-name'])[0].id, codec.id);
+  const workflow = chunk('.github/workflows/ci.yml', 1, 40, undefined, 1.0);
+  assert.equal(ranked('which Go versions does the CI workflow test', [workflow, codec], undefined, ['file-name'])[0].id, workflow.id);
 });
 
 test('definition: for a symbol query the chunk that defines it outranks a call site that scores higher', () => {

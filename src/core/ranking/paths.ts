@@ -22,6 +22,13 @@ const GENERATED = /(?:^|\/)(?:generated|gen|__generated__)(?:\/)|[._-](?:generat
 const CHANGELOG = /(?:^|\/)(?:CHANGE(?:LOG|S)|HISTORY|NEWS|RELEASE[_-]?NOTES)(?:\.\w+)?$/i;
 const TYPE_STUB = /\.d\.[cm]?ts$|\.pyi$/;
 /**
+ * The repository's own housekeeping: CI workflows, issue and pull-request templates, editor, lint and dependency-bot
+ * settings (a Debian upstream tarball or a git checkout has them; viper's `.github/ISSUE_TEMPLATE/bug_report.yaml` came
+ * fifth for "decoding YAML configuration files").
+ */
+const META =
+  /(?:^|\/)(?:\.github|\.gitlab|\.circleci|\.buildkite|\.azure-pipelines)\/|(?:^|\/)(?:\.gitlab-ci\.ya?ml|\.travis\.ya?ml|appveyor\.ya?ml|azure-pipelines\.ya?ml|Jenkinsfile|\.editorconfig|\.gitattributes|\.gitignore|\.pre-commit-config\.ya?ml|\.golangci\.ya?ml|codecov\.ya?ml|\.codecov\.ya?ml|renovate\.json5?|\.renovaterc(?:\.json)?|CODEOWNERS|\.mailmap)$/;
+/**
  * A TypeScript module of type declarations by name: `types.ts`, `http/types.ts`, `node-types.ts`, anything under `types/`
  * (vitest's `node/types/config.ts`, redux's `types/middleware.ts`). Not `.d.ts` (TYPE_STUB) and not other languages, where
  * a file named types holds code (pydantic's `types.py`).
@@ -57,6 +64,7 @@ export function pathKinds(rel: string): PathKinds {
   if (VENDOR.test(p)) topics.add('vendor');
   if (GENERATED.test(p)) topics.add('generated');
   if (CHANGELOG.test(p)) topics.add('changelog');
+  if (META.test(p)) topics.add('meta');
   const stub = TYPE_STUB.test(p);
   if (stub) topics.add('types');
   k = { topics, reexport: REEXPORT.test(p), prose, declarations: !stub && TS_DECLARATIONS.test(p) };

@@ -29,7 +29,7 @@ export interface QueryIntent {
   mentions: ReadonlySet<PathTopic>;
 }
 
-export type PathTopic = 'test' | 'example' | 'doc' | 'bench' | 'vendor' | 'generated' | 'changelog' | 'types';
+export type PathTopic = 'test' | 'example' | 'doc' | 'bench' | 'vendor' | 'generated' | 'changelog' | 'types' | 'meta';
 
 const QUALIFIED = /^[A-Za-z_$][\w$]*(?:(?:::|\\|->|\.|#)[A-Za-z_$][\w$]*)+(?:[!?]|'+)?(?:\(\))?$/;
 /**
@@ -67,6 +67,7 @@ const TOPICS: [PathTopic, RegExp][] = [
   ['vendor', /\b(?:vendor(?:ed)?|third[- ]party)\b/i],
   ['generated', /\b(?:generated|codegen)\b/i],
   ['changelog', /\b(?:changelog|release notes|history)\b/i],
+  ['meta', /\b(?:ci|continuous integration|workflows?|github actions?|gitlab|travis|circleci|appveyor|jenkins|pipelines?|(?:issue|pull request|pr) templates?|dependabot|renovate|pre-commit|editorconfig|codeowners|lint(?:er|ing)? (?:config(?:uration)?|rules|settings))\b/i],
   ['types', /\b(?:type (?:declarations?|definitions?)|\.d\.ts|typings)\b/i],
 ];
 

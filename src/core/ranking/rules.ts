@@ -76,6 +76,8 @@ export const WEIGHTS = {
   generated: 0.3,
   bench: 0.5,
   changelog: 0.3,
+  /** CI workflows, issue templates, editor and lint settings (`.github/`, `.editorconfig`): the changelog's weight, not tuned. */
+  meta: 0.3,
   types: 0.7,
   /** A TypeScript types module (`types.ts`, `types/`) for a question about how code works: like a `.d.ts` file (not tuned). */
   declarations: 0.7,
@@ -308,6 +310,7 @@ const pathPrior: Rule = {
       if ((k.topics.has('generated') || c.generated) && !asked.has('generated')) f *= WEIGHTS.generated;
       if (k.topics.has('bench') && !asked.has('bench')) f *= WEIGHTS.bench;
       if (k.topics.has('changelog') && !asked.has('changelog')) f *= WEIGHTS.changelog;
+      if (k.topics.has('meta') && !asked.has('meta')) f *= WEIGHTS.meta;
       if (k.topics.has('types') && !asked.has('types')) f *= WEIGHTS.types;
       if (k.reexport) f *= WEIGHTS.reexport;
       if (f !== 1) lower(c, f);
