@@ -430,7 +430,7 @@ export function leadOf(cands: readonly Candidate[]): number {
 
 const fileCoherence: Rule = {
   name: 'file-coherence',
-  why: 'A file with several strong chunks is more likely the answer than one lucky chunk; the more so when no chunk stands out (a topic, not one function). What the priors lowered (a test, a doc) gets its share lowered alike: a long doc gathers many weak matches.',
+  why: 'A file with several strong chunks is more likely the answer than one lucky chunk, the more so when no chunk stands out (a topic, not one function); a file the priors lowered gets its share lowered alike.',
   apply(cands, ctx) {
     // Only strong candidates count as evidence: the best coherenceDepth of them.
     const scores = cands.map((c) => c.score).sort((a, b) => b - a);
