@@ -17,14 +17,12 @@
 // dropped, and a query left with no target is dropped. Line spans: a symbol query's span is moved to the symbol's
 // declaration in the packaged file (DECLARATIONS) when exactly one declaration matches; any other span is kept only if
 // the file's declaration anchors did not move, and is otherwise reduced to its path (as build-heldout3.mjs does).
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { builderOptions, relabel, run, writeAnnotations, writeRepos } from './heldout-common.mjs';
+import { builderOptions, fetchDebianSource, relabel, run, sha256, writeAnnotations, writeRepos } from './heldout-common.mjs';
 
 const { labels, out } = builderOptions('build-heldout4.mjs', 'eval-heldout4');
 const dl = path.resolve(process.env.HELDOUT4_DL ?? path.join(out, '_downloads'));
-const MIRROR = 'http://deb.debian.org/debian';
 
 /**
  * name → language, upstream, the revision the labels were written against (semble's benchmarks/repos.json), the
@@ -111,21 +109,14 @@ const DECLARATIONS = {
   'rails/Rails::Engine': /^ {2}class Engine < Railtie\b/,
 };
 
-const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
 /** One source file in the download cache, checked against its sha256; returns its path. */
 function fetch(s) {
-  let file;
-  if (s.src) {
-    file = path.join(dl, s.file);
-    if (!existsSync(file) || sha256(file) !== s.sha256) run('curl', ['-sSf', '--retry', '3', '-o', file, `${MIRROR}/${s.src}/${s.file}`]);
-  } else {
-    const prefix = `${s.deb}_${s.version.replace(/:/g, '%3a')}_`;
-    const find = () => readdirSync(dl).find((f) => f.startsWith(prefix) && f.endsWith('.deb'));
-    if (!find()) run('apt-get', ['download', '-q', `${s.deb}=${s.version}`], dl);
-    file = find() && path.join(dl, find());
-    if (!file) throw new Error(`no ${prefix}*.deb in ${dl}`);
-  }
+  if (s.src) return fetchDebianSource(dl, s.src, s.file, s.sha256);
+  const prefix = `${s.deb}_${s.version.replace(/:/g, '%3a')}_`;
+  const find = () => readdirSync(dl).find((f) => f.startsWith(prefix) && f.endsWith('.deb'));
+  if (!find()) run('apt-get', ['download', '-q', `${s.deb}=${s.version}`], dl);
+  const file = find() && path.join(dl, find());
+  if (!file) throw new Error(`no ${prefix}*.deb in ${dl}`);
   const got = sha256(file);
   if (got !== s.sha256) throw new Error(`${file}: sha256 ${got}, expected ${s.sha256}`);
   return file;

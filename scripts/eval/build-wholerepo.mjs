@@ -16,13 +16,12 @@
 //         examples, CI files), 42 questions in scripts/eval/labels/heldout6 written before any search over them and
 //         never tuned on. Sources: PyPI sdists (pip), npm tarballs, Debian upstream tarballs (curl, sha256-checked).
 // Targets are matched by path suffix (the scorer's rule), so labels written against the upstream layout apply as they are.
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { emptySetFolder, run, writeRepos } from './heldout-common.mjs';
+import { emptySetFolder, fetchDebianSource, run, writeRepos } from './heldout-common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { set: { type: 'string' }, heldout: { type: 'string' }, heldout4: { type: 'string' }, out: { type: 'string' } } });
@@ -39,7 +38,6 @@ const mine = path.join(here, 'labels', 'packages4');
 const mine6 = path.join(here, 'labels', 'heldout6');
 /** A Debian 12 source package's upstream tarball: pool directory, file, sha256 (from bookworm's Sources index), upstream URL. */
 const debian = (pool, file, sha256, upstream) => ({ debian: { pool, file, sha256, upstream } });
-const MIRROR = 'http://deb.debian.org/debian';
 const out = path.resolve(values.out ?? path.join(cache, `eval-${values.set}`));
 
 // name → [language, source, labels folder]
@@ -95,10 +93,7 @@ for (const [name, [language, src, labelDir]] of Object.entries(REPOS)) {
     url = `https://www.npmjs.com/package/${src.npm.replace(/@(?=[^@]*$)/, '/v/')}`;
   } else if (src.debian) {
     const { pool, file, sha256, upstream } = src.debian;
-    const target = path.join(dl, file);
-    run('curl', ['-sSf', '--retry', '3', '-o', target, `${MIRROR}/${pool}/${encodeURIComponent(file)}`]);
-    const got = createHash('sha256').update(readFileSync(target)).digest('hex');
-    if (got !== sha256) throw new Error(`${file}: sha256 ${got}, expected ${sha256}`);
+    fetchDebianSource(dl, pool, file, sha256);
     archive = file;
     source = `${file} (Debian 12 upstream tarball)`;
     url = upstream;

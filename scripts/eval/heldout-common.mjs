@@ -1,7 +1,8 @@
-// What the evaluation set builders (build-heldout.mjs, build-heldout3.mjs, build-langset.mjs) share: their command
+// What the evaluation set builders (build-heldout*.mjs, build-langset*.mjs, build-wholerepo.mjs) share: their command
 // line, running a download tool, semble's category rule, fitting labels to packaged sources, and writing a set in
 // `kindred eval repos`' layout.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -51,6 +52,23 @@ export function walk(dir, acc = []) {
 export function inferCategory(q) {
   if (!/\s/.test(q.trim())) return 'symbol';
   return q.toLowerCase().startsWith('how ') ? 'architecture' : 'semantic';
+}
+
+/** Debian's mirror, from which source packages' files are fetched. */
+export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+
+export const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/**
+ * A Debian source package's file (`pool`: its Directory in the Sources index) in the download folder `dl`, fetched with
+ * curl unless a copy with the right sha256 is there; throws when the sha256 differs. Returns its path.
+ */
+export function fetchDebianSource(dl, pool, file, expected) {
+  const target = path.join(dl, file);
+  if (!existsSync(target) || sha256(target) !== expected) run('curl', ['-sSf', '--retry', '3', '-o', target, `${DEBIAN_MIRROR}/${pool}/${encodeURIComponent(file)}`]);
+  const got = sha256(target);
+  if (got !== expected) throw new Error(`${target}: sha256 ${got}, expected ${expected}`);
+  return target;
 }
 
 export function run(cmd, args, cwd) {
