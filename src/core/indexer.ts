@@ -6,6 +6,7 @@ import { lengthBatches } from './embedding/batching';
 import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
 import { bodyHash, hashText, type IndexStore } from './index/store';
+import type { FileRecord } from './index/records';
 import { isGeneratedText } from './ranking/generated';
 import { readTextFile, type SkipReason } from './text';
 import { CHUNKING_VERSION, embeddingText, recordEmbeddingText } from './chunking/embedText';
@@ -80,6 +81,11 @@ const RACY_MS = 2000;
 
 function isRacy(mtimeMs: number): boolean {
   return Date.now() - mtimeMs < RACY_MS;
+}
+
+/** The record of a file just read: size, mtime, text hash, racy (judged when it was read), and whether its text says it is generated. */
+function fileEntry(rel: string, read: { text: string; size: number; mtimeMs: number }, hash = fileHashOf(read.text), racy = isRacy(read.mtimeMs)): Omit<FileRecord, 'chunks'> {
+  return { path: rel, size: read.size, mtimeMs: read.mtimeMs, hash, ...(racy ? { racy } : {}), ...(isGeneratedText(read.text) ? { generated: true } : {}) };
 }
 
 let lastBreath = 0;
@@ -189,7 +195,7 @@ export async function updateIndex(store: IndexStore, root: string, deps: EmbedDe
           if (v) reusable.set(c.hash, v);
         }
       }
-      const records = store.setFile({ path: f.rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHash, ...(racy ? { racy } : {}), ...(isGeneratedText(read.text) ? { generated: true } : {}) }, hashed);
+      const records = store.setFile(fileEntry(f.rel, read, fileHash, racy), hashed);
       records.forEach((r, i) => {
         const v = reusable.get(r.hash);
         if (v) store.addVector(r.id, v);
@@ -307,7 +313,7 @@ async function resumePending(store: IndexStore, root: string, deps: EmbedDeps, t
         if (v) reusable.set(k.hash, v);
       }
       const chunks = fresh;
-      const records = store.setFile({ path: rel, size: read.size, mtimeMs: read.mtimeMs, hash: fileHashOf(read.text), ...(isRacy(read.mtimeMs) ? { racy: true } : {}), ...(isGeneratedText(read.text) ? { generated: true } : {}) }, chunks);
+      const records = store.setFile(fileEntry(rel, read), chunks);
       records.forEach((r, i) => {
         const v = reusable.get(r.hash);
         if (v) store.addVector(r.id, v);
