@@ -378,6 +378,37 @@ test('near-duplicates: a versioned copy of a selected chunk (same name, same fil
   assert.equal(applyStack('parse the input', [a, b, c], source, { k: 10, disabled: new Set(['near-duplicates']) }).length, 3);
 });
 
+test('near-duplicates: copies are looked for among the candidates that can still be shown; the results equal checking every one', () => {
+  // Twelve copies of twenty files (copy0/ … copy11/, same names and symbols, nearly the same vectors): every candidate
+  // has a same-named one before it, which is what made the near-copy check most of the stack's time at 100k chunks.
+  const cands: Candidate[] = [];
+  const vectors = new Map<number, Float32Array>();
+  for (let copy = 0; copy < 12; copy++) {
+    for (let f = 0; f < 20; f++) {
+      // Odd files' copies are near copies of copy 0 (cosine 1); even files' copies point elsewhere (cosine 0).
+      const c = chunk(`copy${copy}/src/file${f}.ts`, 1, 20, `fn${f}`, 1 - (copy * 20 + f) * 0.003);
+      cands.push(c);
+      vectors.set(c.id, f % 2 === 1 || copy === 0 ? new Float32Array([1, 0]) : new Float32Array([0, 1]));
+    }
+  }
+  let reads = 0;
+  const source = { ...sourceOf(cands), vector: (id: number) => (reads++, vectors.get(id)) };
+  const all = applyStack('parse the input', cands, source, { k: 10, nearCopyWindow: Infinity });
+  const readsAll = reads;
+  reads = 0;
+  const windowed = applyStack('parse the input', cands, source, { k: 10 });
+  assert.deepEqual(windowed.map((r) => [r.id, r.score]), all.map((r) => [r.id, r.score]));
+  assert.ok(reads < readsAll / 4, `${reads} vector reads, ${readsAll} when every candidate is checked`);
+  // A window too small for what fragments drop: the selection is made again over all candidates.
+  const frags = Array.from({ length: 30 }, (_, i) => chunk('src/big.ts', 1 + i, 1 + i, 'Big', 3 - i * 0.01));
+  const withFrags = [...frags, ...cands.slice(0, 40)];
+  const src2 = { ...sourceOf(withFrags), vector: (id: number) => vectors.get(id) };
+  const opts = { k: 10, disabled: new Set(['saturation']) };
+  const expected = applyStack('parse the input', withFrags, src2, { ...opts, nearCopyWindow: Infinity }).map((r) => r.id);
+  assert.equal(expected.length, 10);
+  assert.deepEqual(applyStack('parse the input', withFrags, src2, { ...opts, nearCopyWindow: 11 }).map((r) => r.id), expected);
+});
+
 test('shadow copy: the v1/ copy of a file that exists outside v1/ ranks below the current one', () => {
   const old = chunk('pydantic/v1/fields.py', 1, 30, 'ModelField', 1.0);
   const cur = chunk('pydantic/fields.py', 1, 30, 'FieldInfo', 0.7);

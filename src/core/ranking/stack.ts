@@ -14,6 +14,8 @@ export interface StackOptions {
   platform?: string;
   /** Already classified query (default: classified from `query`). */
   intent?: QueryIntent;
+  /** Results (k + SHOWN_SLACK by default) within which near copies are looked for; Infinity checks every candidate (tests). */
+  nearCopyWindow?: number;
 }
 
 /**
@@ -109,8 +111,6 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
   for (const rule of RULES) if (!off.has(rule.name)) cands = rule.apply(cands, { intent, source, maxScore, platform: options.platform });
   cands.sort((a, b) => b.score - a.score || a.id - b.id);
 
-  // Greedy selection with saturation: a candidate's effective score drops with each chunk of its file
-  // already selected (candidates are a few hundred at most, so the overlap check stays cheap).
   // Near-copy checks compare a few vectors many times over: each is read once per query.
   const vectors = new Map<number, Float32Array | undefined>();
   const read = source.vector;
@@ -123,10 +123,40 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
         },
       }
     : source;
+  // Near-copy checks are made for the candidates that can still reach the first k + SHOWN_SLACK results; in the rare
+  // query where showing fragments with their chunks drops more than the slack, the selection is made again with all.
+  return select(cands, memoSource, options.k, off, options.nearCopyWindow ?? options.k + SHOWN_SLACK) ?? (select(cands, memoSource, options.k, off, Infinity) as StackResult[]);
+}
+
+/** Results past the k asked for whose near copies are still collapsed (fragments shown with their chunk may drop a few). */
+const SHOWN_SLACK = 10;
+
+/** Inserts `x` into `a` (best first), keeping at most `n` entries. */
+function insertDescending(a: number[], x: number, n: number): void {
+  let i = a.length;
+  while (i > 0 && a[i - 1] < x) i--;
+  if (i >= n) return;
+  a.splice(i, 0, x);
+  if (a.length > n) a.pop();
+}
+
+/**
+ * Greedy selection of the re-scored candidates (best first): identical chunks once, overlapping chunks once,
+ * near copies once, and each further chunk of a file worth less (saturation); then fragments shown with their
+ * chunk. Near copies are looked for among the candidates that can still be in the first `window` results (reading
+ * vectors is most of the stack's time on an index with many copies); undefined when the results shown reached past
+ * `window`, where a copy may not have been collapsed.
+ */
+function select(cands: readonly Candidate[], source: ChunkSource, k: number, off: ReadonlySet<string>, window: number): StackResult[] | undefined {
   const perFile = new Map<string, number>();
   const byCopy = new Map<string, StackResult>();
   const selected: { c: Candidate; r: StackResult }[] = [];
+  // The best `window` effective scores selected so far, best first. Once `window` of them beat a candidate's own
+  // score, neither it nor any candidate after it (scores only fall, saturation only lowers them) can be among the
+  // first `window` results: it needs no near-copy check.
+  const best: number[] = [];
   for (const c of cands) {
+    const beyond = best.length >= window && best[window - 1] > c.score;
     // The same code elsewhere (equal bodies; an index without bodies has only the hash, which covers the path).
     const copyKey = c.body ?? c.hash;
     if (!off.has('duplicates')) {
@@ -137,8 +167,8 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
       }
     }
     if (selected.some((s) => overlapping(s.c, c))) continue;
-    if (!off.has('near-duplicates')) {
-      const copy = nearCopyOf(c, selected, memoSource);
+    if (!off.has('near-duplicates') && !beyond) {
+      const copy = nearCopyOf(c, selected, source);
       if (copy) {
         (copy.duplicates ??= []).push(c.id);
         continue;
@@ -150,15 +180,17 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
     perFile.set(c.path, already + 1);
     byCopy.set(copyKey, r);
     selected.push({ c, r });
+    if (!beyond) insertDescending(best, score, window);
   }
   selected.sort((a, b) => b.r.score - a.r.score || a.r.id - b.r.id);
-  if (off.has('fragments')) return selected.slice(0, options.k).map((s) => s.r);
+  if (off.has('fragments')) return k <= window ? selected.slice(0, k).map((s) => s.r) : undefined;
   // Fragments are shown with the chunk they belong to; a result inside a range already shown is left out.
   const shown: { path: string; startLine: number; endLine: number }[] = [];
   const out: StackResult[] = [];
-  for (const { c, r } of selected) {
-    if (out.length >= options.k) break;
-    const lines = fragmentRange(c, memoSource);
+  for (let i = 0; i < selected.length && out.length < k; i++) {
+    if (i >= window) return undefined;
+    const { c, r } = selected[i];
+    const lines = fragmentRange(c, source);
     const range = { path: c.path, ...(lines ?? { startLine: c.startLine, endLine: c.endLine }) };
     if (shown.some((x) => x.path === range.path && x.startLine <= range.endLine && range.startLine <= x.endLine)) continue;
     shown.push(range);
