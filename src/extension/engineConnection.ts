@@ -4,6 +4,7 @@
  * promises (cancellable with an AbortSignal), and restarts the process with backoff when it dies.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { ENGINE_ENV, ENGINE_V8_FLAGS } from '../shared/engineLaunch';
 import { Backoff } from '../shared/backoff';
 import { CANCELLED, type EngineMethod, type EngineMethods, type EventMessage, type FromEngine, type ToEngine } from '../shared/engineProtocol';
 
@@ -67,11 +68,9 @@ export class EngineConnection {
     this.starts++;
     // In desktop VS Code process.execPath is Electron: ELECTRON_RUN_AS_NODE makes it plain Node.
     const child = fork(this.options.script, [], {
-      // A 2 MB young generation (V8 grows each semi-space to 16 MB, and a grown nursery stays resident):
-      // indexing allocates mostly short-lived strings. Peak RSS while indexing 7,300 chunks 366–383 → 323–339 MB
-      // (bench/index-real.mjs with and without it), throughput unchanged.
-      execArgv: [`--max-old-space-size=${this.options.heapMb ?? DEFAULT_HEAP_MB}`, '--max-semi-space-size=2'],
-      env: { ...process.env, ...this.options.env, ELECTRON_RUN_AS_NODE: '1', KINDRED_BUNDLED_MODELS: this.options.bundledModelsDir ?? '' },
+      // V8 flags and allocator settings that keep indexing's peak memory down (engineLaunch.ts says what each buys).
+      execArgv: [`--max-old-space-size=${this.options.heapMb ?? DEFAULT_HEAP_MB}`, ...ENGINE_V8_FLAGS],
+      env: { ...process.env, ...ENGINE_ENV, ...this.options.env, ELECTRON_RUN_AS_NODE: '1', KINDRED_BUNDLED_MODELS: this.options.bundledModelsDir ?? '' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });

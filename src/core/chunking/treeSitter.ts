@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import type { Grammar } from './languages';
 
 // The package is a UMD bundle of web-tree-sitter with VS Code's prebuilt grammars beside it.
@@ -46,7 +47,14 @@ function wasmFolder(grammar: Grammar): string {
 }
 
 async function init(): Promise<void> {
-  initPromise ??= TreeSitter.Parser.init({ locateFile: (file: string) => path.join(grammarDir(), file) });
+  if (!initPromise) {
+    // The parser and its grammars are compiled by V8's baseline WebAssembly compiler only: the optimising one
+    // compiled them again in the background and left its memory behind (peak RSS while indexing this repository
+    // −30 MB, docs/benchmarks.md; chunking as fast within the runs' noise). Set before the first module is compiled;
+    // it applies to this process's WebAssembly (the engine process, the CLI), and a V8 without the flag ignores it.
+    setFlagsFromString('--liftoff-only');
+    initPromise = TreeSitter.Parser.init({ locateFile: (file: string) => path.join(grammarDir(), file) });
+  }
   return initPromise;
 }
 
