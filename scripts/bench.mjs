@@ -31,8 +31,6 @@ const quick = !!args.quick;
 const json = !!args.json;
 const only = args.only ? new Set(String(args.only).split(',')) : undefined;
 const want = (s) => !only || only.has(s);
-// Indexing runs with the V8 flags the extension forks its engine process with (src/extension/engineConnection.ts).
-const ENGINE_NODE_ARGS = ['--max-semi-space-size=2'];
 const withExtHost = !args['no-ext-host'] && want('ext-host');
 const maxLoad = args['max-load'] !== undefined ? Number(args['max-load']) : undefined;
 const maxWait = Number(args['max-wait'] ?? 600);
@@ -47,6 +45,9 @@ for (const f of ['out/src/core/engine.js', 'out/src/worker/engineService.js', 'd
     process.exit(2);
   }
 }
+// Indexing runs with the V8 flags and environment the extension forks its engine process with (src/shared/engineLaunch.ts).
+const { ENGINE_V8_FLAGS, ENGINE_ENV } = core('shared/engineLaunch');
+const ENGINE_NODE_ARGS = [...ENGINE_V8_FLAGS];
 const { defaultModelsDir } = core('core/paths');
 const { defaultIndexDir } = core('core/paths');
 if (!existsSync(path.join(defaultModelsDir(), MODEL_ID, 'config.json'))) {
@@ -118,7 +119,7 @@ if (needDump && args['reuse-real'] && existsSync(path.join(dump, 'chunks.json'))
 } else if (needDump) {
   for (let i = 0; i < Math.max(1, want('efficiency') ? effRuns : 1); i++) {
     const dir = i === 0 ? realIndexDir : path.join(work, `indexes-run${i + 1}`, 'idx');
-    const e = await step(`index-real#${i + 1}`, 'index-real.mjs', ['--folder', real, '--index-dir', dir, ...(i === 0 ? ['--dump-dir', dump] : [])], { nodeArgs: ENGINE_NODE_ARGS });
+    const e = await step(`index-real#${i + 1}`, 'index-real.mjs', ['--folder', real, '--index-dir', dir, ...(i === 0 ? ['--dump-dir', dump] : [])], { nodeArgs: ENGINE_NODE_ARGS, env: ENGINE_ENV });
     if (!e) break;
     if (i === 0) {
       details.index = e;
@@ -148,7 +149,7 @@ if (details.index && (want('query') || want('memory') || want('disk') || want('c
     d.build = await step(`build-${n}`, 'build-synthetic.mjs', ['--dump-dir', dump, '--real-folder', real, '--out', out, '--chunks', String(n), ...files], { timeoutMs: 120 * 60_000 });
     if (!d.build) continue;
     const idx = ['--folder', d.build.folder, '--index-dir', d.build.indexDir];
-    if (want('query')) d.query = await step(`query-${n}`, 'query.mjs', [...idx, '--dump-dir', dump, '--rounds', quick ? '1' : '2', '--similar', quick ? '20' : '40']);
+    if (want('query')) d.query = await step(`query-${n}`, 'query.mjs', [...idx, '--dump-dir', dump, '--rounds', quick ? '1' : '5', '--similar', quick ? '20' : '40']);
     if (want('cold') || want('memory')) {
       d.coldEngine = await step(`cold-open-${n}`, 'cold-open.mjs', [...idx, '--mode', 'engine'], { nodeArgs: ['--expose-gc'] });
       d.coldStore = await step(`cold-open-store-${n}`, 'cold-open.mjs', [...idx, '--mode', 'store'], { nodeArgs: ['--expose-gc'] });
@@ -177,7 +178,7 @@ if (want('threads')) {
       details.threads[t] = { chunksPerSec: median(fromEfficiency.map((r) => r.engine.chunksPerSec)), maxRssMB: fromEfficiency[0].engine.maxRssMB, from: 'efficiency' };
       continue;
     }
-    const e = await step(`threads-${t}`, 'index-real.mjs', ['--folder', real, '--index-dir', path.join(work, `indexes-threads${t}`, 'idx'), '--threads', String(t)], { nodeArgs: ENGINE_NODE_ARGS });
+    const e = await step(`threads-${t}`, 'index-real.mjs', ['--folder', real, '--index-dir', path.join(work, `indexes-threads${t}`, 'idx'), '--threads', String(t)], { nodeArgs: ENGINE_NODE_ARGS, env: ENGINE_ENV });
     if (e) details.threads[t] = { chunksPerSec: e.chunksPerSec, maxRssMB: e.maxRssMB, loadavgStart: e.loadavgStart, loadavgEnd: e.loadavgEnd };
   }
 }
