@@ -379,8 +379,8 @@ test('near-duplicates: a versioned copy of a selected chunk (same name, same fil
 });
 
 test('near-duplicates: copies are looked for among the candidates that can still be shown; the results equal checking every one', () => {
-  // Twelve copies of twenty files (copy0/ … copy11/, same names and symbols, nearly the same vectors): every candidate
-  // has a same-named one before it, which is what made the near-copy check most of the stack's time at 100k chunks.
+  // Twelve copies of twenty files (copy0/ … copy11/, same names and symbols): every candidate has a same-named one
+  // before it, which is what made the near-copy check most of the stack's time on the benchmark's 100k-chunk index.
   const cands: Candidate[] = [];
   const vectors = new Map<number, Float32Array>();
   for (let copy = 0; copy < 12; copy++) {

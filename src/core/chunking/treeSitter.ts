@@ -50,7 +50,7 @@ async function init(): Promise<void> {
   if (!initPromise) {
     // The parser and its grammars are compiled by V8's baseline WebAssembly compiler only: the optimising one
     // compiled them again in the background and left its memory behind (peak RSS while indexing this repository
-    // −30 MB, docs/benchmarks.md; chunking as fast within the runs' noise). Set before the first module is compiled;
+    // about −30 MB, docs/benchmarks.md; chunking alone 5–8% slower, a few percent of indexing). Set before the first module is compiled;
     // it applies to this process's WebAssembly (the engine process, the CLI), and a V8 without the flag ignores it.
     setFlagsFromString('--liftoff-only');
     initPromise = TreeSitter.Parser.init({ locateFile: (file: string) => path.join(grammarDir(), file) });
