@@ -286,6 +286,22 @@ test('saturation: one file cannot fill the top 10 when other files match', () =>
   assert.equal(without.filter((c) => c.path === 'src/big.ts').length, 10);
 });
 
+test('saturation: a question about how something works reaches the other matching files before a second chunk of one', () => {
+  // Coherence is left out so that only the selection differs between the two queries.
+  const mk = () => [
+    chunk('src/table.ts', 1, 20, 'Table.add', 1.0),
+    chunk('src/table.ts', 30, 50, 'Table.lookup', 0.95),
+    chunk('src/layer.ts', 1, 20, 'Layer', 0.45),
+    chunk('src/stack.ts', 1, 20, 'Stack', 0.44),
+  ];
+  const how = mk();
+  assert.deepEqual(ranked('how are routes registered and matched', how, undefined, ['file-coherence']).map((c) => c.path), ['src/table.ts', 'src/layer.ts', 'src/stack.ts', 'src/table.ts']);
+  // A description of one function (a doc comment's words) keeps the file's second chunk second: 0.95 × 0.5 > 0.45.
+  const plain = mk();
+  assert.deepEqual(ranked('register and match routes', plain, undefined, ['file-coherence']).map((c) => c.path), ['src/table.ts', 'src/table.ts', 'src/layer.ts', 'src/stack.ts']);
+  assert.ok(WEIGHTS.saturationHow < 0.45 / 0.95 && WEIGHTS.saturation > 0.45 / 0.95); // what the fixture relies on
+});
+
 test('duplicates: the same code in different files collapses into one result that lists the other places', () => {
   // As an index stores them: the hashes differ (they cover the embedded header, which names the path), the bodies do not.
   const a = { ...chunk('v3/lib/parse.js', 1, 20, 'parse', 1.0), body: 'same' };

@@ -71,6 +71,11 @@ const TOPICS: [PathTopic, RegExp][] = [
   ['types', /\b(?:type (?:declarations?|definitions?)|\.d\.ts|typings)\b/i],
 ];
 
+/** A question about how something works ("how are routes registered", "how to validate arguments"), not how to set it up. */
+export function asksHow(intent: QueryIntent): boolean {
+  return intent.kind === 'code-question' && /^how\b/i.test(intent.text);
+}
+
 /** The last name of a qualified identifier: `Sinatra::Base` → `Base`, `res.cookie()` → `cookie`. */
 export { lastName };
 

@@ -3,7 +3,7 @@
  * results: identical chunks once, overlapping chunks once, and each further chunk of a file worth less
  * (saturation) so that ten results reach more than one file.
  */
-import { classifyQuery, type QueryIntent } from './query';
+import { asksHow, classifyQuery, type QueryIntent } from './query';
 import { RULES, WEIGHTS, type Candidate, type ChunkInfo, type ChunkSource, type Rule } from './rules';
 
 export interface StackOptions {
@@ -125,7 +125,11 @@ export function applyStack(query: string, candidates: readonly Candidate[], sour
     : source;
   // Near-copy checks are made for the candidates that can still reach the first k + SHOWN_SLACK results; in the rare
   // query where showing fragments with their chunks drops more than the slack, the selection is made again with all.
-  return select(cands, memoSource, options.k, off, options.nearCopyWindow ?? options.k + SHOWN_SLACK) ?? (select(cands, memoSource, options.k, off, Infinity) as StackResult[]);
+  const saturation = asksHow(intent) ? WEIGHTS.saturationHow : WEIGHTS.saturation;
+  return (
+    select(cands, memoSource, options.k, off, options.nearCopyWindow ?? options.k + SHOWN_SLACK, saturation) ??
+    (select(cands, memoSource, options.k, off, Infinity, saturation) as StackResult[])
+  );
 }
 
 /** Results past the k asked for whose near copies are still collapsed (fragments shown with their chunk may drop a few). */
@@ -147,7 +151,7 @@ function insertDescending(a: number[], x: number, n: number): void {
  * vectors is most of the stack's time on an index with many copies); undefined when the results shown reached past
  * `window`, where a copy may not have been collapsed.
  */
-function select(cands: readonly Candidate[], source: ChunkSource, k: number, off: ReadonlySet<string>, window: number): StackResult[] | undefined {
+function select(cands: readonly Candidate[], source: ChunkSource, k: number, off: ReadonlySet<string>, window: number, saturation: number): StackResult[] | undefined {
   const perFile = new Map<string, number>();
   const byCopy = new Map<string, StackResult>();
   const selected: { c: Candidate; r: StackResult }[] = [];
@@ -175,7 +179,7 @@ function select(cands: readonly Candidate[], source: ChunkSource, k: number, off
       }
     }
     const already = perFile.get(c.path) ?? 0;
-    const score = off.has('saturation') ? c.score : c.score * WEIGHTS.saturation ** already;
+    const score = off.has('saturation') ? c.score : c.score * saturation ** already;
     const r: StackResult = { id: c.id, score, ...(c.holds ? { defines: c.holds } : {}) };
     perFile.set(c.path, already + 1);
     byCopy.set(copyKey, r);
