@@ -151,7 +151,8 @@ if (details.index && (want('query') || want('memory') || want('disk') || want('c
     const idx = ['--folder', d.build.folder, '--index-dir', d.build.indexDir];
     if (want('query')) d.query = await step(`query-${n}`, 'query.mjs', [...idx, '--dump-dir', dump, '--rounds', quick ? '1' : '5', '--similar', quick ? '20' : '40']);
     if (want('cold') || want('memory')) {
-      d.coldEngine = await step(`cold-open-${n}`, 'cold-open.mjs', [...idx, '--mode', 'engine'], { nodeArgs: ['--expose-gc'] });
+      // The engine mode stands for the extension's engine process, so it starts as that process does.
+      d.coldEngine = await step(`cold-open-${n}`, 'cold-open.mjs', [...idx, '--mode', 'engine'], { nodeArgs: ['--expose-gc', ...ENGINE_NODE_ARGS], env: ENGINE_ENV });
       d.coldStore = await step(`cold-open-store-${n}`, 'cold-open.mjs', [...idx, '--mode', 'store'], { nodeArgs: ['--expose-gc'] });
     }
     if (n === 100_000 && want('incremental')) {
