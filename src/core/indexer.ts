@@ -7,7 +7,7 @@ import { discoverFiles, IgnoreMatcher, type DiscoveredFile } from './discovery';
 import type { Logger } from './log';
 import { bodyHash, hashText, type IndexStore } from './index/store';
 import type { FileRecord } from './index/records';
-import { isGeneratedText } from './ranking/generated';
+import { isGeneratedFile } from './ranking/generated';
 import { readTextFile, type SkipReason } from './text';
 import { CHUNKING_VERSION, embeddingText, recordEmbeddingText } from './chunking/embedText';
 import { fileSummary } from './chunking/fileSummary';
@@ -85,7 +85,7 @@ function isRacy(mtimeMs: number): boolean {
 
 /** The record of a file just read: size, mtime, text hash, racy (judged when it was read), and whether its text says it is generated. */
 function fileEntry(rel: string, read: { text: string; size: number; mtimeMs: number }, hash = fileHashOf(read.text), racy = isRacy(read.mtimeMs)): Omit<FileRecord, 'chunks'> {
-  return { path: rel, size: read.size, mtimeMs: read.mtimeMs, hash, ...(racy ? { racy } : {}), ...(isGeneratedText(read.text) ? { generated: true } : {}) };
+  return { path: rel, size: read.size, mtimeMs: read.mtimeMs, hash, ...(racy ? { racy } : {}), ...(isGeneratedFile(rel, read.text) ? { generated: true } : {}) };
 }
 
 let lastBreath = 0;

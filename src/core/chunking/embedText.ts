@@ -15,7 +15,7 @@ import { contextFor, type FileSummary } from './fileSummary';
  * Version of how files are cut and what is embedded. Bump it when the chunker or the embedded text
  * changes: each file is then chunked again on the next update (vectors of unchanged chunks are reused).
  */
-export const CHUNKING_VERSION = 'c29';
+export const CHUNKING_VERSION = 'c30';
 
 export function embeddingText(relPath: string, chunk: { symbol?: string; text: string; context?: string }): string {
   return `${relPath}${chunk.symbol ? ` ${chunk.symbol}` : ''}${chunk.context ? ` (${chunk.context})` : ''}\n${chunk.text}`;
