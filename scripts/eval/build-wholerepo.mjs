@@ -2,10 +2,10 @@
 // Builds the whole-repository sets that docs/model-eval.md reports ("Whole repositories", twelfth session): the same
 // labelled questions as the held-out and development sets, over the whole source distribution of each project (its
 // tests, docs, examples and tooling beside the code, as people open a repository), where the other sets index the
-// package's source folder only. Also builds "packages 4" and "held out 6", packages with questions written for this
-// project.
+// package's source folder only. Also builds "packages 4", "held out 6" and "held out 7", packages with questions written
+// for this project.
 //
-//   node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6 [--heldout DIR] [--heldout4 DIR] [--out DIR]
+//   node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6|heldout7 [--heldout DIR] [--heldout4 DIR] [--out DIR]
 //
 // whole1: flask, httpx, requests, starlette, fastapi (labels from the held-out set, --heldout: built by
 //         build-heldout.mjs), libuv (labels and upstream tarball from held out 4, --heldout4: build-heldout4.mjs),
@@ -14,6 +14,9 @@
 //         scripts/eval/labels/packages4, written before any search over them). heldout6 (thirteenth session): logrus,
 //         viper (Go) and yargs (TypeScript), whole upstream tarballs of Debian 12 source packages (tests, docs,
 //         examples, CI files), 42 questions in scripts/eval/labels/heldout6 written before any search over them and
+//         never tuned on. heldout7: react-native-vision-camera and @stripe/stripe-react-native (Kotlin and Swift), whole
+//         npm tarballs with their native android/ and ios/ code beside the TypeScript, 40 questions (38 answered by
+//         .kt/.swift files) in scripts/eval/labels/heldout7 written from reading the code before any search over them and
 //         never tuned on. Sources: PyPI sdists (pip), npm tarballs, Debian upstream tarballs (curl, sha256-checked).
 // Targets are matched by path suffix (the scorer's rule), so labels written against the upstream layout apply as they are.
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -25,9 +28,9 @@ import { emptySetFolder, fetchDebianSource, run, writeRepos } from './heldout-co
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { set: { type: 'string' }, heldout: { type: 'string' }, heldout4: { type: 'string' }, out: { type: 'string' } } });
-const SETS = ['whole1', 'whole2', 'packages4', 'heldout6'];
+const SETS = ['whole1', 'whole2', 'packages4', 'heldout6', 'heldout7'];
 if (!SETS.includes(values.set)) {
-  process.stderr.write('usage: node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6 [--heldout DIR] [--heldout4 DIR] [--out DIR]\n');
+  process.stderr.write('usage: node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6|heldout7 [--heldout DIR] [--heldout4 DIR] [--out DIR]\n');
   process.exit(2);
 }
 const cache = process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred');
@@ -36,6 +39,7 @@ const heldout4 = path.resolve(values.heldout4 ?? path.join(cache, 'eval-heldout4
 const dev = path.resolve(here, '../../../shared/eval/repos');
 const mine = path.join(here, 'labels', 'packages4');
 const mine6 = path.join(here, 'labels', 'heldout6');
+const mine7 = path.join(here, 'labels', 'heldout7');
 /** A Debian 12 source package's upstream tarball: pool directory, file, sha256 (from bookworm's Sources index), upstream URL. */
 const debian = (pool, file, sha256, upstream) => ({ debian: { pool, file, sha256, upstream } });
 const out = path.resolve(values.out ?? path.join(cache, `eval-${values.set}`));
@@ -67,6 +71,10 @@ const REPOS = {
     logrus: ['go', debian('pool/main/g/golang-logrus', 'golang-logrus_1.9.0.orig.tar.gz', '12446ed9eb96573c2aae4df2db81900a65bfd21d2ce92efde7201614e42134f7', 'https://github.com/sirupsen/logrus'), mine6],
     viper: ['go', debian('pool/main/g/golang-github-spf13-viper', 'golang-github-spf13-viper_1.10.1.orig.tar.gz', '9d4276ff76799b7e5a4ad39542df3b27e3b24e70356e84ceaa338c782617c275', 'https://github.com/spf13/viper'), mine6],
     yargs: ['typescript', debian('pool/main/n/node-yargs', 'node-yargs_16.2.0+~16.0.4.orig.tar.gz', '0e8c48f6d8666ccbbcca9cc9b01de8c679bac448189c091e950ef6d06133da5d', 'https://github.com/yargs/yargs'), mine6],
+  },
+  heldout7: {
+    'vision-camera': ['kotlin+swift', { npm: 'react-native-vision-camera@4.7.3' }, mine7],
+    'stripe-react-native': ['kotlin+swift', { npm: '@stripe/stripe-react-native@0.78.0' }, mine7],
   },
 }[values.set];
 
