@@ -14,10 +14,11 @@
 //         scripts/eval/labels/packages4, written before any search over them). heldout6 (thirteenth session): logrus,
 //         viper (Go) and yargs (TypeScript), whole upstream tarballs of Debian 12 source packages (tests, docs,
 //         examples, CI files), 42 questions in scripts/eval/labels/heldout6 written before any search over them and
-//         never tuned on. heldout7: react-native-vision-camera and @stripe/stripe-react-native (Kotlin and Swift), whole
-//         npm tarballs with their native android/ and ios/ code beside the TypeScript, 40 questions (38 answered by
-//         .kt/.swift files) in scripts/eval/labels/heldout7 written from reading the code before any search over them and
-//         never tuned on. Sources: PyPI sdists (pip), npm tarballs, Debian upstream tarballs (curl, sha256-checked).
+//         never tuned on. heldout7 (fifteenth session): react-native-vision-camera and @stripe/stripe-react-native (Kotlin
+//         and Swift), whole npm tarballs with their native android/ and ios/ code beside the TypeScript and its
+//         compiled lib/, 40 questions (38 answered by .kt/.swift files) in scripts/eval/labels/heldout7 written from
+//         reading the code before any search over them; its first run found the build-output rule (ranking/generated.ts).
+//         Sources: PyPI sdists (pip), npm tarballs, Debian upstream tarballs (curl, sha256-checked).
 // Targets are matched by path suffix (the scorer's rule), so labels written against the upstream layout apply as they are.
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
