@@ -29,20 +29,23 @@ const PARTIAL = /\b(?:begin|start|end)(?: of)? (?:auto[- ]?)?generated\b/i;
 const HEADER_LINES = 5;
 const GO_LINES = 40;
 
-/** JavaScript and CSS: what build tools emit (a bundle, a minified file, a package's compiled `lib/`). */
-const BUILT_EXTENSIONS = /\.(?:[cm]?js|css)$/i;
+/** JavaScript and CSS: what bundlers and minifiers emit. */
+const MINIFIABLE = /\.(?:[cm]?js|css)$/i;
+/** What compilers emit with a source map: JavaScript, CSS and TypeScript's declaration files (`lib/typescript/*.d.ts`). */
+const SOURCE_MAPPED = /\.(?:[cm]?js|css|d\.[cm]?ts)$/i;
 /** GitHub Linguist's rule for minified JavaScript and CSS: lines average more than this many characters. */
 const MINIFIED_LINE_CHARS = 110;
 /** The comment a compiler or bundler ends its output with, naming the source map back to the real source. */
 const SOURCE_MAP_COMMENT = /^\s*(?:\/\/[#@] sourceMappingURL=\S+|\/\*[#@] sourceMappingURL=\S+\s*\*\/)\s*$/;
 
 /**
- * Is the file a tool's output rather than code someone wrote? Its header says so (below), or it is JavaScript or CSS
- * that a build made: minified, or ending with a source-map comment (a React Native package's `lib/commonjs` and
- * `lib/module`, compiled from its `src/`). Such output repeats the source it was made from.
+ * Is the file a tool's output rather than code someone wrote? Its header says so (below), or a build made it: minified
+ * JavaScript or CSS, or JavaScript, CSS or a TypeScript declaration file that ends with a source-map comment (a React
+ * Native package's `lib/commonjs`, `lib/module` and `lib/typescript`, compiled from its `src/`). Such output repeats
+ * the source it was made from.
  */
 export function isGeneratedFile(relPath: string, text: string): boolean {
-  return isGeneratedText(text) || (BUILT_EXTENSIONS.test(relPath) && (isMinified(text) || endsWithSourceMap(text)));
+  return isGeneratedText(text) || (MINIFIABLE.test(relPath) && isMinified(text)) || (SOURCE_MAPPED.test(relPath) && endsWithSourceMap(text));
 }
 
 function isMinified(text: string): boolean {
