@@ -49,8 +49,9 @@ export function isGeneratedFile(relPath: string, text: string): boolean {
 }
 
 function isMinified(text: string): boolean {
-  const lines = text.split('\n').length;
-  return text.length > 0 && text.length / lines > MINIFIED_LINE_CHARS;
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  return text.length / lines > MINIFIED_LINE_CHARS;
 }
 
 function endsWithSourceMap(text: string): boolean {
