@@ -67,6 +67,19 @@ test('path kinds: tests, examples, docs, vendored, generated and declaration fil
   // The repository's housekeeping: CI workflows, issue templates, editor and lint settings.
   for (const p of ['.github/ISSUE_TEMPLATE/bug_report.yaml', '.github/workflows/ci.yml', '.editorconfig', 'sub/.gitlab-ci.yml', '.golangci.yml', 'CODEOWNERS']) assert.ok(pathKinds(p).topics.has('meta'), p);
   for (const p of ['config.yml', 'src/github/client.ts', 'internal/encoding/yaml/codec.go', 'workflows/engine.py']) assert.ok(!pathKinds(p).topics.has('meta'), p);
+  // Message catalogs: one file of the same strings per language.
+  for (const p of ['locales/fr.json', 'config/locales/en.yml', 'src/i18n/de/messages.json', 'po/fr.po', 'ios/en.lproj/Localizable.strings']) assert.ok(pathKinds(p).topics.has('locale'), p);
+  for (const p of ['src/v4/locales/fr.ts', 'lang/en/validation.php', 'src/locale.ts', 'package.json']) assert.ok(!pathKinds(p).topics.has('locale'), p);
+});
+
+test('path prior: message catalogs rank below the code that uses their strings unless the question is about translations', () => {
+  // yargs: "validating required arguments" had eight of its ten results in locales/*.json.
+  const catalogs = ['en', 'fr', 'hu', 'nl'].map((l, i) => chunk(`locales/${l}.json`, 17, 39, undefined, 1.0 - i * 0.01));
+  const code = chunk('lib/validation.ts', 486, 500, 'validation.requiredArguments', 0.8);
+  const all = [...catalogs, code];
+  assert.equal(ranked('validating required arguments and unknown options', all, undefined, ['file-coherence'])[0].id, code.id);
+  assert.equal(ranked('validating required arguments and unknown options', all, undefined, ['file-coherence', 'path-prior'])[0].path, 'locales/en.json');
+  assert.equal(ranked('translations of the validation messages', all, undefined, ['file-coherence'])[0].path, 'locales/en.json');
 });
 
 test('path prior: a file whose header says it is generated ranks below its source unless the query asks for generated code', () => {

@@ -29,6 +29,13 @@ const TYPE_STUB = /\.d\.[cm]?ts$|\.pyi$/;
 const META =
   /(?:^|\/)(?:\.github|\.gitlab|\.circleci|\.buildkite|\.azure-pipelines)\/|(?:^|\/)(?:\.gitlab-ci\.ya?ml|\.travis\.ya?ml|appveyor\.ya?ml|azure-pipelines\.ya?ml|Jenkinsfile|\.editorconfig|\.gitattributes|\.gitignore|\.pre-commit-config\.ya?ml|\.golangci\.ya?ml|codecov\.ya?ml|\.codecov\.ya?ml|renovate\.json5?|\.renovaterc(?:\.json)?|CODEOWNERS|\.mailmap)$/;
 /**
+ * Message catalogs: the same user-facing strings in one file per language (yargs's 23 `locales/*.json`, Rails'
+ * `config/locales/en.yml`, gettext's `.po`, Apple's `.strings`). Data in a catalog format only: a locale folder of code
+ * (zod's `v4/locales/*.ts`, which build the messages) is code.
+ */
+const LOCALE =
+  /(?:^|\/)(?:locales?|i18n|l10n|translations?|lang|langs|languages)\/(?:[^/]+\/)*[^/]+\.(?:json|ya?ml|properties|toml|ini)$|\.(?:po|pot|xliff|xlf|ftl|arb|strings|stringsdict)$/;
+/**
  * A TypeScript module of type declarations by name: `types.ts`, `http/types.ts`, `node-types.ts`, anything under `types/`
  * (vitest's `node/types/config.ts`, redux's `types/middleware.ts`). Not `.d.ts` (TYPE_STUB) and not other languages, where
  * a file named types holds code (pydantic's `types.py`).
@@ -65,6 +72,7 @@ export function pathKinds(rel: string): PathKinds {
   if (GENERATED.test(p)) topics.add('generated');
   if (CHANGELOG.test(p)) topics.add('changelog');
   if (META.test(p)) topics.add('meta');
+  if (LOCALE.test(p)) topics.add('locale');
   const stub = TYPE_STUB.test(p);
   if (stub) topics.add('types');
   k = { topics, reexport: REEXPORT.test(p), prose, declarations: !stub && TS_DECLARATIONS.test(p) };

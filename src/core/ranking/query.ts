@@ -29,7 +29,7 @@ export interface QueryIntent {
   mentions: ReadonlySet<PathTopic>;
 }
 
-export type PathTopic = 'test' | 'example' | 'doc' | 'bench' | 'vendor' | 'generated' | 'changelog' | 'types' | 'meta';
+export type PathTopic = 'test' | 'example' | 'doc' | 'bench' | 'vendor' | 'generated' | 'changelog' | 'types' | 'meta' | 'locale';
 
 const QUALIFIED = /^[A-Za-z_$][\w$]*(?:(?:::|\\|->|\.|#)[A-Za-z_$][\w$]*)+(?:[!?]|'+)?(?:\(\))?$/;
 /**
@@ -69,6 +69,7 @@ const TOPICS: [PathTopic, RegExp][] = [
   ['changelog', /\b(?:changelog|release notes|history)\b/i],
   ['meta', /\b(?:ci|continuous integration|workflows?|github actions?|gitlab|travis|circleci|appveyor|jenkins|pipelines?|(?:issue|pull request|pr) templates?|dependabot|renovate|pre-commit|editorconfig|codeowners|lint(?:er|ing)? (?:config(?:uration)?|rules|settings))\b/i],
   ['types', /\b(?:type (?:declarations?|definitions?)|\.d\.ts|typings)\b/i],
+  ['locale', /\b(?:locales?|locali[sz](?:ation|ations|ed|ing|e)|internationali[sz](?:ation|ed|e)|i18n|l10n|translat(?:e|ed|es|ing|ion|ions|or|ors)|languages?)\b/i],
 ];
 
 /** A question about how something works ("how are routes registered", "how to validate arguments"), not how to set it up. */

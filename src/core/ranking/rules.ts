@@ -78,6 +78,8 @@ export const WEIGHTS = {
   changelog: 0.3,
   /** CI workflows, issue templates, editor and lint settings (`.github/`, `.editorconfig`): the changelog's weight, not tuned. */
   meta: 0.3,
+  /** A message catalog (`locales/fr.json`, `.po`): the same strings once per language (the changelog's weight, not tuned). */
+  locale: 0.3,
   types: 0.7,
   /** A TypeScript types module (`types.ts`, `types/`) for a question about how code works: like a `.d.ts` file (not tuned). */
   declarations: 0.7,
@@ -306,7 +308,7 @@ const fileNameBoost: Rule = {
 
 const pathPrior: Rule = {
   name: 'path-prior',
-  why: 'Tests, examples, vendored, generated and declaration files repeat the code they are about; lower them unless asked for.',
+  why: 'Tests, examples, vendored, generated and declaration files repeat the code they are about, and message catalogs its strings once per language; lower them unless asked for.',
   apply(cands, ctx) {
     const asked = ctx.intent.mentions;
     for (const c of cands) {
@@ -319,6 +321,7 @@ const pathPrior: Rule = {
       if (k.topics.has('bench') && !asked.has('bench')) f *= WEIGHTS.bench;
       if (k.topics.has('changelog') && !asked.has('changelog')) f *= WEIGHTS.changelog;
       if (k.topics.has('meta') && !asked.has('meta')) f *= WEIGHTS.meta;
+      if (k.topics.has('locale') && !asked.has('locale')) f *= WEIGHTS.locale;
       if (k.topics.has('types') && !asked.has('types')) f *= WEIGHTS.types;
       if (k.reexport) f *= WEIGHTS.reexport;
       if (f !== 1) lower(c, f);
