@@ -2,10 +2,10 @@
 // Builds the whole-repository sets that docs/model-eval.md reports ("Whole repositories", twelfth session): the same
 // labelled questions as the held-out and development sets, over the whole source distribution of each project (its
 // tests, docs, examples and tooling beside the code, as people open a repository), where the other sets index the
-// package's source folder only. Also builds "packages 4", "held out 6" and "held out 7", packages with questions written
-// for this project.
+// package's source folder only. Also builds "packages 4", "held out 6", "held out 7" and "held out 8", packages with
+// questions written for this project.
 //
-//   node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6|heldout7 [--heldout DIR] [--heldout4 DIR] [--out DIR]
+//   node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6|heldout7|heldout8 [--heldout DIR] [--heldout4 DIR] [--out DIR]
 //
 // whole1: flask, httpx, requests, starlette, fastapi (labels from the held-out set, --heldout: built by
 //         build-heldout.mjs), libuv (labels and upstream tarball from held out 4, --heldout4: build-heldout4.mjs),
@@ -18,7 +18,12 @@
 //         and Swift), whole npm tarballs with their native android/ and ios/ code beside the TypeScript and its
 //         compiled lib/, 40 questions (38 answered by .kt/.swift files) in scripts/eval/labels/heldout7 written from
 //         reading the code before any search over them; its first run found the build-output rule (ranking/generated.ts).
-//         Sources: PyPI sdists (pip), npm tarballs, Debian upstream tarballs (curl, sha256-checked).
+//         heldout8 (fifteenth session): pythonnet 3.2.1 (C#, the whole PyPI sdist: src/runtime beside its Python
+//         package, tests and build files) and Penlight (Lua, Debian 12's lua-penlight 1.13.1-3 binary package: the
+//         modules of usr/share/lua/5.1/pl as pl/, its usr/share/doc files as doc/, gunzipped), 40 questions (18 of
+//         pythonnet's 20 answered by .cs files, all of Penlight's by .lua) in scripts/eval/labels/heldout8 written from
+//         reading the code before any search over them.
+//         Sources: PyPI sdists (pip), npm tarballs, Debian upstream tarballs and binary packages (curl, sha256-checked).
 // Targets are matched by path suffix (the scorer's rule), so labels written against the upstream layout apply as they are.
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
@@ -29,9 +34,9 @@ import { emptySetFolder, fetchDebianSource, run, writeRepos } from './heldout-co
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { set: { type: 'string' }, heldout: { type: 'string' }, heldout4: { type: 'string' }, out: { type: 'string' } } });
-const SETS = ['whole1', 'whole2', 'packages4', 'heldout6', 'heldout7'];
+const SETS = ['whole1', 'whole2', 'packages4', 'heldout6', 'heldout7', 'heldout8'];
 if (!SETS.includes(values.set)) {
-  process.stderr.write('usage: node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6|heldout7 [--heldout DIR] [--heldout4 DIR] [--out DIR]\n');
+  process.stderr.write('usage: node scripts/eval/build-wholerepo.mjs --set whole1|whole2|packages4|heldout6|heldout7|heldout8 [--heldout DIR] [--heldout4 DIR] [--out DIR]\n');
   process.exit(2);
 }
 const cache = process.env.KINDRED_CACHE_DIR || path.join(os.homedir(), '.cache', 'kindred');
@@ -41,8 +46,11 @@ const dev = path.resolve(here, '../../../shared/eval/repos');
 const mine = path.join(here, 'labels', 'packages4');
 const mine6 = path.join(here, 'labels', 'heldout6');
 const mine7 = path.join(here, 'labels', 'heldout7');
+const mine8 = path.join(here, 'labels', 'heldout8');
 /** A Debian 12 source package's upstream tarball: pool directory, file, sha256 (from bookworm's Sources index), upstream URL. */
 const debian = (pool, file, sha256, upstream) => ({ debian: { pool, file, sha256, upstream } });
+/** A Debian 12 binary package (.deb, from bookworm's Packages index) and the folders of it to keep: [from, to] pairs. */
+const deb = (pool, file, sha256, upstream, keep) => ({ deb: { pool, file, sha256, upstream, keep } });
 const out = path.resolve(values.out ?? path.join(cache, `eval-${values.set}`));
 
 // name → [language, source, labels folder]
@@ -77,6 +85,10 @@ const REPOS = {
     'vision-camera': ['kotlin+swift', { npm: 'react-native-vision-camera@4.7.3' }, mine7],
     'stripe-react-native': ['kotlin+swift', { npm: '@stripe/stripe-react-native@0.78.0' }, mine7],
   },
+  heldout8: {
+    pythonnet: ['csharp', sdist('pythonnet==3.2.1'), mine8],
+    penlight: ['lua', deb('pool/main/l/lua-penlight', 'lua-penlight_1.13.1-3_all.deb', '69918434ee650d06aa470d49ba05a1a16ae43e66b8216e135cc5075f7d5d9ff3', 'https://github.com/lunarmodules/Penlight', [['usr/share/lua/5.1/pl', 'pl'], ['usr/share/doc/lua-penlight', 'doc']]), mine8],
+  },
 }[values.set];
 
 const { dl } = emptySetFolder(out);
@@ -106,6 +118,17 @@ for (const [name, [language, src, labelDir]] of Object.entries(REPOS)) {
     archive = file;
     source = `${file} (Debian 12 upstream tarball)`;
     url = upstream;
+  } else if (src.deb) {
+    // A binary package: its files under <package>-<version>/, only the folders kept (the other Lua versions' folders
+    // are symlinks to these), its gzipped docs unpacked.
+    const { pool, file, sha256, upstream, keep } = src.deb;
+    const x = path.join(dl, 'deb');
+    run('dpkg', ['-x', fetchDebianSource(dl, pool, file, sha256), x]);
+    const top = path.join(unpacked, file.replace(/_all\.deb$/, '').replace('_', '-'));
+    for (const [from, to] of keep) cpSync(path.join(x, from), path.join(top, to), { recursive: true, dereference: true });
+    for (const f of readdirSync(top, { recursive: true })) if (f.endsWith('.gz')) run('gzip', ['-d', path.join(top, f)]);
+    source = `${file} (Debian 12 binary package)`;
+    url = upstream;
   } else {
     if (!existsSync(src.tarball)) throw new Error(`${src.tarball} is missing: build held out 4 first (scripts/eval/build-heldout4.mjs)`);
     cpSync(src.tarball, path.join(dl, path.basename(src.tarball)));
@@ -113,8 +136,8 @@ for (const [name, [language, src, labelDir]] of Object.entries(REPOS)) {
     source = `${path.basename(src.tarball)} (Debian 12 upstream tarball)`;
     url = 'https://github.com/libuv/libuv';
   }
-  if (!archive) throw new Error(`no source archive for ${name} in ${dl}`);
-  run('tar', ['-xf', path.join(dl, archive), '-C', unpacked]);
+  if (!archive && !src.deb) throw new Error(`no source archive for ${name} in ${dl}`);
+  if (archive) run('tar', ['-xf', path.join(dl, archive), '-C', unpacked]);
   const [top] = readdirSync(unpacked);
   cpSync(labelFile, path.join(out, 'annotations', `${name}.json`));
   specs.push({ name, language, url, revision: source, root: `${name}/${top}`, source });
